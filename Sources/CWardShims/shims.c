@@ -1,0 +1,1 @@
+// Intentionally empty: this target only exposes glibc prototypes (see include/CWardShims.h).

@@ -1,0 +1,123 @@
+/// A field name, interned as a small integer so that events store no strings.
+///
+/// The well-known names are the Elastic Common Schema names of `DESIGN.md`; they are fixed at
+/// compile time, so a `FieldID` means the same field in every stage and every run. Fields whose
+/// names are data (RFC 5424 structured-data parameters, vendor keys) use a *namespace* ID such as
+/// ``structuredData`` and carry the rest of their name as bytes in the event (``FieldSlot/name``):
+/// the full name is `namespace.rest`, e.g. `log.syslog.structured_data.meta.sequenceId`.
+public struct FieldID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt16
+
+    @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    /// Looks up a well-known field by its ECS name.
+    public init?(named name: String) {
+        guard let index = FieldID.indexByName[name] else { return nil }
+        self.rawValue = index
+    }
+
+    /// The ECS name (for a namespace ID, the prefix of its fields' names).
+    public var name: String {
+        Int(rawValue) < FieldID.names.count ? FieldID.names[Int(rawValue)] : "field\(rawValue)"
+    }
+
+    public var description: String { name }
+
+    @inlinable public static func < (lhs: FieldID, rhs: FieldID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// All well-known names, indexed by raw value. Append only: raw values are stable.
+    public static let names: [String] = [
+        // Event and provenance.
+        "@timestamp", "message", "event.original", "event.dataset", "event.action", "event.outcome",
+        "event.code", "log.file.path", "log.offset", "log.flags", "error.message",
+        // Syslog.
+        "host.hostname", "process.name", "process.pid", "log.syslog.priority",
+        "log.syslog.facility.code", "log.syslog.facility.name", "log.syslog.severity.code",
+        "log.syslog.severity.name", "log.syslog.version", "log.syslog.msgid", "log.syslog.procid",
+        "log.syslog.structured_data",
+        // Network and firewall.
+        "source.ip", "source.port", "destination.ip", "destination.port", "network.transport",
+        "network.direction", "observer.vendor", "observer.product", "rule.name", "rule.id",
+        "user.name", "source.bytes", "destination.bytes", "source.nat.ip",
+        // Hospital audit trails.
+        "hl7.version", "hl7.message_type", "hl7.trigger_event", "hl7.sending_application",
+        "hl7.sending_facility", "hl7.receiving_application", "hl7.receiving_facility",
+        "hl7.control_id", "hl7.evn.operator_id", "patient.id",
+    ]
+
+    static let indexByName: [String: UInt16] = {
+        var map: [String: UInt16] = [:]
+        for (i, name) in names.enumerated() { map[name] = UInt16(i) }
+        return map
+    }()
+}
+
+extension FieldID {
+    public static let timestamp = FieldID(rawValue: 0)
+    public static let message = FieldID(rawValue: 1)
+    public static let eventOriginal = FieldID(rawValue: 2)
+    public static let eventDataset = FieldID(rawValue: 3)
+    public static let eventAction = FieldID(rawValue: 4)
+    public static let eventOutcome = FieldID(rawValue: 5)
+    public static let eventCode = FieldID(rawValue: 6)
+    public static let logFilePath = FieldID(rawValue: 7)
+    public static let logOffset = FieldID(rawValue: 8)
+    public static let logFlags = FieldID(rawValue: 9)
+    public static let errorMessage = FieldID(rawValue: 10)
+
+    public static let hostHostname = FieldID(rawValue: 11)
+    public static let processName = FieldID(rawValue: 12)
+    public static let processPID = FieldID(rawValue: 13)
+    public static let syslogPriority = FieldID(rawValue: 14)
+    public static let syslogFacilityCode = FieldID(rawValue: 15)
+    public static let syslogFacilityName = FieldID(rawValue: 16)
+    public static let syslogSeverityCode = FieldID(rawValue: 17)
+    public static let syslogSeverityName = FieldID(rawValue: 18)
+    public static let syslogVersion = FieldID(rawValue: 19)
+    public static let syslogMsgID = FieldID(rawValue: 20)
+    public static let syslogProcID = FieldID(rawValue: 21)
+    /// Namespace of RFC 5424 structured data: `log.syslog.structured_data.<SD-ID>.<PARAM-NAME>`.
+    public static let structuredData = FieldID(rawValue: 22)
+
+    public static let sourceIP = FieldID(rawValue: 23)
+    public static let sourcePort = FieldID(rawValue: 24)
+    public static let destinationIP = FieldID(rawValue: 25)
+    public static let destinationPort = FieldID(rawValue: 26)
+    public static let networkTransport = FieldID(rawValue: 27)
+    public static let networkDirection = FieldID(rawValue: 28)
+    public static let observerVendor = FieldID(rawValue: 29)
+    public static let observerProduct = FieldID(rawValue: 30)
+    public static let ruleName = FieldID(rawValue: 31)
+    public static let ruleID = FieldID(rawValue: 32)
+    public static let userName = FieldID(rawValue: 33)
+    public static let sourceBytes = FieldID(rawValue: 34)
+    public static let destinationBytes = FieldID(rawValue: 35)
+    public static let sourceNATIP = FieldID(rawValue: 36)
+
+    public static let hl7Version = FieldID(rawValue: 37)
+    public static let hl7MessageType = FieldID(rawValue: 38)
+    public static let hl7TriggerEvent = FieldID(rawValue: 39)
+    public static let hl7SendingApplication = FieldID(rawValue: 40)
+    public static let hl7SendingFacility = FieldID(rawValue: 41)
+    public static let hl7ReceivingApplication = FieldID(rawValue: 42)
+    public static let hl7ReceivingFacility = FieldID(rawValue: 43)
+    public static let hl7ControlID = FieldID(rawValue: 44)
+    public static let hl7EVNOperatorID = FieldID(rawValue: 45)
+    public static let patientID = FieldID(rawValue: 46)
+}
+
+/// The dataset an event was parsed as (`event.dataset`), interned like ``FieldID``.
+public struct Dataset: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt16
+    @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    public var name: String { Int(rawValue) < Dataset.names.count ? Dataset.names[Int(rawValue)] : "unknown" }
+    public var description: String { name }
+
+    /// Append only: raw values are stable.
+    public static let names: [String] = ["unparsed", "syslog.rfc3164", "syslog.rfc5424"]
+
+    public static let unparsed = Dataset(rawValue: 0)
+    public static let syslogRFC3164 = Dataset(rawValue: 1)
+    public static let syslogRFC5424 = Dataset(rawValue: 2)
+}

@@ -1,0 +1,70 @@
+import WardCore
+
+/// Writes events as JSON lines: one flat object per event with dotted ECS keys.
+///
+/// Key order is fixed: `@timestamp`, `event.dataset`, the parser's fields in the order it found them,
+/// `log.flags` for cut lines, then `event.original`, `log.file.path`, `log.offset`. Dotted keys
+/// (`"host.hostname"`) are what Elasticsearch, OpenSearch and Splunk index as object paths, and what
+/// Sigma rules name after field mapping, so a key means the same thing in every tool.
+public struct EventEncoder: Sendable {
+    /// `"name":` for every well-known field, built once.
+    private let keys: [[UInt8]]
+
+    public init() {
+        keys = FieldID.names.map { Array("\"\($0)\":".utf8) }
+    }
+
+    /// Appends the events of `batch` (parsed from `chunk`) to `out`, one line each.
+    /// - Complexity: O(*n*) in the bytes written.
+    public func encode(_ batch: EventBatch, chunk: Chunk, to out: inout JSONWriter) {
+        var path = chunk.origin.path
+        let pathKey: StaticString = ",\"log.file.path\":"
+        batch.withValues(in: chunk) { values in
+            path.withUTF8 { pathBytes in
+                for index in batch.events.indices {
+                    let event = batch.events[index]
+                    out.append(byte: UInt8(ascii: "{"))
+                    if event.timestamp != EventRecord.noTimestamp {
+                        out.append("\"@timestamp\":\"")
+                        TimestampFormat.appendRFC3339(event.timestamp, to: &out.bytes)
+                        out.append("\",")
+                    }
+                    out.append("\"event.dataset\":\"")
+                    out.bytes.append(contentsOf: event.dataset.name.utf8)
+                    out.append(byte: UInt8(ascii: "\""))
+                    for slot in batch.fields[batch.fieldRange(of: index)] {
+                        out.append(byte: UInt8(ascii: ","))
+                        writeKey(slot, values, to: &out)
+                        switch slot.kind {
+                        case .text: out.appendString(values[slot.value])
+                        case .number: out.appendNumber(values[slot.value])
+                        }
+                    }
+                    if event.flags.contains(.truncated) {
+                        out.append(",\"log.flags\":[\"truncated\"]")
+                    }
+                    out.append(",\"event.original\":")
+                    out.appendString(values.line(of: event))
+                    out.append(pathKey)
+                    out.appendString(pathBytes)
+                    out.append(",\"log.offset\":")
+                    out.appendInteger(chunk.origin.offset + Int64(event.lineStart))
+                    out.append("}\n")
+                }
+            }
+        }
+    }
+
+    private func writeKey(_ slot: FieldSlot, _ values: EventValues, to out: inout JSONWriter) {
+        if slot.name.count == 0 {
+            out.bytes.append(contentsOf: keys[Int(slot.id.rawValue)])
+            return
+        }
+        // "namespace.name":
+        let key = keys[Int(slot.id.rawValue)]
+        out.bytes.append(contentsOf: key[0..<(key.count - 2)])
+        out.append(byte: UInt8(ascii: "."))
+        out.appendEscaped(values[slot.name])
+        out.append("\":")
+    }
+}

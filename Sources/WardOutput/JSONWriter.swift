@@ -1,0 +1,126 @@
+import WardCore
+
+/// Appends JSON to a byte buffer.
+///
+/// Strings are written from raw bytes: `"` and `\` are escaped, control characters become `\n`,
+/// `\t`, `\r` or `\u00XX`, well-formed UTF-8 is copied as is, and each ill-formed sequence becomes
+/// one U+FFFD (Unicode's "maximal subpart" practice), so the output is always a valid JSON document
+/// whatever the log held: NUL bytes, Latin-1, truncated sequences.
+public struct JSONWriter: Sendable {
+    public var bytes: [UInt8]
+
+    public init(capacity: Int = 1 << 20) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    @usableFromInline static let hex: StaticString = "0123456789abcdef"
+
+    @inlinable
+    public mutating func append(_ literal: StaticString) {
+        literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    @inlinable
+    public mutating func append(byte: UInt8) { bytes.append(byte) }
+
+    /// Appends `value` as a JSON string, quotes included.
+    @inlinable
+    public mutating func appendString(_ value: UnsafeBufferPointer<UInt8>) {
+        bytes.append(UInt8(ascii: "\""))
+        appendEscaped(value)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends the escaped contents of a JSON string, without quotes.
+    /// - Complexity: O(*n*); copies runs of plain bytes at once.
+    @inlinable
+    public mutating func appendEscaped(_ value: UnsafeBufferPointer<UInt8>) {
+        guard let p = value.baseAddress else { return }
+        let end = value.count
+        var runStart = 0
+        var i = 0
+        while i < end {
+            let b = p[i]
+            if b >= 0x20 && b < 0x80 && b != UInt8(ascii: "\"") && b != UInt8(ascii: "\\") {
+                i += 1
+                continue
+            }
+            if b >= 0x80 {
+                let n = UTF8Scan.sequenceLength(p, at: i, end: end)
+                if n > 0 {
+                    i += n
+                    continue
+                }
+                flush(p, runStart, i)
+                bytes.append(0xEF)  // U+FFFD
+                bytes.append(0xBF)
+                bytes.append(0xBD)
+                i += -n
+                runStart = i
+                continue
+            }
+            flush(p, runStart, i)
+            bytes.append(UInt8(ascii: "\\"))
+            switch b {
+            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\"))
+            case 0x0A: bytes.append(UInt8(ascii: "n"))
+            case 0x0D: bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(UInt8(ascii: "t"))
+            default:
+                bytes.append(UInt8(ascii: "u"))
+                bytes.append(UInt8(ascii: "0"))
+                bytes.append(UInt8(ascii: "0"))
+                Self.hex.withUTF8Buffer { h in
+                    bytes.append(h[Int(b >> 4)])
+                    bytes.append(h[Int(b & 0xF)])
+                }
+            }
+            i += 1
+            runStart = i
+        }
+        flush(p, runStart, end)
+    }
+
+    @inlinable
+    mutating func flush(_ p: UnsafePointer<UInt8>, _ from: Int, _ to: Int) {
+        if to > from { bytes.append(contentsOf: UnsafeBufferPointer(start: p + from, count: to - from)) }
+    }
+
+    /// Appends a `String` as a JSON string (for names and paths, not per-event data).
+    public mutating func appendString(_ value: String) {
+        var copy = value
+        copy.withUTF8 { appendString($0) }
+    }
+
+    /// Appends a decimal integer.
+    @inlinable
+    public mutating func appendInteger(_ value: Int64) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var v = value.magnitude
+        var divisor: UInt64 = 1
+        while v / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            bytes.append(UInt8(truncatingIfNeeded: v / divisor) &+ 0x30)
+            v %= divisor
+            divisor /= 10
+        }
+    }
+
+    /// Appends a JSON number from ASCII digits (``ValueKind/number``): leading zeros are dropped so
+    /// that `007` stays a valid number; anything that is not `-?[0-9]+` is written as a string.
+    @inlinable
+    public mutating func appendNumber(_ value: UnsafeBufferPointer<UInt8>) {
+        var i = 0
+        let negative = !value.isEmpty && value[0] == UInt8(ascii: "-")
+        if negative { i = 1 }
+        guard i < value.count, value[i...].allSatisfy(ASCII.isDigit) else {
+            appendString(value)
+            return
+        }
+        if negative { bytes.append(UInt8(ascii: "-")) }
+        while i < value.count - 1, value[i] == UInt8(ascii: "0") { i += 1 }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: value[i...]))
+    }
+}

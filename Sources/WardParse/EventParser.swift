@@ -1,0 +1,114 @@
+import WardCore
+
+/// Parses chunks into event batches: splits lines, detects each line's format, runs its parser.
+///
+/// A line that no parser accepts still becomes an event, `event.dataset: unparsed` with
+/// `message` = the line, so nothing is lost; when it looked like syslog but broke the grammar,
+/// `error.message` says where (`RFC 5424: expected … at byte 25 of the line.`).
+public struct EventParser: Sendable {
+    public var options: ParseOptions
+
+    public init(options: ParseOptions = ParseOptions()) {
+        self.options = options
+    }
+
+    /// Replaces `batch`'s contents with the events of `chunk`.
+    /// - Complexity: O(*n*) in the chunk's size; no allocation once `batch` has grown to the chunk.
+    public func parse(_ chunk: Chunk, into batch: inout EventBatch) {
+        batch.reset()
+        let reference = chunk.origin.referenceTime
+        chunk.withUnsafeBytes { buf in
+            guard let base = buf.baseAddress else { return }
+            chunk.forEachLine { line in
+                batch.beginEvent(lineStart: line.start, lineLength: line.length, fullLength: line.fullLength,
+                                 lineNumber: line.number)
+                parseLine(base + line.start, count: line.length, base: line.start, reference: reference, into: &batch)
+            }
+        }
+    }
+
+    /// Parses one line into the event just begun in `batch`, and ends the event.
+    @inlinable
+    public func parseLine(_ line: UnsafePointer<UInt8>, count: Int, base: Int, reference: Int64,
+                          into batch: inout EventBatch) {
+        let mark = batch.mark()
+        let result: Result<Int64, LineParseError>
+        let dataset: Dataset
+        let grammar: StaticString
+        switch detect(line, count: count) {
+        case .rfc5424:
+            result = RFC5424Parser.parse(line, count: count, base: base, options: options, into: &batch)
+            dataset = .syslogRFC5424
+            grammar = "RFC 5424"
+        case .rfc3164:
+            result = RFC3164Parser.parse(line, count: count, base: base, options: options,
+                                         referenceSeconds: reference, into: &batch)
+            dataset = .syslogRFC3164
+            grammar = "RFC 3164"
+        default:
+            batch.addField(.message, start: base, count: count)
+            batch.endEvent(dataset: .unparsed, timestamp: EventRecord.noTimestamp)
+            return
+        }
+        switch result {
+        case .success(let timestamp):
+            batch.endEvent(dataset: dataset, timestamp: timestamp)
+        case .failure(let error):
+            batch.rollback(to: mark)
+            batch.addField(.message, start: base, count: count)
+            addError(grammar, error, to: &batch)
+            batch.endEvent(dataset: .unparsed, timestamp: EventRecord.noTimestamp)
+        }
+    }
+
+    /// Which parser a line goes to (``LogFormat/raw`` for none).
+    @inlinable
+    public func detect(_ line: UnsafePointer<UInt8>, count: Int) -> LogFormat {
+        switch options.format {
+        case .raw: return .raw
+        case .rfc5424: return .rfc5424
+        case .rfc3164: return .rfc3164
+        case .auto, .syslog: break
+        }
+        guard count > 0 else { return .raw }
+        let first = line[0]
+        if first == UInt8(ascii: "<") {
+            // <PRI>VERSION SP → RFC 5424; <PRI> followed by anything else → RFC 3164.
+            var i = 1
+            while i < count, i < 5, ASCII.isDigit(line[i]) { i += 1 }
+            guard i > 1, i < count, line[i] == UInt8(ascii: ">") else { return .raw }
+            i += 1
+            let versionStart = i
+            while i < count, i - versionStart < 4, ASCII.isDigit(line[i]) { i += 1 }
+            if i > versionStart, i == count || line[i] == ASCII.space { return .rfc5424 }
+            return .rfc3164
+        }
+        // A BSD month name or an RFC 3339 year starts a /var/log line.
+        if ASCII.isLetter(first) {
+            guard count >= 15, line[3] == ASCII.space,
+                  BSDTimestamp.month(line[0], line[1], line[2]) != 0 else { return .raw }
+            return .rfc3164
+        }
+        if ASCII.isDigit(first) {
+            guard count >= 20, line[4] == UInt8(ascii: "-"), ASCII.isDigit(line[3]) else { return .raw }
+            return .rfc3164
+        }
+        return .raw
+    }
+
+    /// Writes `error.message` = "<grammar>: <message> at byte <column> of the line." to scratch.
+    @usableFromInline
+    func addError(_ grammar: StaticString, _ error: LineParseError, to batch: inout EventBatch) {
+        let start = batch.scratch.count
+        grammar.withUTF8Buffer { batch.scratch.append(contentsOf: $0) }
+        batch.scratch.append(UInt8(ascii: ":"))
+        batch.scratch.append(ASCII.space)
+        error.message.withUTF8Buffer { batch.scratch.append(contentsOf: $0) }
+        let at: StaticString = " at byte "
+        at.withUTF8Buffer { batch.scratch.append(contentsOf: $0) }
+        batch.appendDecimal(error.column)
+        let tail: StaticString = " of the line."
+        tail.withUTF8Buffer { batch.scratch.append(contentsOf: $0) }
+        batch.addScratchField(.errorMessage, from: start)
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Exit codes (`DESIGN.md`): 0 success, 1 alerts with `--fail-on-alert`, 2 usage or rule errors,
+/// 3 input errors after finishing every other input.
+enum WardExit {
+    static let success: Int32 = 0
+    static let alerts: Int32 = 1
+    static let usage: Int32 = 2
+    static let input: Int32 = 3
+}
+
+@main
+struct Wardwatch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wardwatch",
+        abstract: "Log analysis for hospital Security Operations Centers.",
+        discussion: """
+            Reads syslog from servers and clinical systems (plain or gzip, files, directories or stdin) \
+            and shows what every line becomes.
+
+            Exit codes: 0 success, 2 usage error, 3 input error (a missing file, a corrupt or \
+            truncated .gz, a line cut at the line limit); every other input is still processed.
+            """,
+        version: "0.1.0",
+        subcommands: [Parse.self]
+    )
+
+    /// Runs the command line; usage errors exit with 2 as `DESIGN.md` says (ArgumentParser's own
+    /// default is 64).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                Diagnostics.write(fullMessage(for: error))
+                Glibc.exit(WardExit.usage)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// Messages for people, on stderr.
+enum Diagnostics {
+    static func write(_ line: String) {
+        var text = line
+        if !text.hasSuffix("\n") { text += "\n" }
+        text.withUTF8 { bytes in
+            var done = 0
+            while done < bytes.count {
+                let n = Glibc.write(2, bytes.baseAddress! + done, bytes.count - done)
+                if n <= 0 { return }
+                done += n
+            }
+        }
+    }
+
+    static func error(_ message: String) { write("wardwatch: error: " + message) }
+    static func warning(_ message: String) { write("wardwatch: warning: " + message) }
+}
