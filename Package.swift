@@ -45,10 +45,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "WardCoreTests", dependencies: ["WardCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "WardIngestTests", dependencies: ["WardIngest", "WardCore", "CZlib"], swiftSettings: swiftSettings),
-        .testTarget(name: "WardParseTests", dependencies: ["WardParse", "WardCore", "WardIngest"], swiftSettings: swiftSettings),
-        .testTarget(name: "WardOutputTests", dependencies: ["WardOutput", "WardParse", "WardCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "EndToEndTests", dependencies: ["wardwatch"], swiftSettings: swiftSettings),
+        // Test helpers: locating ../shared, gzip-compressing fixtures, reading events back.
+        .target(name: "WardTestSupport", dependencies: ["WardCore", "CZlib"], path: "Tests/WardTestSupport",
+                swiftSettings: swiftSettings),
+        .testTarget(name: "WardCoreTests", dependencies: ["WardCore", "WardTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "WardIngestTests", dependencies: ["WardIngest", "WardCore", "WardTestSupport"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "WardParseTests", dependencies: ["WardParse", "WardCore", "WardTestSupport"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "WardOutputTests", dependencies: ["WardOutput", "WardParse", "WardCore", "WardTestSupport"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "EndToEndTests", dependencies: ["wardwatch", "WardTestSupport"], swiftSettings: swiftSettings),
     ]
 )
