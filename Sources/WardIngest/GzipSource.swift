@@ -19,6 +19,7 @@ public struct GzipSource<Upstream: ByteSource>: ByteSource {
     private var inMember = false
     private var finished = false
     private var pendingError: IngestError?
+    private var pendingFailure: (code: IngestError.Code, message: String)?
     /// Decompressed bytes delivered so far.
     public private(set) var delivered: Int64 = 0
     /// Set when bytes after the last member were ignored.
@@ -89,8 +90,7 @@ public struct GzipSource<Upstream: ByteSource>: ByteSource {
                 }
                 if n == 0 {
                     if inMember {
-                        pendingError = self.error(
-                            .truncatedGzip, "gzip stream is truncated: the input ends inside a compressed member.")
+                        pendingFailure = (.truncatedGzip, "gzip stream is truncated: the input ends inside a compressed member.")
                     } else {
                         finished = true
                     }
@@ -120,11 +120,16 @@ public struct GzipSource<Upstream: ByteSource>: ByteSource {
                 continue
             default:
                 let reason = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(status)"
-                pendingError = self.error(.corruptGzip, "gzip data is corrupt: \(reason).")
+                pendingFailure = (.corruptGzip, "gzip data is corrupt: \(reason).")
             }
-            if pendingError != nil { break }
+            if pendingFailure != nil { break }
         }
         delivered += Int64(produced)
+        if let failure = pendingFailure {
+            // Made after counting this call's bytes, so the decompressed offset covers all delivered.
+            pendingError = error(failure.code, failure.message)
+            pendingFailure = nil
+        }
         if produced == 0, let pendingError {
             self.pendingError = nil
             finished = true

@@ -84,7 +84,7 @@ public enum InputWalker {
 }
 
 /// A decoded input stream: plain bytes or gzip, chosen by the first bytes.
-public enum InputStream: ByteSource {
+public enum DecodedInput: ByteSource {
     case plain(FileDescriptorSource)
     case gzip(GzipSource<FileDescriptorSource>)
 
@@ -130,7 +130,7 @@ public struct IngestOptions: Sendable {
 public enum InputReader {
     /// Opens one input and detects gzip by its magic bytes (`1f 8b`), whatever its name.
     public static func open(_ input: InputFile, index: Int, options: IngestOptions) throws(IngestError)
-        -> LineChunker<InputStream>
+        -> LineChunker<DecodedInput>
     {
         let fd: Int32
         var reference = options.now
@@ -169,15 +169,15 @@ public enum InputReader {
         }
         head.removeSubrange(got...)
         let plain = FileDescriptorSource(fd: fd, path: input.path, prefix: head)
-        let stream: InputStream = head.count == 2 && head[0] == 0x1F && head[1] == 0x8B
+        let stream: DecodedInput = head.count == 2 && head[0] == 0x1F && head[1] == 0x8B
             ? .gzip(GzipSource(upstream: plain, path: input.path))
             : .plain(plain)
         return LineChunker(source: stream, path: input.path, sourceIndex: index, referenceTime: reference,
-                           chunkSize: options.chunkSize, lineLimit: options.lineLimit)
+                           chunkSize: options.chunkSize, lineLimit: options.lineLimit, eager: input.isStdin)
     }
 
     /// Closes the descriptor behind a chunker made by ``open(_:index:options:)`` (not stdin).
-    public static func close(_ chunker: LineChunker<InputStream>) {
+    public static func close(_ chunker: LineChunker<DecodedInput>) {
         let fd: Int32
         switch chunker.source {
         case .plain(let s): fd = s.fd

@@ -33,7 +33,7 @@ struct Parse: ParsableCommand {
         var writer = JSONWriter()
 
         for (index, file) in inputs.enumerated() {
-            var chunker: LineChunker<InputStream>
+            var chunker: LineChunker<DecodedInput>
             do {
                 chunker = try InputReader.open(file, index: index, options: input.ingestOptions)
             } catch {

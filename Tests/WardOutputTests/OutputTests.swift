@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+import WardCore
+import WardOutput
+import WardParse
+import WardTestSupport
+
+@Suite struct OutputTests {
+    func json(_ bytes: [UInt8]) -> String {
+        var writer = JSONWriter()
+        bytes.withUnsafeBufferPointer { writer.appendString($0) }
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    @Test func stringsAreEscapedAndRepairedToValidJSON() throws {
+        #expect(json(Array("plain".utf8)) == #""plain""#)
+        #expect(json(Array("q\"b\\s/\n\r\t\u{1}\u{7f}".utf8)) == #""q\"b\\s/\n\r\t\u0001\#u{7f}""#)
+        #expect(json([0x61, 0x00, 0x62]) == #""a\u0000b""#)
+        #expect(json([0xC3, 0xA9, 0xFF, 0xE2, 0x82, 0x41]) == "\"é\u{FFFD}\u{FFFD}A\"")
+        // Random bytes always give a document JSONSerialization accepts, with Swift's repair.
+        for _ in 0..<2000 {
+            let bytes = (0..<Int.random(in: 0...24)).map { _ in UInt8.random(in: 0...255) }
+            let text = json(bytes)
+            let decoded = try JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed) as? String
+            #expect(decoded == String(decoding: bytes, as: UTF8.self), "\(bytes)")
+        }
+    }
+
+    @Test func numbersDropLeadingZerosAndNonNumbersBecomeStrings() {
+        func number(_ s: String) -> String {
+            var writer = JSONWriter()
+            Array(s.utf8).withUnsafeBufferPointer { writer.appendNumber($0) }
+            return String(decoding: writer.bytes, as: UTF8.self)
+        }
+        #expect(number("0042") == "42")
+        #expect(number("0") == "0")
+        #expect(number("-07") == "-7")
+        #expect(number("12a") == #""12a""#)
+        #expect(number("") == #""""#)
+    }
+
+    @Test func eventsEncodeAsOneFlatJSONObjectPerLineInFixedKeyOrder() throws {
+        let text = "<86>1 2026-11-22T08:15:02.5+01:00 ehr-app01.example.org ehr-audit 4711 LOGIN [origin ip=\"10.1.2.3\"] \u{FEFF}user dr.house logged in\nplain \u{1} text\n"
+        var chunk = Chunk(bytes: Array(text.utf8), origin: testOrigin(path: "/var/log/ehr/audit.log"))
+        chunk.origin.offset = 1000
+        var batch = EventBatch()
+        EventParser().parse(chunk, into: &batch)
+        var writer = JSONWriter()
+        EventEncoder().encode(batch, chunk: chunk, to: &writer)
+        let lines = String(decoding: writer.bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(lines == [
+            #"{"@timestamp":"2026-11-22T07:15:02.500Z","event.dataset":"syslog.rfc5424","log.syslog.priority":86,"log.syslog.facility.code":10,"log.syslog.facility.name":"authpriv","log.syslog.severity.code":6,"log.syslog.severity.name":"informational","log.syslog.version":"1","host.hostname":"ehr-app01.example.org","process.name":"ehr-audit","process.pid":4711,"log.syslog.msgid":"LOGIN","log.syslog.structured_data.origin.ip":"10.1.2.3","message":"user dr.house logged in","event.original":"<86>1 2026-11-22T08:15:02.5+01:00 ehr-app01.example.org ehr-audit 4711 LOGIN [origin ip=\"10.1.2.3\"] \#u{FEFF}user dr.house logged in","log.file.path":"/var/log/ehr/audit.log","log.offset":1000}"#,
+            #"{"event.dataset":"unparsed","message":"plain \u0001 text","event.original":"plain \u0001 text","log.file.path":"/var/log/ehr/audit.log","log.offset":1127}"#,
+        ])
+        for line in lines { _ = try JSONSerialization.jsonObject(with: Data(line.utf8)) }
+    }
+}
