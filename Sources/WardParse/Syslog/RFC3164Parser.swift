@@ -4,7 +4,7 @@ import WardCore
 /// it, with the year-less `Mmm dd hh:mm:ss` stamp or an RFC 3339 one in its place (rsyslog's
 /// high-precision format), with or without a hostname, and a tag with or without `[pid]`.
 ///
-/// `<PRI>? TIMESTAMP SP [HOSTNAME SP] [TAG[ '[' PID ']' ] ':' SP] MSG`
+/// `<PRI>? TIMESTAMP SP [HOSTNAME SP] [TAG[ '[' PID ']' ] ':' SP*] MSG`
 ///
 /// What counts as a tag follows what Elastic's and Loghub's parsers accept, since that is what real
 /// files hold: the text up to the first `:` or `[pid]`, which may contain one inner space
@@ -95,7 +95,7 @@ public enum RFC3164Parser {
                 guard j > start, line[j - 1] != ASCII.space else { return start }
                 batch.addField(.processName, start: base + start, count: j - start)
                 j += 1
-                if j < end, line[j] == ASCII.space { j += 1 }
+                while j < end, line[j] == ASCII.space { j += 1 }  // "sudo:  alice : TTY=…"
                 return j
             }
             if b == UInt8(ascii: "[") {
@@ -116,7 +116,7 @@ public enum RFC3164Parser {
                 }
                 var m = after
                 if m < end, line[m] == UInt8(ascii: ":") { m += 1 }
-                if m < end, line[m] == ASCII.space { m += 1 }
+                while m < end, line[m] == ASCII.space { m += 1 }
                 return m
             }
             if b == ASCII.space {
