@@ -216,3 +216,72 @@ func sampleText(lines: Int) -> [UInt8] {
         #expect(gz.offsets == plain.offsets)
     }
 }
+
+@Suite struct PrefetchingReaderTests {
+    func chunks(_ path: String, prefetch: Bool, chunkSize: Int = 4096) -> ([[UInt8]], [ChunkOrigin], IngestError?) {
+        let options = IngestOptions(chunkSize: chunkSize, lineLimit: 1 << 16)
+        var bodies: [[UInt8]] = []
+        var origins: [ChunkOrigin] = []
+        var chunk = Chunk()
+        do {
+            let chunker = try InputReader.open(InputFile(path: path), index: 7, options: options)
+            if prefetch {
+                let reader = PrefetchingReader(chunker, depth: 2)
+                defer { reader.close() }
+                while try reader.next(into: &chunk) {
+                    bodies.append(Array(chunk.storage[0..<chunk.count]))
+                    origins.append(chunk.origin)
+                }
+            } else {
+                var direct = chunker
+                defer { InputReader.close(direct) }
+                while try direct.next(into: &chunk) {
+                    bodies.append(Array(chunk.storage[0..<chunk.count]))
+                    origins.append(chunk.origin)
+                }
+            }
+        } catch {
+            return (bodies, origins, error)
+        }
+        return (bodies, origins, nil)
+    }
+
+    @Test func deliversTheSameChunksInOrderAsTheChunkerItself() throws {
+        let dir = try Paths.temporaryDirectory()
+        let file = dir.appendingPathComponent("a.log.gz")
+        try write(gzipMember(sampleText(lines: 20_000)), to: file)
+        let direct = chunks(file.path, prefetch: false)
+        let prefetched = chunks(file.path, prefetch: true)
+        #expect(direct.2 == nil && prefetched.2 == nil)
+        #expect(direct.0.count > 100)
+        #expect(prefetched.0 == direct.0)
+        #expect(prefetched.1 == direct.1)
+        #expect(prefetched.1.allSatisfy { $0.sourceIndex == 7 })
+    }
+
+    @Test func anErrorComesAfterEveryChunkReadBeforeIt() throws {
+        let dir = try Paths.temporaryDirectory()
+        let compressed = gzipMember(sampleText(lines: 20_000))
+        let file = dir.appendingPathComponent("cut.gz")
+        try write(Array(compressed[0..<(compressed.count / 3)]), to: file)
+        let direct = chunks(file.path, prefetch: false)
+        let prefetched = chunks(file.path, prefetch: true)
+        #expect(prefetched.2?.code == .truncatedGzip)
+        #expect(prefetched.2 == direct.2)
+        #expect(prefetched.0 == direct.0)
+    }
+
+    @Test func closingEarlyStopsTheReaderThread() throws {
+        let dir = try Paths.temporaryDirectory()
+        let file = dir.appendingPathComponent("big.log")
+        try write(sampleText(lines: 50_000), to: file)
+        for _ in 0..<20 {
+            let reader = PrefetchingReader(try InputReader.open(InputFile(path: file.path), index: 0,
+                                                                 options: IngestOptions(chunkSize: 1024)), depth: 2)
+            var chunk = Chunk()
+            #expect(try reader.next(into: &chunk))
+            reader.close()
+            reader.close()
+        }
+    }
+}

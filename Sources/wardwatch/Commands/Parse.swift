@@ -33,17 +33,17 @@ struct Parse: ParsableCommand {
         var writer = JSONWriter()
 
         for (index, file) in inputs.enumerated() {
-            var chunker: LineChunker<DecodedInput>
+            let reader: PrefetchingReader
             do {
-                chunker = try InputReader.open(file, index: index, options: input.ingestOptions)
+                reader = PrefetchingReader(try InputReader.open(file, index: index, options: input.ingestOptions))
             } catch {
                 Diagnostics.error(error.description)
                 failed = true
                 continue
             }
-            defer { InputReader.close(chunker) }
+            defer { reader.close() }
             do {
-                while try chunker.next(into: &chunk) {
+                while try reader.next(into: &chunk) {
                     parser.parse(chunk, into: &batch)
                     if reportCutLines(batch, chunk) { failed = true }
                     encoder.encode(batch, chunk: chunk, to: &writer)
@@ -53,7 +53,7 @@ struct Parse: ParsableCommand {
                 Diagnostics.error(error.description)
                 failed = true
             }
-            if let notice = chunker.source.notice { Diagnostics.warning(notice.description) }
+            if let notice = reader.notice { Diagnostics.warning(notice.description) }
         }
         guard output.flush(&writer, force: true) else { throw ExitCode(WardExit.input) }
         if failed { throw ExitCode(WardExit.input) }

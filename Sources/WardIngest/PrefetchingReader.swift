@@ -1,0 +1,117 @@
+import Foundation
+import WardCore
+
+/// Reads an input's chunks on a thread of its own, a few chunks ahead of the consumer.
+///
+/// Decompressing a `.gz` (about 320–500 MB/s per core with zlib) and parsing (over 1 GB/s) then
+/// overlap instead of adding up, so gzip input is parsed nearly at zlib's own rate; plain files
+/// overlap their `read` calls the same way. Chunks circulate between the two threads — the
+/// consumer's used chunk goes back to the reader for refilling — so nothing is allocated per chunk.
+///
+/// Errors keep the chunker's order: every chunk read before a failure is delivered first.
+public final class PrefetchingReader: @unchecked Sendable {
+    // All mutable state below is guarded by `condition`.
+    private let condition = NSCondition()
+    private var ready: [Chunk] = []
+    private var spare: [Chunk] = []
+    private var finished = false
+    private var cancelled = false
+    private var failure: IngestError?
+    private var finalNotice: IngestNotice?
+    private let exited = DispatchSemaphore(value: 0)
+    private var closed = false
+
+    /// The chunker and the input's descriptor belong to the reader thread from here on.
+    private final class Handoff: @unchecked Sendable {
+        var chunker: LineChunker<DecodedInput>
+        init(_ chunker: LineChunker<DecodedInput>) { self.chunker = chunker }
+    }
+
+    /// - Parameter depth: chunks in flight (read ahead plus the one being parsed).
+    public init(_ chunker: LineChunker<DecodedInput>, depth: Int = 3) {
+        spare = (0..<max(1, depth)).map { _ in Chunk() }
+        let handoff = Handoff(chunker)
+        let thread = Thread { [self] in
+            self.readLoop(handoff)
+            InputReader.close(handoff.chunker)
+            self.exited.signal()
+        }
+        thread.name = "wardwatch-reader"
+        thread.start()
+    }
+
+    deinit { close() }
+
+    private func readLoop(_ handoff: Handoff) {
+        while true {
+            condition.lock()
+            while spare.isEmpty && !cancelled { condition.wait() }
+            if cancelled {
+                condition.unlock()
+                return
+            }
+            var chunk = spare.removeLast()
+            condition.unlock()
+
+            let outcome = Result { () throws(IngestError) -> Bool in try handoff.chunker.next(into: &chunk) }
+            condition.lock()
+            switch outcome {
+            case .success(true):
+                ready.append(chunk)
+            case .success(false):
+                spare.append(chunk)
+                finished = true
+            case .failure(let error):
+                spare.append(chunk)
+                failure = error
+                finished = true
+            }
+            if finished { finalNotice = handoff.chunker.source.notice }
+            let stop = finished
+            condition.broadcast()
+            condition.unlock()
+            if stop { return }
+        }
+    }
+
+    /// Replaces `chunk` with the next chunk of the input (the old one is recycled). Returns `false` at
+    /// the end; throws the input's error after the chunks read before it.
+    public func next(into chunk: inout Chunk) throws(IngestError) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while ready.isEmpty && !finished { condition.wait() }
+        if !ready.isEmpty {
+            let next = ready.removeFirst()
+            spare.append(chunk)
+            chunk = next
+            condition.broadcast()
+            return true
+        }
+        if let error = failure {
+            failure = nil
+            throw error
+        }
+        return false
+    }
+
+    /// A notice the input left once read to its end (bytes after the last gzip member).
+    public var notice: IngestNotice? {
+        condition.lock()
+        defer { condition.unlock() }
+        return finalNotice
+    }
+
+    /// Stops reading and closes the input; waits for the reader thread. Idempotent.
+    public func close() {
+        condition.lock()
+        if closed {
+            condition.unlock()
+            return
+        }
+        closed = true
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+        exited.wait()
+    }
+}
