@@ -137,6 +137,31 @@ import WardTestSupport
         }
     }
 
+    @Test func vectorParseSyslogExampleParses() throws {
+        let rows = try readJSONLines(Paths.sample("syslog_vectors/vrl_function_examples.jsonl"))
+            .filter { $0["function"] as? String == "parse_syslog" }
+        #expect(rows.count == 1)
+        for row in rows {
+            let expected = row["expected"] as! [String: Any]
+            let outcome = parse(Array((row["input"] as! String).utf8), .detected)
+            #expect(outcome.event.dataset == "syslog.rfc5424")
+            var wanted: [String: String] = [
+                "log.syslog.priority": "13", "log.syslog.facility.code": "1", "log.syslog.severity.code": "5",
+                "log.syslog.facility.name": expected["facility"] as! String,
+                "log.syslog.severity.name": expected["severity"] as! String,
+                "log.syslog.version": "\(expected["version"] as! Int)",
+                "host.hostname": expected["hostname"] as! String, "process.name": expected["appname"] as! String,
+                "process.pid": "\(expected["procid"] as! Int)", "log.syslog.msgid": expected["msgid"] as! String,
+                "message": expected["message"] as! String,
+            ]
+            for (name, value) in expected["exampleSDID@32473"] as! [String: String] {
+                wanted["log.syslog.structured_data.exampleSDID@32473.\(name)"] = value
+            }
+            #expect(outcome.event.fields == wanted)
+            #expect(outcome.event.timestamp == referenceNanos(expected["timestamp"] as! String))
+        }
+    }
+
     @Test func structuredDataEscapesAreUndoneAndOtherBackslashesKept() {
         let line = Array(#"<29>1 2016-01-15T01:00:43Z hn S - - [meta a="x\"y" b="c\\d" c="e\]f" d="g\nh"] m"#.utf8)
         let f = parse(line, .rfc5424).event.fields

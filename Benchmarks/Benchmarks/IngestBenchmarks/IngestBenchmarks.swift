@@ -74,7 +74,8 @@ struct Corpus {
         precondition(n > 0, "gzip of the corpus failed")
         print("corpus: \(text.count) bytes, \(lines) lines, gzip -6 \(n) bytes (ratio \(Double(text.count) / Double(n)))")
         compressed.removeSubrange(Int(n)...)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wardwatch-bench-\(getpid())")
+        // One fixed folder, overwritten by each run, so that runs leave no pile of 80 MB corpora behind.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wardwatch-bench")
         try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let plain = dir.appendingPathComponent("auth.log")
         let gz = dir.appendingPathComponent("auth.log.1.gz")

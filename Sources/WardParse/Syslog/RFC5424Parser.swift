@@ -5,7 +5,8 @@ import WardCore
 /// The header is validated as the RFC's ABNF says, byte by byte, so that a rejected line gets the
 /// column of the first byte that does not fit (the influxdata/go-syslog conformance table is the
 /// test). Structured data becomes `log.syslog.structured_data.<SD-ID>.<PARAM>` fields, with `\"`,
-/// `\\` and `\]` unescaped; a BOM before MSG is dropped from `message`.
+/// `\\` and `\]` unescaped; a BOM before MSG is dropped from `message`. One leniency: spaces between
+/// a parameter's `=` and its opening quote are accepted (see below).
 ///
 /// Values are byte ranges into the line; only unescaped SD values and SD field names are written to
 /// the batch's scratch area. Nothing is allocated per line.
@@ -208,6 +209,9 @@ public enum RFC5424Parser {
                 let name = nameStart..<i
                 guard i < end, line[i] == UInt8(ascii: "=") else { return LineParseError(column: i, message: "expected '=' after the parameter name") }
                 i += 1
+                // Leniency: RFC 5424's own example 3 circulates as `eventSource= "Application"`; rsyslog
+                // and Vector accept the space, and so do we rather than lose the line's header.
+                while i < end, line[i] == ASCII.space { i += 1 }
                 guard i < end, line[i] == UInt8(ascii: "\"") else { return LineParseError(column: i, message: "expected '\"' to open the parameter value") }
                 i += 1
                 let valueStart = i

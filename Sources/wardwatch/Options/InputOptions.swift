@@ -9,14 +9,14 @@ struct InputOptions: ParsableArguments {
     @Argument(help: "Files or directories to read (directories recursively, in name order; .gz detected by content). '-' or nothing reads stdin.")
     var paths: [String] = []
 
-    @Option(help: "Parse every line as this format: \(LogFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Parse lines as this format instead of detecting it per line ('syslog' = RFC 5424 or 3164; 'raw' = no parsing).")
     var format: LogFormat = .auto
 
     @Option(help: "Year of year-less syslog timestamps ('Mmm dd hh:mm:ss'). Default: inferred from each file's modification time.")
     var year: Int?
 
     @Option(name: .customLong("tz-offset"),
-            help: "UTC offset of timestamps without a zone, as +HH:MM or -HH:MM. Default: +00:00.")
+            help: "UTC offset of timestamps without a zone, as +HH:MM or -HH:MM.")
     var tzOffset: String = "+00:00"
 
     @Option(name: .customLong("max-line-bytes"), help: "Cut lines longer than this many bytes (the cut is flagged and reported).")
