@@ -17,9 +17,12 @@ let package = Package(
         .library(name: "WardIngest", targets: ["WardIngest"]),
         .library(name: "WardParse", targets: ["WardParse"]),
         .library(name: "WardOutput", targets: ["WardOutput"]),
+        .library(name: "WardRegex", targets: ["WardRegex"]),
+        .library(name: "WardRules", targets: ["WardRules"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C shims: module maps only, no logic.
@@ -29,17 +32,26 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(name: "CWardShims", path: "Sources/CWardShims"),
+        .systemLibrary(
+            name: "CPCRE2",
+            path: "Sources/CPCRE2",
+            pkgConfig: "libpcre2-8",
+            providers: [.apt(["libpcre2-dev"])]
+        ),
 
         // Pipeline stages, left to right.
         .target(name: "WardCore", dependencies: ["CWardShims"], swiftSettings: swiftSettings),
         .target(name: "WardIngest", dependencies: ["WardCore", "CZlib", "CWardShims"], swiftSettings: swiftSettings),
         .target(name: "WardParse", dependencies: ["WardCore"], swiftSettings: swiftSettings),
         .target(name: "WardOutput", dependencies: ["WardCore"], swiftSettings: swiftSettings),
+        .target(name: "WardRegex", dependencies: ["CPCRE2"], swiftSettings: swiftSettings),
+        .target(name: "WardRules", dependencies: ["WardCore", "WardRegex", .product(name: "Yams", package: "Yams")],
+                swiftSettings: swiftSettings),
 
         .executableTarget(
             name: "wardwatch",
             dependencies: [
-                "WardCore", "WardIngest", "WardParse", "WardOutput",
+                "WardCore", "WardIngest", "WardParse", "WardOutput", "WardRules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -54,6 +66,8 @@ let package = Package(
         .testTarget(name: "WardParseTests", dependencies: ["WardParse", "WardCore", "WardTestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "WardOutputTests", dependencies: ["WardOutput", "WardParse", "WardCore", "WardTestSupport"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "WardRulesTests", dependencies: ["WardRules", "WardRegex", "WardCore", "WardTestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "EndToEndTests", dependencies: ["wardwatch", "WardTestSupport"], swiftSettings: swiftSettings),
     ]

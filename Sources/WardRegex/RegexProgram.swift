@@ -1,0 +1,88 @@
+import CPCRE2
+
+/// A compiled regular expression (PCRE2 with JIT), matched against raw bytes.
+///
+/// Sigma `re` values are compiled once, at rule load, never per event (`PERF-NOTES.md` §1: Swift
+/// `Regex` is 4,000× slower). Matching is an unanchored search, as Sigma v2.2 and pySigma define it.
+/// Patterns are UTF-8 (`PCRE2_UTF`), and subjects may hold invalid UTF-8 (`PCRE2_MATCH_INVALID_UTF`):
+/// log lines are untrusted bytes.
+///
+/// A program is immutable and `Sendable`; matching needs a ``RegexScratch`` per thread.
+public final class RegexProgram: @unchecked Sendable {
+    /// Sigma's regex flags (`re|i`, `re|m`, `re|s`).
+    public struct Options: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        public static let caseInsensitive = Options(rawValue: 1)
+        public static let multiline = Options(rawValue: 2)
+        public static let dotAll = Options(rawValue: 4)
+    }
+
+    /// A pattern PCRE2 rejected: its message and the 0-based offset in the pattern.
+    public struct CompileError: Error, Sendable, Equatable, CustomStringConvertible {
+        public var message: String
+        public var offset: Int
+        public var description: String { "\(message) at offset \(offset) of the pattern" }
+    }
+
+    public let pattern: String
+    public let options: Options
+    private let code: OpaquePointer
+    private let jitted: Bool
+
+    /// Compiles `pattern`; throws ``CompileError`` with PCRE2's message when it is not a valid regex.
+    public init(_ pattern: String, options: Options = []) throws(CompileError) {
+        var flags = UInt32(PCRE2_UTF) | UInt32(PCRE2_MATCH_INVALID_UTF)
+        if options.contains(.caseInsensitive) { flags |= UInt32(PCRE2_CASELESS) }
+        if options.contains(.multiline) { flags |= UInt32(PCRE2_MULTILINE) }
+        if options.contains(.dotAll) { flags |= UInt32(PCRE2_DOTALL) }
+        var errorCode: Int32 = 0
+        var errorOffset: Int = 0
+        let compiled = pattern.utf8CString.withUnsafeBufferPointer { buf in
+            buf.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: buf.count) { p in
+                pcre2_compile_8(p, buf.count - 1, flags, &errorCode, &errorOffset, nil)
+            }
+        }
+        guard let compiled else {
+            var message = [UInt8](repeating: 0, count: 256)
+            let n = pcre2_get_error_message_8(errorCode, &message, message.count)
+            throw CompileError(message: String(decoding: message.prefix(max(0, Int(n))), as: UTF8.self),
+                               offset: errorOffset)
+        }
+        self.pattern = pattern
+        self.options = options
+        self.code = compiled
+        self.jitted = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
+    }
+
+    deinit { pcre2_code_free_8(code) }
+
+    /// Whether the pattern occurs anywhere in `subject`.
+    /// - Complexity: depends on the pattern; does not allocate.
+    public func matches(_ subject: UnsafeBufferPointer<UInt8>, scratch: RegexScratch) -> Bool {
+        let base = subject.baseAddress ?? UnsafePointer(bitPattern: 1)!
+        let rc = jitted
+            ? pcre2_jit_match_8(code, base, subject.count, 0, 0, scratch.matchData, nil)
+            : pcre2_match_8(code, base, subject.count, 0, 0, scratch.matchData, nil)
+        return rc >= 0
+    }
+
+    /// Convenience for tests and one-off checks.
+    public func matches(_ subject: String) -> Bool {
+        let scratch = RegexScratch()
+        var copy = subject
+        return copy.withUTF8 { matches($0, scratch: scratch) }
+    }
+}
+
+/// Per-thread match state for ``RegexProgram`` (PCRE2 match data), shared by all programs.
+public final class RegexScratch {
+    let matchData: OpaquePointer
+
+    public init() {
+        // One pair of offsets is enough: Sigma only asks whether a pattern matches.
+        matchData = pcre2_match_data_create_8(1, nil)
+    }
+
+    deinit { pcre2_match_data_free_8(matchData) }
+}

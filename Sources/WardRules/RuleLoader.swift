@@ -1,0 +1,435 @@
+import Foundation
+import Yams
+
+/// Everything loaded from a set of rule files.
+public struct RuleCollection: Sendable {
+    public var rules: [SigmaRule] = []
+    public var filters: [SigmaFilter] = []
+    public var correlations: [CorrelationRule] = []
+    /// Every problem found, in file order (errors and warnings).
+    public var diagnostics: [RuleDiagnostic] = []
+    /// Rule files read.
+    public var files: [String] = []
+    /// Documents rejected because of errors.
+    public var rejectedDocuments = 0
+
+    public init() {}
+
+    public var errors: [RuleDiagnostic] { diagnostics.filter { $0.severity == .error } }
+    public var warnings: [RuleDiagnostic] { diagnostics.filter { $0.severity == .warning } }
+}
+
+/// Settings for loading rules.
+public struct RuleLoadOptions: Sendable {
+    /// Values of `%name%` placeholders for `expand` (`--placeholders FILE`).
+    public var placeholders: [String: [String]]
+    public var mappings: MappingSet
+
+    public init(placeholders: [String: [String]] = [:], mappings: MappingSet = MappingSet()) {
+        self.placeholders = placeholders
+        self.mappings = mappings
+    }
+}
+
+/// Loads Sigma rule files: YAML through Yams, every problem reported with its line and column.
+public enum RuleLoader {
+    /// Loads files and directories (searched recursively for `.yml`/`.yaml`, in name order), then
+    /// applies filters to the rules they name.
+    public static func load(paths: [String], options: RuleLoadOptions) -> RuleCollection {
+        var collection = RuleCollection()
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                collection.diagnostics.append(RuleDiagnostic(.error, file: path, line: 0, column: 0, "no such file or directory"))
+                continue
+            }
+            let files = isDirectory.boolValue ? ruleFiles(in: path) : [path]
+            for file in files {
+                collection.files.append(file)
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    collection.diagnostics.append(RuleDiagnostic(.error, file: file, line: 0, column: 0, "cannot read the file"))
+                    continue
+                }
+                guard let text = String(validating: data, as: UTF8.self) else {
+                    collection.diagnostics.append(RuleDiagnostic(.error, file: file, line: 0, column: 0, "the file is not valid UTF-8"))
+                    continue
+                }
+                load(yaml: text, file: file, options: options, into: &collection)
+            }
+        }
+        applyFilters(&collection)
+        return collection
+    }
+
+    /// `.yml`/`.yaml` files under `directory`, recursively, in byte order of their paths.
+    public static func ruleFiles(in directory: String) -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
+        var files: [String] = []
+        while let relative = enumerator.nextObject() as? String {
+            if relative.hasSuffix(".yml") || relative.hasSuffix(".yaml") {
+                files.append((directory as NSString).appendingPathComponent(relative))
+            }
+        }
+        return files.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// Loads every document of one file's text.
+    public static func load(yaml: String, file: String, options: RuleLoadOptions, into collection: inout RuleCollection) {
+        var sink = DiagnosticSink(file: file)
+        defer { collection.diagnostics += sink.items }
+        var documents: [Node] = []
+        do {
+            var sequence = try Yams.compose_all(yaml: yaml)
+            while let node = sequence.next() { documents.append(node) }
+            if let error = sequence.error { throw error }
+        } catch {
+            sink.error(location(of: error), "invalid YAML: \(describe(error))")
+            collection.rejectedDocuments += 1
+            return
+        }
+        for document in documents {
+            let before = sink.items.count
+            if document[key: "action"] != nil {
+                sink.error(document.location, "legacy 'action: global/reset/repeat' rule collections are not Sigma v2; write one complete rule per document")
+            } else if document[key: "correlation"] != nil {
+                if let rule = correlation(document, file: file, sink: &sink) { collection.correlations.append(rule) }
+            } else if document[key: "filter"] != nil {
+                if let filter = filter(document, file: file, options: options, sink: &sink) { collection.filters.append(filter) }
+            } else if var rule = rule(document, file: file, options: options, sink: &sink) {
+                rule.routes = options.mappings.sources(for: rule.logsource).map(\.route)
+                collection.rules.append(rule)
+            }
+            if sink.items[before...].contains(where: { $0.severity == .error }) { collection.rejectedDocuments += 1 }
+        }
+    }
+
+    // MARK: - Documents
+
+    static func rule(_ node: Node, file: String, options: RuleLoadOptions, sink: inout DiagnosticSink) -> SigmaRule? {
+        guard node.entries != nil else {
+            sink.error(node.location, "a rule must be a YAML map")
+            return nil
+        }
+        let meta = metadata(node, sink: &sink)
+        guard let ls = node[key: "logsource"] else {
+            sink.error(node.location, "the rule has no 'logsource'")
+            return nil
+        }
+        guard let logsource = logsource(ls, sink: &sink) else { return nil }
+        guard let detectionNode = node[key: "detection"] else {
+            sink.error(node.location, "the rule has no 'detection'")
+            return nil
+        }
+        let mapper = fieldMapper(for: logsource, options: options)
+        guard let detection = detection(detectionNode, mapper: mapper, options: options, sink: &sink),
+              let meta
+        else { return nil }
+        return SigmaRule(metadata: meta, logsource: logsource, path: sink.file, location: node.location,
+                         searches: detection.searches, condition: detection.condition)
+    }
+
+    static func filter(_ node: Node, file: String, options: RuleLoadOptions, sink: inout DiagnosticSink) -> SigmaFilter? {
+        let title = requiredTitle(node, sink: &sink)
+        guard let ls = node[key: "logsource"] else {
+            sink.error(node.location, "the filter has no 'logsource'")
+            return nil
+        }
+        guard let logsource = logsource(ls, sink: &sink), let filterNode = node[key: "filter"] else { return nil }
+        var targets: [String]?
+        switch filterNode[key: "rules"] {
+        case .some(.scalar(let s)) where s.string == "any":
+            targets = nil
+        case .some(.sequence(let list)):
+            let ids = list.compactMap(\.scalarText)
+            targets = ids.isEmpty ? nil : ids
+        default:
+            sink.error(filterNode.location, "the filter needs 'rules': a list of rule ids or names, or 'any'")
+            return nil
+        }
+        let mapper = fieldMapper(for: logsource, options: options)
+        guard let detection = detection(filterNode, mapper: mapper, options: options, sink: &sink, skipping: ["rules"]),
+              let title
+        else { return nil }
+        return SigmaFilter(title: title, id: node[key: "id"]?.scalarText, logsource: logsource, targets: targets,
+                           searches: detection.searches, condition: detection.condition, path: file,
+                           location: node.location)
+    }
+
+    static func correlation(_ node: Node, file: String, sink: inout DiagnosticSink) -> CorrelationRule? {
+        guard let meta = metadata(node, sink: &sink), let body = node[key: "correlation"] else { return nil }
+        var ok = true
+        let typeText = body[key: "type"]?.scalarText ?? ""
+        guard let kind = CorrelationRule.Kind(rawValue: typeText) else {
+            sink.error(body[key: "type"]?.location ?? body.location,
+                       "correlation type must be one of \(CorrelationRule.Kind.allCases.map(\.rawValue).joined(separator: ", ")), not '\(typeText)'")
+            return nil
+        }
+        let rules = body[key: "rules"]?.stringList ?? []
+        if rules.isEmpty && !(kind == .temporal || kind == .temporalOrdered) {
+            sink.error(body.location, "a correlation needs 'rules': the ids or names of the rules it correlates")
+            ok = false
+        }
+        let groupBy = body[key: "group-by"]?.stringList ?? []
+        var seconds = 0
+        if let span = body[key: "timespan"]?.scalarText, let parsed = timespan(span) {
+            seconds = parsed
+        } else {
+            sink.error(body[key: "timespan"]?.location ?? body.location,
+                       "a correlation needs 'timespan': a number with s, m, h, d, w, M or y (like 5m)")
+            ok = false
+        }
+        var comparisons: [(NumericComparison, Double)] = []
+        var fields: [String] = []
+        if let condition = body[key: "condition"] {
+            for entry in condition.entries ?? [] {
+                if entry.key == "field" {
+                    fields = entry.value.stringList ?? []
+                } else if let op = NumericComparison(rawValue: entry.key), let n = entry.value.scalarText.flatMap(Double.init) {
+                    comparisons.append((op, n))
+                } else if entry.key == "eq", let n = entry.value.scalarText.flatMap(Double.init) {
+                    comparisons.append((.eq, n))
+                } else if entry.key == "neq", let n = entry.value.scalarText.flatMap(Double.init) {
+                    comparisons.append((.eq, n))  // negated by the engine
+                } else {
+                    sink.error(entry.keyNode.location, "unknown correlation condition '\(entry.key)': use gt, gte, lt, lte, eq, neq and field")
+                    ok = false
+                }
+            }
+        } else if kind != .temporal && kind != .temporalOrdered {
+            sink.error(body.location, "a \(kind.rawValue) correlation needs a 'condition' (like 'gte: 10')")
+            ok = false
+        }
+        if [.valueCount, .valueSum, .valueAvg, .valuePercentile].contains(kind) && fields.isEmpty {
+            sink.error(body[key: "condition"]?.location ?? body.location, "a \(kind.rawValue) correlation needs 'condition.field'")
+            ok = false
+        }
+        var aliases: [String: [String: String]] = [:]
+        for alias in body[key: "aliases"]?.entries ?? [] {
+            var map: [String: String] = [:]
+            for entry in alias.value.entries ?? [] { map[entry.key] = entry.value.scalarText ?? "" }
+            aliases[alias.key] = map
+        }
+        guard ok else { return nil }
+        return CorrelationRule(metadata: meta, kind: kind, rules: rules, groupBy: groupBy, timespanSeconds: seconds,
+                               comparisons: comparisons, fields: fields, aliases: aliases,
+                               generate: body[key: "generate"]?.scalarText == "true", path: file, location: node.location)
+    }
+
+    static func timespan(_ text: String) -> Int? {
+        guard let unit = text.last, let n = Int(text.dropLast()), n > 0 else { return nil }
+        switch unit {
+        case "s": return n
+        case "m": return n * 60
+        case "h": return n * 3600
+        case "d": return n * 86_400
+        case "w": return n * 604_800
+        case "M": return n * 2_592_000
+        case "y": return n * 31_536_000
+        default: return nil
+        }
+    }
+
+    // MARK: - Parts
+
+    static let statuses: Set<String> = ["stable", "test", "experimental", "deprecated", "unsupported"]
+    static let levels: Set<String> = ["informational", "low", "medium", "high", "critical"]
+
+    static func requiredTitle(_ node: Node, sink: inout DiagnosticSink) -> String? {
+        guard let title = node[key: "title"]?.scalarText, !title.isEmpty else {
+            sink.error(node.location, "the document has no 'title'")
+            return nil
+        }
+        if title.count > 256 { sink.warning(node[key: "title"]!.location, "the title is longer than 256 characters") }
+        return title
+    }
+
+    static func metadata(_ node: Node, sink: inout DiagnosticSink) -> RuleMetadata? {
+        guard let title = requiredTitle(node, sink: &sink) else { return nil }
+        var meta = RuleMetadata(title: title)
+        var ok = true
+        if let id = node[key: "id"] {
+            meta.id = id.scalarText
+            if let text = id.scalarText, UUID(uuidString: text) == nil {
+                sink.warning(id.location, "id '\(text)' is not a UUID")
+            }
+        }
+        meta.name = node[key: "name"]?.scalarText
+        if let status = node[key: "status"] {
+            meta.status = status.scalarText
+            if !statuses.contains(status.scalarText ?? "") {
+                sink.error(status.location, "status must be one of \(statuses.sorted().joined(separator: ", ")), not '\(status.scalarText ?? "")'")
+                ok = false
+            }
+        }
+        if let level = node[key: "level"] {
+            meta.level = level.scalarText
+            if !levels.contains(level.scalarText ?? "") {
+                sink.error(level.location, "level must be one of informational, low, medium, high, critical, not '\(level.scalarText ?? "")'")
+                ok = false
+            }
+        }
+        meta.description = node[key: "description"]?.scalarText
+        meta.author = node[key: "author"]?.stringList?.joined(separator: ", ")
+        meta.references = node[key: "references"]?.stringList ?? []
+        meta.tags = node[key: "tags"]?.stringList ?? []
+        meta.falsepositives = node[key: "falsepositives"]?.stringList ?? []
+        meta.fields = node[key: "fields"]?.stringList ?? []
+        meta.license = node[key: "license"]?.scalarText
+        for key in ["date", "modified"] {
+            guard let value = node[key: key] else { continue }
+            let text = value.scalarText ?? ""
+            if key == "date" { meta.date = text } else { meta.modified = text }
+            if text.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) == nil {
+                sink.warning(value.location, "'\(key)' should be YYYY-MM-DD, not '\(text)'")
+            }
+        }
+        if case .sequence(let related)? = node[key: "related"] {
+            for entry in related {
+                guard let id = entry[key: "id"]?.scalarText, let type = entry[key: "type"]?.scalarText else {
+                    sink.warning(entry.location, "'related' entries need 'id' and 'type'")
+                    continue
+                }
+                meta.related.append((id, type))
+            }
+        }
+        for tag in meta.tags where tag != tag.lowercased() || !tag.contains(".") {
+            sink.warning(node[key: "tags"]?.location ?? node.location, "tag '\(tag)' should be lower-case 'namespace.value'")
+        }
+        return ok ? meta : nil
+    }
+
+    static func logsource(_ node: Node, sink: inout DiagnosticSink) -> LogSource? {
+        guard node.entries != nil else {
+            sink.error(node.location, "'logsource' must be a map of category, product and service")
+            return nil
+        }
+        return LogSource(category: node[key: "category"]?.scalarText, product: node[key: "product"]?.scalarText,
+                         service: node[key: "service"]?.scalarText)
+    }
+
+    static func fieldMapper(for logsource: LogSource, options: RuleLoadOptions) -> (String) -> FieldRef {
+        let fields = options.mappings.sources(for: logsource).first?.fields ?? [:]
+        return { name in FieldRef(fields[name] ?? name) }
+    }
+
+    /// Parses the searches and the condition of a `detection` (or a filter's `filter`) map.
+    static func detection(_ node: Node, mapper: @escaping (String) -> FieldRef, options: RuleLoadOptions,
+                          sink: inout DiagnosticSink, skipping skipped: Set<String> = [])
+        -> (searches: [NamedSearch], condition: Condition)?
+    {
+        guard let entries = node.entries else {
+            sink.error(node.location, "'detection' must be a map of search identifiers and a condition")
+            return nil
+        }
+        let builder = DetectionBuilder(fieldMapper: mapper, placeholders: options.placeholders)
+        var searches: [NamedSearch] = []
+        var failedNames: [String] = []  // known to the condition, so one broken selection is one error
+        var ok = true
+        var conditionNode: Node?
+        for entry in entries where !skipped.contains(entry.key) {
+            switch entry.key {
+            case "condition":
+                conditionNode = entry.value
+            case "timeframe":
+                sink.error(entry.keyNode.location, "'timeframe' in a detection is Sigma 1 syntax; use a correlation rule with 'timespan'")
+                ok = false
+            default:
+                if let expression = builder.search(entry.value, sink: &sink) {
+                    searches.append(NamedSearch(name: entry.key, expression: expression, location: entry.keyNode.location))
+                } else {
+                    failedNames.append(entry.key)
+                    ok = false
+                }
+            }
+        }
+        guard let conditionNode else {
+            sink.error(node.location, "the detection has no 'condition'")
+            return nil
+        }
+        let texts: [(String, Node)]
+        switch conditionNode {
+        case .scalar(let s): texts = [(s.string, conditionNode)]
+        case .sequence(let list): texts = list.map { ($0.scalarText ?? "", $0) }
+        default:
+            sink.error(conditionNode.location, "'condition' must be a string or a list of strings")
+            return nil
+        }
+        let names = searches.map(\.name) + failedNames
+        var conditions: [Condition] = []
+        for (text, at) in texts {
+            var parser = ConditionParser(text, identifiers: names)
+            // The condition's text starts one column later when quoted.
+            var start = at.location
+            if case .scalar(let s) = at, s.style == .singleQuoted || s.style == .doubleQuoted { start.column += 1 }
+            do {
+                conditions.append(try parser.parse())
+                for warning in parser.warnings {
+                    sink.warning(SourceLocation(line: start.line, column: start.column + warning.offset), warning.message)
+                }
+            } catch {
+                sink.error(SourceLocation(line: start.line, column: start.column + error.offset), error.message)
+                ok = false
+            }
+        }
+        guard ok else { return nil }
+        return (searches, conditions.count == 1 ? conditions[0] : .or(conditions))
+    }
+
+    // MARK: - Filters
+
+    static func applyFilters(_ collection: inout RuleCollection) {
+        for filter in collection.filters {
+            var applied = 0
+            for index in collection.rules.indices {
+                let rule = collection.rules[index]
+                if let targets = filter.targets {
+                    guard targets.contains(where: { $0 == rule.metadata.id || $0 == rule.metadata.name }) else { continue }
+                }
+                guard filter.logsource.contains(rule.logsource) else { continue }
+                let offset = rule.searches.count
+                collection.rules[index].searches += filter.searches.map {
+                    NamedSearch(name: "filter:\(filter.title):\($0.name)", expression: $0.expression, location: $0.location)
+                }
+                collection.rules[index].condition = .and([rule.condition, filter.condition.offset(by: offset)])
+                collection.rules[index].appliedFilters.append(filter.title)
+                applied += 1
+            }
+            if applied == 0 {
+                collection.diagnostics.append(RuleDiagnostic(
+                    .warning, file: filter.path, line: filter.location.line, column: filter.location.column,
+                    "filter '\(filter.title)' applies to none of the loaded rules"))
+            }
+        }
+    }
+
+    // MARK: - YAML errors
+
+    static func location(of error: Error) -> SourceLocation {
+        if let yaml = error as? YamlError {
+            switch yaml {
+            case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+                return SourceLocation(line: mark.line, column: mark.column)
+            case .duplicatedKeysInMapping(_, let context):
+                return SourceLocation(line: context.mark.line, column: context.mark.column)
+            default:
+                break
+            }
+        }
+        return SourceLocation(line: 1, column: 1)
+    }
+
+    static func describe(_ error: Error) -> String {
+        if let yaml = error as? YamlError {
+            switch yaml {
+            case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _),
+                 .composer(let context, let problem, _, _):
+                return context.map { "\(problem) \($0.text)" } ?? problem
+            case .duplicatedKeysInMapping(let duplicates, _):
+                return "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in a map"
+            default:
+                break
+            }
+        }
+        return "\(error)"
+    }
+}
