@@ -109,8 +109,11 @@ struct ConditionParser {
         }
     }
 
-    private func peekWord() -> String? {
+    private func peekWord() throws(ConditionError) -> String? {
         guard position < tokens.count, case .word(let w) = tokens[position].0 else { return nil }
+        if w != w.lowercased(), ["and", "or", "not", "of"].contains(w.lowercased()) {
+            throw ConditionError(offset: tokens[position].1, message: "operators are lower case: write '\(w.lowercased())'")
+        }
         return w
     }
 
@@ -118,7 +121,7 @@ struct ConditionParser {
 
     private mutating func orExpression() throws(ConditionError) -> Condition {
         var parts = [try andExpression()]
-        while peekWord() == "or" {
+        while try peekWord() == "or" {
             position += 1
             parts.append(try andExpression())
         }
@@ -127,7 +130,7 @@ struct ConditionParser {
 
     private mutating func andExpression() throws(ConditionError) -> Condition {
         var parts = [try notExpression()]
-        while peekWord() == "and" {
+        while try peekWord() == "and" {
             position += 1
             parts.append(try notExpression())
         }
@@ -135,7 +138,7 @@ struct ConditionParser {
     }
 
     private mutating func notExpression() throws(ConditionError) -> Condition {
-        if peekWord() == "not" {
+        if try peekWord() == "not" {
             position += 1
             return .not(try notExpression())
         }
@@ -166,9 +169,9 @@ struct ConditionParser {
                 throw ConditionError(offset: at, message: "'\(word)' needs an identifier before it")
             }
             position += 1
-            if ["1", "any", "all"].contains(word), peekWord() == "of" {
+            if ["1", "any", "all"].contains(word), try peekWord() == "of" {
                 position += 1
-                guard let pattern = peekWord() else {
+                guard let pattern = try peekWord() else {
                     throw ConditionError(offset: offset, message: "'\(word) of' needs an identifier pattern or 'them'")
                 }
                 let patternAt = offset
@@ -187,7 +190,10 @@ struct ConditionParser {
             }
             guard let index = identifiers.firstIndex(of: word) else {
                 let hint = identifiers.min { editDistance($0, word) < editDistance($1, word) }
-                let suggestion = hint.map { editDistance($0, word) <= 3 ? " (did you mean '\($0)'?)" : "" } ?? ""
+                let suggestion = hint.map { d in
+                    let distance = editDistance(d, word)
+                    return distance <= 3 && distance < word.count ? " (did you mean '\(d)'?)" : ""
+                } ?? ""
                 throw ConditionError(offset: at, message: "unknown search identifier '\(word)'\(suggestion)")
             }
             return .search(index)

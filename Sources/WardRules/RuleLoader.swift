@@ -61,11 +61,16 @@ public enum RuleLoader {
         return collection
     }
 
-    /// `.yml`/`.yaml` files under `directory`, recursively, in byte order of their paths.
+    /// `.yml`/`.yaml` files under `directory`, recursively, in byte order of their paths. Folders named
+    /// `mappings` hold log source mappings, not rules, and are skipped.
     public static func ruleFiles(in directory: String) -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
         var files: [String] = []
         while let relative = enumerator.nextObject() as? String {
+            if (relative as NSString).lastPathComponent == "mappings" {
+                enumerator.skipDescendants()
+                continue
+            }
             if relative.hasSuffix(".yml") || relative.hasSuffix(".yaml") {
                 files.append((directory as NSString).appendingPathComponent(relative))
             }

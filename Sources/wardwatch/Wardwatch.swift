@@ -22,13 +22,13 @@ struct Wardwatch: ParsableCommand {
         abstract: "Log analysis for hospital Security Operations Centers.",
         discussion: """
             Reads syslog from servers and clinical systems (plain or gzip, files, directories or stdin) \
-            and shows what every line becomes.
+            and shows what every line becomes; checks and lists Sigma detection rules.
 
-            Exit codes: 0 success, 2 usage error, 3 input error (a missing file, a corrupt or \
+            Exit codes: 0 success, 2 usage or rule error, 3 input error (a missing file, a corrupt or \
             truncated .gz, a line cut at the line limit); every other input is still processed.
             """,
         version: "0.1.0",
-        subcommands: [Parse.self]
+        subcommands: [Parse.self, Rules.self]
     )
 
     /// Runs the command line; usage errors exit with 2 as `DESIGN.md` says (ArgumentParser's own
@@ -43,6 +43,21 @@ struct Wardwatch: ParsableCommand {
                 Glibc.exit(WardExit.usage)
             }
             exit(withError: error)
+        }
+    }
+}
+
+/// Results on stdout, in one write.
+enum Console {
+    static func writeStdout(_ text: String) {
+        var copy = text
+        copy.withUTF8 { bytes in
+            var done = 0
+            while done < bytes.count {
+                let n = Glibc.write(1, bytes.baseAddress! + done, bytes.count - done)
+                if n <= 0 { return }
+                done += n
+            }
         }
     }
 }
@@ -63,5 +78,6 @@ enum Diagnostics {
     }
 
     static func error(_ message: String) { write("wardwatch: error: " + message) }
+
     static func warning(_ message: String) { write("wardwatch: warning: " + message) }
 }

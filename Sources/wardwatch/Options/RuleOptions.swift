@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import WardRules
+import Yams
+
+/// Where rules, placeholders and mappings come from; shared by the commands that load rules.
+struct RuleOptions: ParsableArguments {
+    @Argument(help: "Rule files and directories (searched recursively for .yml and .yaml).")
+    var paths: [String]
+
+    @Option(help: "YAML map of placeholder values for 'expand', e.g. 'Workstations: [ws-01, ws-02]'.")
+    var placeholders: String?
+
+    @Option(help: "Folder of log source and field mappings. Default: the bundled Rules/mappings.")
+    var mappings: String?
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("Give at least one rule file or directory.") }
+    }
+
+    /// Loads the placeholders and mappings; problems with either are usage errors (exit 2).
+    func loadOptions() throws -> RuleLoadOptions {
+        var values: [String: [String]] = [:]
+        if let placeholders {
+            guard let text = try? String(contentsOfFile: placeholders, encoding: .utf8) else {
+                throw ValidationError("Cannot read the placeholders file '\(placeholders)'.")
+            }
+            do {
+                guard case .mapping(let map)? = try Yams.compose(yaml: text) else {
+                    throw ValidationError("'\(placeholders)' must be a YAML map from placeholder names to lists of values.")
+                }
+                for (key, value) in map {
+                    guard let name = key.string else { continue }
+                    switch value {
+                    case .scalar(let s): values[name] = [s.string]
+                    case .sequence(let list): values[name] = list.compactMap(\.string)
+                    default: throw ValidationError("Placeholder '\(name)' in '\(placeholders)' must be a value or a list of values.")
+                    }
+                }
+            } catch let error as ValidationError {
+                throw error
+            } catch {
+                throw ValidationError("'\(placeholders)' is not valid YAML: \(error)")
+            }
+        }
+        let directory = mappings ?? Self.bundledMappings()
+        var set = MappingSet()
+        if let directory {
+            guard FileManager.default.fileExists(atPath: directory) else {
+                throw ValidationError("The mappings folder '\(directory)' does not exist.")
+            }
+            set = MappingSet.load(directory: directory)
+        }
+        return RuleLoadOptions(placeholders: values, mappings: set)
+    }
+
+    /// `Rules/mappings` next to the binary's package (searched upwards from the executable), else in the
+    /// current folder.
+    static func bundledMappings() -> String? {
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            let candidate = url.appendingPathComponent("Rules/mappings").path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            url = url.deletingLastPathComponent()
+        }
+        let local = FileManager.default.currentDirectoryPath + "/Rules/mappings"
+        return FileManager.default.fileExists(atPath: local) ? local : nil
+    }
+}

@@ -1,0 +1,214 @@
+import Foundation
+import Testing
+import WardRules
+import WardTestSupport
+
+/// A rule with searches a, b, c (each: field of the same name equals 'x') and the given condition.
+func conditionRule(_ condition: String, searches: [String] = ["a", "b", "c"]) -> String {
+    var yaml = "title: t\nlogsource: {product: linux}\ndetection:\n"
+    for name in searches { yaml += "    \(name):\n        \(name.replacingOccurrences(of: "*", with: "")): 'x'\n" }
+    yaml += "    condition: \(condition)\n"
+    return yaml
+}
+
+/// The truth table of a condition over which searches hit.
+func truth(_ condition: String, searches: [String] = ["a", "b", "c"], _ cases: [Set<String>]) -> [Bool] {
+    guard let rule = loadRule(conditionRule(condition, searches: searches)) else { return [] }
+    return cases.map { hits in
+        evaluate(rule, TestEvent(Dictionary(uniqueKeysWithValues: hits.map { ($0, "x") })))
+    }
+}
+
+@Suite struct ConditionTests {
+    @Test func precedenceIsOrThenAndThenNot() {
+        // a or b and not c  ==  a or (b and (not c))
+        #expect(truth("a or b and not c", [["a", "c"], ["b"], ["b", "c"], []]) == [true, true, false, false])
+        #expect(truth("(a or b) and not c", [["a", "c"], ["a"], ["b", "c"]]) == [false, true, false])
+        #expect(truth("not a and b", [["b"], ["a", "b"]]) == [true, false])
+        #expect(truth("not (a and b)", [["a", "b"], ["a"]]) == [false, true])
+        #expect(truth("a and (b or (c and not a))", [["a", "b"], ["a", "c"]]) == [true, false])
+    }
+
+    @Test func quantifiersOverPatternsThemAndUnderscore() {
+        let names = ["sel_one", "sel_two", "filter_x", "_helper"]
+        #expect(truth("1 of sel_*", searches: names, [["sel_two"], ["filter_x"]]) == [true, false])
+        #expect(truth("any of sel_*", searches: names, [["sel_one"]]) == [true])
+        #expect(truth("all of sel_*", searches: names, [["sel_one"], ["sel_one", "sel_two"]]) == [false, true])
+        #expect(truth("all of sel_* and not 1 of filter_*", searches: names,
+                      [["sel_one", "sel_two"], ["sel_one", "sel_two", "filter_x"]]) == [true, false])
+        // `them` and patterns skip identifiers starting with `_` …
+        #expect(truth("all of them", searches: names, [["sel_one", "sel_two", "filter_x"]]) == [true])
+        #expect(truth("1 of *", searches: names, [["_helper"]]) == [false])
+        // … unless the pattern starts with `_`.
+        #expect(truth("1 of _*", searches: names, [["_helper"]]) == [true])
+    }
+
+    @Test func conditionErrorsPointAtTheirColumn() {
+        // Line 10 holds `    condition: <text>`; the text starts at column 16 (17 when quoted).
+        #expect(diagnostics(conditionRule("a and d")) == ["broken.yml:10:22: error: unknown search identifier 'd'"])
+        #expect(diagnostics(conditionRule("a and bb")) == ["broken.yml:10:22: error: unknown search identifier 'bb' (did you mean 'b'?)"])
+        #expect(diagnostics(conditionRule("a AND b")) == ["broken.yml:10:18: error: operators are lower case: write 'and'"])
+        #expect(diagnostics(conditionRule("(a or b")) == ["broken.yml:10:23: error: '(' at offset 0 is not closed"])
+        #expect(diagnostics(conditionRule("a or")) == ["broken.yml:10:20: error: the condition ends where an identifier or '(' was expected"])
+        #expect(diagnostics(conditionRule("a | count() > 5")) == ["broken.yml:10:18: error: '|' aggregations (count(), near) were removed in Sigma 2.0; rewrite this as a correlation rule"])
+        #expect(diagnostics(conditionRule("'a and'")) == ["broken.yml:10:22: error: the condition ends where an identifier or '(' was expected"])
+        #expect(diagnostics(conditionRule("1 of nothing*")) == ["broken.yml:10:21: warning: 'nothing*' matches no search identifier; '1 of nothing*' is always false"])
+    }
+
+    @Test func aListOfConditionsIsORed() {
+        let yaml = conditionRule("\n        - a\n        - b and c")
+        let rule = loadRule(yaml)!
+        #expect(evaluate(rule, TestEvent(["a": "x"])) == true)
+        #expect(evaluate(rule, TestEvent(["b": "x"])) == false)
+        #expect(evaluate(rule, TestEvent(["b": "x", "c": "x"])) == true)
+    }
+
+    @Test func listsOfMapsAreORedAndMapsANDed() {
+        let rule = loadRule("""
+            title: t
+            logsource: {product: linux}
+            detection:
+                selection:
+                    - user: root
+                      host|startswith: ehr-
+                    - user: admin
+                condition: selection
+            """)!
+        #expect(evaluate(rule, TestEvent(["user": "root", "host": "ehr-app01"])) == true)
+        #expect(evaluate(rule, TestEvent(["user": "root", "host": "pacs01"])) == false)
+        #expect(evaluate(rule, TestEvent(["user": "ADMIN"])) == true)
+    }
+}
+
+@Suite struct DocumentTests {
+    @Test func specSchemaExamplesAndPySigmaFilesAllLoad() throws {
+        let folders = ["sigma-oracle/spec-schema-examples/rules", "sigma-oracle/spec-schema-examples/filter",
+                       "sigma-oracle/spec-schema-examples/correlation", "sigma-oracle/pysigma-test-files"]
+        var files = 0
+        for folder in folders {
+            for file in RuleLoader.ruleFiles(in: Paths.shared.appendingPathComponent(folder).path) {
+                files += 1
+                let collection = RuleLoader.load(paths: [file], options: RuleLoadOptions())
+                let name = (file as NSString).lastPathComponent
+                // None of these files is named invalid: each must load without an error.
+                #expect(collection.errors.isEmpty, "\(name): \(collection.errors)")
+                #expect(collection.rules.count + collection.filters.count + collection.correlations.count >= 1, "\(name)")
+            }
+        }
+        #expect(files == 14)
+        let pysigma = RuleLoader.load(paths: [Paths.shared.appendingPathComponent("sigma-oracle/pysigma-test-files/correlation_rule.yml").path],
+                                      options: RuleLoadOptions())
+        #expect(pysigma.rules.map(\.metadata.name) == ["base_rule", "base_rule_1", "base_rule_2"])
+        #expect(pysigma.correlations.map(\.kind) == [.eventCount, .valueCount, .temporal])
+        #expect(pysigma.correlations[0].timespanSeconds == 900)
+        #expect(pysigma.correlations[0].groupBy == ["fieldC", "fieldD"])
+    }
+
+    @Test func correlationErrorsAreReported() {
+        let yaml = """
+            title: c
+            correlation:
+                type: event_cnt
+                rules: [a]
+                timespan: 5m
+            """
+        #expect(diagnostics(yaml) == ["broken.yml:3:11: error: correlation type must be one of event_count, value_count, temporal, temporal_ordered, value_sum, value_avg, value_percentile, not 'event_cnt'"])
+        let noField = """
+            title: c
+            correlation:
+                type: value_count
+                rules: [a]
+                timespan: 5x
+                condition: {gte: 3}
+            """
+        #expect(diagnostics(noField) == [
+            "broken.yml:5:15: error: a correlation needs 'timespan': a number with s, m, h, d, w, M or y (like 5m)",
+            "broken.yml:6:16: error: a value_count correlation needs 'condition.field'",
+        ])
+    }
+
+    @Test func filtersApplyToTheRulesTheyNameWithinTheirLogSource() throws {
+        let dir = try Paths.temporaryDirectory()
+        try """
+            title: SSH root login
+            id: 9a3b6c1e-0d4f-4f6e-8d5a-1b2c3d4e5f60
+            logsource: {product: linux, service: sshd}
+            detection:
+                selection:
+                    message|startswith: 'Accepted password for root'
+                condition: selection
+            level: high
+            """.write(to: dir.appendingPathComponent("rule.yml"), atomically: true, encoding: .utf8)
+        try """
+            title: Ignore the PACS archive server
+            logsource: {product: linux}
+            filter:
+                rules:
+                    - 9a3b6c1e-0d4f-4f6e-8d5a-1b2c3d4e5f60
+                pacs:
+                    host.hostname|startswith: 'pacs-'
+                condition: not pacs
+            """.write(to: dir.appendingPathComponent("mf_pacs.yml"), atomically: true, encoding: .utf8)
+        let collection = RuleLoader.load(paths: [dir.path], options: RuleLoadOptions())
+        #expect(collection.errors.isEmpty)
+        let rule = try #require(collection.rules.first)
+        #expect(rule.appliedFilters == ["Ignore the PACS archive server"])
+        #expect(evaluate(rule, TestEvent(["message": "Accepted password for root from 1.2.3.4", "host.hostname": "ehr-app01"])) == true)
+        #expect(evaluate(rule, TestEvent(["message": "Accepted password for root from 1.2.3.4", "host.hostname": "pacs-gw01"])) == false)
+        // A filter for another log source, or naming no loaded rule, applies to nothing and says so.
+        try """
+            title: Windows only
+            logsource: {product: windows}
+            filter:
+                rules: any
+                sel:
+                    x: y
+                condition: not sel
+            """.write(to: dir.appendingPathComponent("mf_windows.yml"), atomically: true, encoding: .utf8)
+        let again = RuleLoader.load(paths: [dir.path], options: RuleLoadOptions())
+        #expect(again.rules[0].appliedFilters == ["Ignore the PACS archive server"])
+        #expect(again.warnings.map(\.description) == ["\(dir.path)/mf_windows.yml:1:1: warning: filter 'Windows only' applies to none of the loaded rules"])
+    }
+
+    @Test func everyProblemOfEveryFileIsReportedAndGoodRulesStillLoad() throws {
+        let dir = try Paths.temporaryDirectory()
+        let good = """
+            title: Sudo to a root shell
+            id: 0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0
+            status: test
+            logsource: {product: linux, service: sudo}
+            detection:
+                selection:
+                    message|contains|all: ['USER=root', 'COMMAND=/usr/bin/su']
+                condition: selection
+            level: high
+            """
+        let broken = """
+            title: Broken in three places
+            status: testing
+            logsource: {product: linux}
+            detection:
+                selection:
+                    message|contians: 'x'
+                    host|re: '(unclosed'
+                condition: selection and not filter
+            level: severe
+            """
+        let badYAML = "title: x\ndetection: [unclosed\n"
+        try good.write(to: dir.appendingPathComponent("a_good.yml"), atomically: true, encoding: .utf8)
+        try broken.write(to: dir.appendingPathComponent("b_broken.yml"), atomically: true, encoding: .utf8)
+        try badYAML.write(to: dir.appendingPathComponent("c_bad_yaml.yml"), atomically: true, encoding: .utf8)
+        let collection = RuleLoader.load(paths: [dir.path], options: RuleLoadOptions())
+        let b = "\(dir.path)/b_broken.yml"
+        #expect(collection.diagnostics.map(\.description) == [
+            "\(b):2:9: error: status must be one of deprecated, experimental, stable, test, unsupported, not 'testing'",
+            "\(b):9:8: error: level must be one of informational, low, medium, high, critical, not 'severe'",
+            "\(b):6:9: error: unknown modifier 'contians' (did you mean 'contains'?)",
+            "\(b):7:18: error: invalid regular expression: missing closing parenthesis at offset 9 of the pattern",
+            "\(b):8:34: error: unknown search identifier 'filter'",
+            "\(dir.path)/c_bad_yaml.yml:3:1: error: invalid YAML: did not find expected ',' or ']' while parsing a flow sequence",
+        ])
+        #expect(collection.rules.map(\.title) == ["Sudo to a root shell"])
+        #expect(collection.rejectedDocuments == 2)
+    }
+}
