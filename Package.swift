@@ -67,8 +67,10 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "WardOutputTests", dependencies: ["WardOutput", "WardParse", "WardCore", "WardTestSupport"],
                     swiftSettings: swiftSettings),
+        // Fixtures and golden files are read from the source tree (Paths.root), not bundled.
         .testTarget(name: "WardRulesTests", dependencies: ["WardRules", "WardRegex", "WardCore", "WardTestSupport"],
-                    swiftSettings: swiftSettings),
-        .testTarget(name: "EndToEndTests", dependencies: ["wardwatch", "WardTestSupport"], swiftSettings: swiftSettings),
+                    exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(name: "EndToEndTests", dependencies: ["wardwatch", "WardTestSupport"],
+                    exclude: ["Expected", "Fixtures"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import WardCore
 import Yams
 
 /// Events a log source applies to: every listed field must have one of its values (case-insensitive).
@@ -43,6 +44,13 @@ public struct MappingSet: Sendable {
         public var route: EventRoute
         public var fields: [String: String]
         public var file: String
+
+        /// Whether some parser emits one of the datasets this source asks for (or it asks for none).
+        public var isProducible: Bool {
+            guard let datasets = route.conditions.first(where: { $0.field.name == "event.dataset" }) else { return true }
+            let known = Set(Dataset.names.map { Array($0.utf8) })
+            return datasets.values.contains { known.contains($0) }
+        }
     }
 
     public var sources: [Source] = []
@@ -108,5 +116,11 @@ public struct MappingSet: Sendable {
     /// The sources a rule's log source covers.
     public func sources(for logsource: LogSource) -> [Source] {
         sources.filter { logsource.contains($0.logsource) }
+    }
+
+    /// The sources a rule covers that wardwatch can produce events for today: a source whose
+    /// `event.dataset` values name no dataset any parser emits (``Dataset/names``) has no events yet.
+    public func producibleSources(for logsource: LogSource) -> [Source] {
+        sources(for: logsource).filter(\.isProducible)
     }
 }

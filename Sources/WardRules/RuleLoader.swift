@@ -101,7 +101,7 @@ public enum RuleLoader {
             } else if document[key: "filter"] != nil {
                 if let filter = filter(document, file: file, options: options, sink: &sink) { collection.filters.append(filter) }
             } else if var rule = rule(document, file: file, options: options, sink: &sink) {
-                rule.routes = options.mappings.sources(for: rule.logsource).map(\.route)
+                rule.routes = options.mappings.producibleSources(for: rule.logsource).map(\.route)
                 collection.rules.append(rule)
             }
             if sink.items[before...].contains(where: { $0.severity == .error }) { collection.rejectedDocuments += 1 }

@@ -212,3 +212,56 @@ func truth(_ condition: String, searches: [String] = ["a", "b", "c"], _ cases: [
         #expect(collection.rejectedDocuments == 2)
     }
 }
+
+@Suite struct MappingTests {
+    static let mappings = MappingSet.load(directory: Paths.root.appendingPathComponent("Rules/mappings").path)
+
+    func load(_ yaml: String) -> SigmaRule? {
+        var collection = RuleCollection()
+        RuleLoader.load(yaml: yaml, file: "t.yml", options: RuleLoadOptions(mappings: Self.mappings), into: &collection)
+        #expect(collection.errors.isEmpty, "\(collection.errors)")
+        return collection.rules.first
+    }
+
+    @Test func bundledMappingsLoadCleanly() {
+        #expect(Self.mappings.diagnostics.isEmpty)
+        #expect(Self.mappings.sources.count >= 10)
+    }
+
+    @Test func logSourcesRouteRulesToTheirEvents() throws {
+        let sshd = try #require(load("""
+            title: t
+            logsource: {product: linux, service: sshd}
+            detection: {k: ['invalid user'], condition: k}
+            """))
+        let generic = try #require(load("""
+            title: t
+            logsource: {product: linux}
+            detection: {k: ['invalid user'], condition: k}
+            """))
+        let scratch = MatchScratch()
+        let sshdLine = TestEvent(["event.dataset": "syslog.rfc3164", "process.name": "sshd"], original: "sshd[1]: Invalid user x")
+        let sudoLine = TestEvent(["event.dataset": "syslog.rfc3164", "process.name": "sudo"], original: "sudo: invalid user x")
+        let unparsed = TestEvent(["event.dataset": "unparsed"], original: "invalid user x")
+        #expect([sshd.matches(sshdLine, scratch: scratch), sshd.matches(sudoLine, scratch: scratch), sshd.matches(unparsed, scratch: scratch)] == [true, false, false])
+        #expect([generic.matches(sshdLine, scratch: scratch), generic.matches(sudoLine, scratch: scratch), generic.matches(unparsed, scratch: scratch)] == [true, true, false])
+    }
+
+    @Test func sigmaFieldNamesMapToECSPerLogSource() throws {
+        let rule = try #require(load("""
+            title: t
+            logsource: {category: firewall}
+            detection:
+                sel: {dst_port: 104, src_ip|cidr: '203.0.113.0/24'}
+                condition: sel
+            """))
+        #expect(rule.searches[0].expression.items.map { $0.field?.name } == ["destination.port", "source.ip"])
+        #expect(rule.routes.isEmpty)  // no firewall parser yet: the rule loads and never matches
+        let linux = try #require(load("""
+            title: t
+            logsource: {product: linux}
+            detection: {sel: {dst_port: 104}, condition: sel}
+            """))
+        #expect(linux.searches[0].expression.items[0].field?.name == "dst_port")  // unmapped: the name as written
+    }
+}
