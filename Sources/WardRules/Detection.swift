@@ -292,6 +292,11 @@ struct DetectionBuilder {
             case .endswith:
                 variants = variants.map { $0.tokens.first == .anyRun ? $0 : $0.prepending(.anyRun) }
             case .windash:
+                let total = variants.reduce(0) { $0 + ValueEncoding.windashCount($1) }
+                if total > Self.maximumExpansions {
+                    sink.error(at, "'windash' expands this value to \(total) variants (at most \(Self.maximumExpansions)); split it into several values")
+                    return nil
+                }
                 variants = variants.flatMap(ValueEncoding.windash)
             case .base64, .base64offset:
                 var encoded: [SigmaString] = []
@@ -332,6 +337,10 @@ struct DetectionBuilder {
         }
     }
 
+    /// Expansions (windash, placeholders) beyond this are an error, not a hang: 5 dash positions give
+    /// 3,125 variants, the corpus's largest use has 2.
+    static let maximumExpansions = 10_000
+
     static func wrapContains(_ v: SigmaString) -> SigmaString {
         var out = v
         if out.tokens.first != .anyRun { out = out.prepending(.anyRun) }
@@ -362,6 +371,10 @@ struct DetectionBuilder {
                 return nil
             }
             let prefix = rest[..<open]
+            guard results.count * values.count <= Self.maximumExpansions else {
+                sink.error(at, "placeholders expand this value to more than \(Self.maximumExpansions) values")
+                return nil
+            }
             results = results.flatMap { head in values.map { head + prefix + $0 } }
             rest = rest[rest.index(after: close)...]
         }

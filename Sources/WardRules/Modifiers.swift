@@ -73,9 +73,22 @@ enum ValueEncoding {
     static let dashes: [[UInt8]] = [Array("-".utf8), Array("/".utf8), Array("\u{2013}".utf8),
                                     Array("\u{2014}".utf8), Array("\u{2015}".utf8)]
 
-    static func windash(_ value: SigmaString) -> [SigmaString] {
-        // Flatten to units: a byte, or a wildcard (which counts as a non-word character).
-        enum Unit: Equatable { case byte(UInt8), token(SigmaToken) }
+    /// How many values `windash` makes of `value` (5 to the number of word-starting dashes).
+    static func windashCount(_ value: SigmaString) -> Int {
+        let (_, positions) = dashPositions(value)
+        var count = 1
+        for _ in positions {
+            count *= dashes.count
+            if count > 1_000_000 { break }
+        }
+        return count
+    }
+
+    enum Unit: Equatable { case byte(UInt8), token(SigmaToken) }
+
+    /// The value as units (a byte, or a wildcard, which counts as a non-word character) and the
+    /// positions of the dashes `windash` varies.
+    static func dashPositions(_ value: SigmaString) -> (units: [Unit], positions: [Int]) {
         var units: [Unit] = []
         for token in value.tokens {
             if case .literal(let bytes) = token { units += bytes.map(Unit.byte) } else { units.append(.token(token)) }
@@ -91,6 +104,11 @@ enum ValueEncoding {
             let after = k + 1 < units.count ? units[k + 1] : nil
             if !isWord(before) && isWord(after) { positions.append(k) }
         }
+        return (units, positions)
+    }
+
+    static func windash(_ value: SigmaString) -> [SigmaString] {
+        let (units, positions) = dashPositions(value)
         guard !positions.isEmpty else { return [value] }
         var results: [SigmaString] = []
         var choice = [Int](repeating: 0, count: positions.count)

@@ -125,6 +125,8 @@ import WardTestSupport
         #expect(texts.contains("*\u{2015}param-1 -param2*"))
         #expect(!texts.contains { $0.contains("param/1") })  // the inner dash starts no word
         #expect(evaluate(rule, TestEvent(["f": "tool.exe /param-1 \u{2013}param2"])))
+        // A value that would explode is an error, not a hang.
+        #expect(diagnostics(selectionRule("f|windash", "'-a -b -c -d -e -f -g'")) == ["broken.yml:5:22: error: 'windash' expands this value to 78125 variants (at most 10000); split it into several values"])
     }
 
     @Test func existsCasedNeqAndSpecialValues() {
