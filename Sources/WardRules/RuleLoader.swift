@@ -58,7 +58,29 @@ public enum RuleLoader {
             }
         }
         applyFilters(&collection)
+        reportUnresolvedReferences(&collection)
         return collection
+    }
+
+    /// Correlations name rules by id or name; a name that no loaded rule or correlation has is reported
+    /// (a warning: the correlation loads, and simply never fires until that rule is loaded too).
+    static func reportUnresolvedReferences(_ collection: inout RuleCollection) {
+        var known = Set<String>()
+        for rule in collection.rules {
+            if let id = rule.metadata.id { known.insert(id) }
+            if let name = rule.metadata.name { known.insert(name) }
+        }
+        for correlation in collection.correlations {
+            if let id = correlation.metadata.id { known.insert(id) }
+            if let name = correlation.metadata.name { known.insert(name) }
+        }
+        for correlation in collection.correlations {
+            for reference in correlation.rules where !known.contains(reference) {
+                collection.diagnostics.append(RuleDiagnostic(
+                    .warning, file: correlation.path, line: correlation.location.line, column: correlation.location.column,
+                    "correlation '\(correlation.metadata.title)' refers to rule '\(reference)', which is not loaded; it cannot fire without it"))
+            }
+        }
     }
 
     /// `.yml`/`.yaml` files under `directory`, recursively, in byte order of their paths. Folders named

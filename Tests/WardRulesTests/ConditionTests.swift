@@ -104,6 +104,45 @@ func truth(_ condition: String, searches: [String] = ["a", "b", "c"], _ cases: [
         #expect(pysigma.correlations[0].groupBy == ["fieldC", "fieldD"])
     }
 
+    /// Correlation rules proposed in SigmaHQ pull requests: one lacks a timespan inside `correlation`
+    /// and is invalid; one names rules that are not loaded, which is reported.
+    @Test func unmergedPullRequestCorrelationsLoadAsTheOracleExpects() throws {
+        let folder = Paths.shared.appendingPathComponent("sigma-oracle/correlation-examples-unmerged-prs")
+        var outcomes: [String: String] = [:]
+        for file in RuleLoader.ruleFiles(in: folder.path) {
+            let collection = RuleLoader.load(paths: [file], options: RuleLoadOptions())
+            let name = (file as NSString).lastPathComponent
+            outcomes[String(name.prefix(6))] = collection.errors.isEmpty ? "valid" : "invalid"
+            if name.hasPrefix("pr5415_proc_creation_discovery") {
+                #expect(collection.errors.map(\.message).contains("a correlation needs 'timespan': a number with s, m, h, d, w, M or y (like 5m)"))
+            }
+            if name.hasPrefix("pr5010") {
+                #expect(collection.warnings.contains { $0.message.contains("which is not loaded") }, "\(collection.diagnostics)")
+            }
+        }
+        #expect(outcomes.count == 5)
+        let invalid = RuleLoader.load(paths: [folder.appendingPathComponent("pr5415_proc_creation_discovery_ransomware.yml").path],
+                                      options: RuleLoadOptions())
+        #expect(!invalid.errors.isEmpty)
+        for file in ["pr6168_proc_creation_win_wsb_start_exec_chain_correlation.yml",
+                     "pr6085_correlation_win_security_failed_logon_bruteforce_single_account.yml",
+                     "pr5903_aws_cloudtrail_bedrock_multiple_invokemodel_requests.yml",
+                     "pr5415_proc_creation_multiple_archive.yml", "pr5415_proc_creation_win_discovery_commands.yml",
+                     "pr5010_proc_creation_win_correlation_msi_privesc.yml"] {
+            let collection = RuleLoader.load(paths: [folder.appendingPathComponent(file).path], options: RuleLoadOptions())
+            #expect(collection.correlations.count >= 1, "\(file)")
+            if file == "pr5415_proc_creation_win_discovery_commands.yml" {
+                // Its correlation is valid, but its base rules nest search identifiers inside
+                // `selection` as if they were fields (`filter1087pwsh: {CommandLine|contains: …}`):
+                // those rules are rejected, each with the place of the nested map.
+                #expect(collection.errors.first?.description == "\(folder.path)/\(file):43:9: error: a value must be a string, number, boolean or null, not a list or map")
+                #expect(collection.errors.allSatisfy { $0.message.hasPrefix("a value must be") || $0.message.hasPrefix("unknown search identifier") })
+            } else {
+                #expect(collection.errors.isEmpty, "\(file): \(collection.errors)")
+            }
+        }
+    }
+
     @Test func correlationErrorsAreReported() {
         let yaml = """
             title: c
