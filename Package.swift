@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "WardOutput", targets: ["WardOutput"]),
         .library(name: "WardRegex", targets: ["WardRegex"]),
         .library(name: "WardRules", targets: ["WardRules"]),
+        .library(name: "WardDetect", targets: ["WardDetect"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -43,7 +44,9 @@ let package = Package(
         .target(name: "WardCore", dependencies: ["CWardShims"], swiftSettings: swiftSettings),
         .target(name: "WardIngest", dependencies: ["WardCore", "CZlib", "CWardShims"], swiftSettings: swiftSettings),
         .target(name: "WardParse", dependencies: ["WardCore"], swiftSettings: swiftSettings),
-        .target(name: "WardOutput", dependencies: ["WardCore"], swiftSettings: swiftSettings),
+        .target(name: "WardDetect", dependencies: ["WardCore", "WardParse", "WardRules", "WardRegex"],
+                swiftSettings: swiftSettings),
+        .target(name: "WardOutput", dependencies: ["WardCore", "WardDetect", "WardRules"], swiftSettings: swiftSettings),
         .target(name: "WardRegex", dependencies: ["CPCRE2"], swiftSettings: swiftSettings),
         .target(name: "WardRules", dependencies: ["WardCore", "WardRegex", .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),
@@ -51,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "wardwatch",
             dependencies: [
-                "WardCore", "WardIngest", "WardParse", "WardOutput", "WardRules",
+                "WardCore", "WardIngest", "WardParse", "WardOutput", "WardRules", "WardDetect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -70,6 +73,8 @@ let package = Package(
         // Fixtures and golden files are read from the source tree (Paths.root), not bundled.
         .testTarget(name: "WardRulesTests", dependencies: ["WardRules", "WardRegex", "WardCore", "WardTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
+        .testTarget(name: "WardDetectTests", dependencies: ["WardDetect", "WardRules", "WardParse", "WardCore", "WardTestSupport"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "EndToEndTests", dependencies: ["wardwatch", "WardTestSupport"],
                     exclude: ["Expected", "Fixtures"], swiftSettings: swiftSettings),
     ]

@@ -18,41 +18,46 @@ public struct EventEncoder: Sendable {
     /// - Complexity: O(*n*) in the bytes written.
     public func encode(_ batch: EventBatch, chunk: Chunk, to out: inout JSONWriter) {
         var path = chunk.origin.path
-        let pathKey: StaticString = ",\"log.file.path\":"
         batch.withValues(in: chunk) { values in
             path.withUTF8 { pathBytes in
                 for index in batch.events.indices {
-                    let event = batch.events[index]
                     out.append(byte: UInt8(ascii: "{"))
-                    if event.timestamp != EventRecord.noTimestamp {
-                        out.append("\"@timestamp\":\"")
-                        TimestampFormat.appendRFC3339(event.timestamp, to: &out.bytes)
-                        out.append("\",")
-                    }
-                    out.append("\"event.dataset\":\"")
-                    out.bytes.append(contentsOf: event.dataset.name.utf8)
-                    out.append(byte: UInt8(ascii: "\""))
-                    for slot in batch.fields[batch.fieldRange(of: index)] {
-                        out.append(byte: UInt8(ascii: ","))
-                        writeKey(slot, values, to: &out)
-                        switch slot.kind {
-                        case .text: out.appendString(values[slot.value])
-                        case .number: out.appendNumber(values[slot.value])
-                        }
-                    }
-                    if event.flags.contains(.truncated) {
-                        out.append(",\"log.flags\":[\"truncated\"]")
-                    }
-                    out.append(",\"event.original\":")
-                    out.appendString(values.line(of: event))
-                    out.append(pathKey)
-                    out.appendString(pathBytes)
-                    out.append(",\"log.offset\":")
-                    out.appendInteger(chunk.origin.offset + Int64(event.lineStart))
+                    writeFields(index, batch, values, origin: chunk.origin, path: pathBytes, to: &out)
                     out.append("}\n")
                 }
             }
         }
+    }
+
+    /// Writes the members of event `index` (without braces): the `@timestamp` … `log.offset` keys.
+    public func writeFields(_ index: Int, _ batch: EventBatch, _ values: EventValues, origin: ChunkOrigin,
+                            path: UnsafeBufferPointer<UInt8>, includeTimestamp: Bool = true, to out: inout JSONWriter) {
+        let event = batch.events[index]
+        if includeTimestamp && event.timestamp != EventRecord.noTimestamp {
+            out.append("\"@timestamp\":\"")
+            TimestampFormat.appendRFC3339(event.timestamp, to: &out.bytes)
+            out.append("\",")
+        }
+        out.append("\"event.dataset\":\"")
+        out.bytes.append(contentsOf: event.dataset.name.utf8)
+        out.append(byte: UInt8(ascii: "\""))
+        for slot in batch.fields[batch.fieldRange(of: index)] {
+            out.append(byte: UInt8(ascii: ","))
+            writeKey(slot, values, to: &out)
+            switch slot.kind {
+            case .text: out.appendString(values[slot.value])
+            case .number: out.appendNumber(values[slot.value])
+            }
+        }
+        if event.flags.contains(.truncated) {
+            out.append(",\"log.flags\":[\"truncated\"]")
+        }
+        out.append(",\"event.original\":")
+        out.appendString(values.line(of: event))
+        out.append(",\"log.file.path\":")
+        out.appendString(path)
+        out.append(",\"log.offset\":")
+        out.appendInteger(origin.offset + Int64(event.lineStart))
     }
 
     private func writeKey(_ slot: FieldSlot, _ values: EventValues, to out: inout JSONWriter) {

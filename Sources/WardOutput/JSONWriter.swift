@@ -83,6 +83,29 @@ public struct JSONWriter: Sendable {
         flush(p, runStart, end)
     }
 
+    /// Appends text for a terminal: well-formed UTF-8 as is, control characters (escape sequences a
+    /// log line could smuggle in) and ill-formed bytes as `?`.
+    public mutating func appendPrintable(_ value: UnsafeBufferPointer<UInt8>) {
+        guard let p = value.baseAddress else { return }
+        var i = 0
+        while i < value.count {
+            let b = p[i]
+            if b >= 0x80 {
+                let n = UTF8Scan.sequenceLength(p, at: i, end: value.count)
+                if n > 0 {
+                    bytes.append(contentsOf: UnsafeBufferPointer(start: p + i, count: n))
+                    i += n
+                } else {
+                    bytes.append(UInt8(ascii: "?"))
+                    i += -n
+                }
+                continue
+            }
+            bytes.append(b < 0x20 || b == 0x7F ? (b == 0x09 ? 0x20 : UInt8(ascii: "?")) : b)
+            i += 1
+        }
+    }
+
     @inlinable
     mutating func flush(_ p: UnsafePointer<UInt8>, _ from: Int, _ to: Int) {
         if to > from { bytes.append(contentsOf: UnsafeBufferPointer(start: p + from, count: to - from)) }

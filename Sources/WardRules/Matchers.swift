@@ -23,11 +23,17 @@ public protocol SigmaEvent {
 public struct FieldRef: Sendable, Hashable, CustomStringConvertible {
     public let name: String
     public let id: FieldID?
+    /// The name as bytes, for comparing with namespaced slot names without making strings.
+    public let nameBytes: [UInt8]
 
     public init(_ name: String) {
         self.name = name
         self.id = FieldID(named: name)
+        self.nameBytes = Array(name.utf8)
     }
+
+    public static func == (lhs: FieldRef, rhs: FieldRef) -> Bool { lhs.name == rhs.name }
+    public func hash(into hasher: inout Hasher) { hasher.combine(name) }
 
     public var description: String { name }
 }

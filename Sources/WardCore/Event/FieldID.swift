@@ -45,6 +45,15 @@ public struct FieldID: RawRepresentable, Hashable, Comparable, Sendable, CustomS
         "hl7.control_id", "hl7.evn.operator_id", "patient.id",
     ]
 
+    /// The name's UTF-8 bytes, indexed by raw value (for comparing with bytes in the hot path).
+    public static let nameBytesTable: [[UInt8]] = names.map { Array($0.utf8) }
+
+    /// The name of `id` as bytes (empty for an unknown raw value).
+    @inlinable
+    public static func nameBytes(of id: FieldID) -> [UInt8] {
+        Int(id.rawValue) < nameBytesTable.count ? nameBytesTable[Int(id.rawValue)] : []
+    }
+
     static let indexByName: [String: UInt16] = {
         var map: [String: UInt16] = [:]
         for (i, name) in names.enumerated() { map[name] = UInt16(i) }

@@ -18,6 +18,9 @@ struct Parse: ParsableCommand {
 
     @OptionGroup var input: InputOptions
 
+    @Option(help: "Parse lines as this format instead of detecting it per line ('syslog' = RFC 5424 or 3164; 'raw' = no parsing).")
+    var format: LogFormat = .auto
+
     func run() throws {
         let (inputs, walkErrors) = InputWalker.expand(input.paths)
         var failed = false
@@ -25,7 +28,7 @@ struct Parse: ParsableCommand {
             Diagnostics.error(error.description)
             failed = true
         }
-        let parser = EventParser(options: input.parseOptions)
+        let parser = EventParser(options: input.parseOptions(format: format))
         let encoder = EventEncoder()
         let output = FileDescriptorOutput(fd: 1)
         var chunk = Chunk()

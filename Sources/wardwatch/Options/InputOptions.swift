@@ -9,9 +9,6 @@ struct InputOptions: ParsableArguments {
     @Argument(help: "Files or directories to read (directories recursively, in name order; .gz detected by content). '-' or nothing reads stdin.")
     var paths: [String] = []
 
-    @Option(help: "Parse lines as this format instead of detecting it per line ('syslog' = RFC 5424 or 3164; 'raw' = no parsing).")
-    var format: LogFormat = .auto
-
     @Option(help: "Year of year-less syslog timestamps ('Mmm dd hh:mm:ss'). Default: inferred from each file's modification time.")
     var year: Int?
 
@@ -34,7 +31,7 @@ struct InputOptions: ParsableArguments {
         }
     }
 
-    var parseOptions: ParseOptions {
+    func parseOptions(format: LogFormat) -> ParseOptions {
         ParseOptions(format: format, year: year, assumedOffsetSeconds: Self.offsetSeconds(tzOffset) ?? 0)
     }
 

@@ -20,6 +20,10 @@ struct RuleOptions: ParsableArguments {
 
     /// Loads the placeholders and mappings; problems with either are usage errors (exit 2).
     func loadOptions() throws -> RuleLoadOptions {
+        try Self.loadOptions(placeholders: placeholders, mappings: mappings)
+    }
+
+    static func loadOptions(placeholders: String?, mappings: String?) throws -> RuleLoadOptions {
         var values: [String: [String]] = [:]
         if let placeholders {
             guard let text = try? String(contentsOfFile: placeholders, encoding: .utf8) else {
@@ -54,16 +58,26 @@ struct RuleOptions: ParsableArguments {
         return RuleLoadOptions(placeholders: values, mappings: set)
     }
 
-    /// `Rules/mappings` next to the binary's package (searched upwards from the executable), else in the
-    /// current folder.
+    /// `Rules/mappings` of the bundled rules.
     static func bundledMappings() -> String? {
+        bundled("Rules/mappings")
+    }
+
+    /// The bundled `Rules/` folder.
+    static func bundledRules() -> String? {
+        bundled("Rules")
+    }
+
+    /// `relative` next to the binary's package (searched upwards from the executable: a build lives in
+    /// `.build/<triple>/<configuration>/`), else in the current folder.
+    static func bundled(_ relative: String) -> String? {
         var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 {
-            let candidate = url.appendingPathComponent("Rules/mappings").path
+            let candidate = url.appendingPathComponent(relative).path
             if FileManager.default.fileExists(atPath: candidate) { return candidate }
             url = url.deletingLastPathComponent()
         }
-        let local = FileManager.default.currentDirectoryPath + "/Rules/mappings"
+        let local = FileManager.default.currentDirectoryPath + "/" + relative
         return FileManager.default.fileExists(atPath: local) ? local : nil
     }
 }

@@ -1,0 +1,68 @@
+import Dispatch
+import WardCore
+
+/// Runs chunks through up to `threads` workers and hands the results back in input order.
+///
+/// The reader fills a window of `2 × threads` slots; the slots are processed in parallel with
+/// `DispatchQueue.concurrentPerform` (lane *l* takes slots *l*, *l + threads*, … — at most `threads`
+/// at once, each slot by exactly one lane, so no locks); then the caller's `deliver` sees the slots
+/// in order. Every slot's result depends only on its chunk, so the output is byte-identical for any
+/// thread count (`DESIGN.md`). Slots and everything in them are reused from window to window.
+public final class ScanWindow<Result> {
+    public struct Slot {
+        public var chunk = Chunk()
+        public var batch = EventBatch()
+        public var hits: [RuleHit] = []
+        public var result: Result
+    }
+
+    public let threads: Int
+    public private(set) var slots: [Slot]
+
+    public init(threads: Int, makeResult: () -> Result) {
+        self.threads = max(1, threads)
+        self.slots = (0..<(2 * max(1, threads))).map { _ in Slot(result: makeResult()) }
+    }
+
+    /// Repeats: fill slots with `fill` (which returns `false` at the end of the input), run `work` on
+    /// each filled slot in parallel (`lane` says which worker, for per-worker scratch), `deliver` them in
+    /// order; until `fill` runs dry or `shouldStop` says so (checked between windows).
+    public func run<E: Error>(
+        fill: (inout Chunk) throws(E) -> Bool,
+        work: (inout Slot, _ lane: Int) -> Void,
+        deliver: (inout Slot) -> Void,
+        shouldStop: () -> Bool = { false }
+    ) throws(E) {
+        var done = false
+        while !done && !shouldStop() {
+            var filled = 0
+            while filled < slots.count {
+                if try !fill(&slots[filled].chunk) {
+                    done = true
+                    break
+                }
+                filled += 1
+            }
+            if filled == 0 { break }
+            let count = filled
+            let lanes = min(threads, count)
+            if lanes == 1 {
+                for i in 0..<filled { work(&slots[i], 0) }
+            } else {
+                slots.withUnsafeMutableBufferPointer { buffer in
+                    // Lane-disjoint writes: slot i is touched only by lane i % lanes.
+                    nonisolated(unsafe) let buffer = buffer
+                    nonisolated(unsafe) let work = work
+                    DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+                        var i = lane
+                        while i < count {
+                            work(&buffer[i], lane)
+                            i += lanes
+                        }
+                    }
+                }
+            }
+            for i in 0..<filled { deliver(&slots[i]) }
+        }
+    }
+}

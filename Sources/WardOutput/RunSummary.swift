@@ -1,0 +1,107 @@
+import Foundation
+import WardCore
+import WardRules
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Counts of a scan, and the summary written to stderr at its end.
+public struct ScanSummary: Sendable {
+    public var files = 0
+    public var bytes: Int64 = 0
+    public var events = 0
+    public var eventsByDataset = [Int](repeating: 0, count: 64)
+    public var alertsByRule: [Int]
+    public var alerts = 0
+    public let ruleCount: Int
+    public let activeRules: Int
+    public let started = ContinuousClock.now
+
+    public init(ruleCount: Int, activeRules: Int) {
+        self.ruleCount = ruleCount
+        self.activeRules = activeRules
+        self.alertsByRule = [Int](repeating: 0, count: ruleCount)
+    }
+
+    public mutating func add(events: Int, byDataset: [Int], alertsByRule: [Int], bytes: Int) {
+        self.events += events
+        self.bytes += Int64(bytes)
+        for (i, n) in byDataset.enumerated() where n != 0 { eventsByDataset[i] += n }
+        for (i, n) in alertsByRule.enumerated() where n != 0 {
+            self.alertsByRule[i] += n
+            alerts += n
+        }
+    }
+
+    public var seconds: Double {
+        let d = ContinuousClock.now - started
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    /// The summary, for people: files, bytes, events by dataset, alerts by level and by rule, rates.
+    public func text(timeWindow: Bool, rules: RuleSet, encoder: AlertEncoder) -> String {
+        let elapsed = seconds
+        var out = "wardwatch scan: \(files) \(files == 1 ? "file" : "files"), \(Self.bytes(bytes)), \(Self.number(events)) events in \(String(format: "%.2f", elapsed)) s (\(Self.number(Int(Double(events) / max(elapsed, 1e-9)))) events/s, \(String(format: "%.1f", Double(bytes) / 1e6 / max(elapsed, 1e-9))) MB/s)\n"
+        var datasets: [String] = []
+        for (raw, n) in eventsByDataset.enumerated() where n > 0 {
+            datasets.append("\(Dataset(rawValue: UInt16(raw)).name) \(Self.number(n))")
+        }
+        out += "  events by dataset: \(datasets.isEmpty ? "none" : datasets.joined(separator: ", "))\n"
+        let unparsed = eventsByDataset[Int(Dataset.unparsed.rawValue)]
+        out += "  unparsed lines: \(Self.number(unparsed))\n"
+        if timeWindow { out += "  only events inside --since/--until were matched\n" }
+        out += "  rules: \(ruleCount) loaded, \(activeRules) for log sources with events\n"
+        var byLevel: [AlertLevel: Int] = [:]
+        for (rule, n) in alertsByRule.enumerated() where n > 0 { byLevel[encoder.level(of: rule), default: 0] += n }
+        let levels = AlertLevel.allCases.reversed().compactMap { level in byLevel[level].map { "\(level.rawValue) \($0)" } }
+        out += "  alerts: \(Self.number(alerts))\(levels.isEmpty ? "" : " (" + levels.joined(separator: ", ") + ")")\n"
+        let ranked = alertsByRule.enumerated().filter { $0.element > 0 }.sorted {
+            $0.element != $1.element ? $0.element > $1.element : $0.offset < $1.offset
+        }
+        for (rule, n) in ranked {
+            let meta = rules.rules[rule].rule.metadata
+            out += "    \(String(repeating: " ", count: max(0, 7 - String(n).count)))\(n)  \(encoder.level(of: rule).rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) \(meta.title)\n"
+        }
+        return out
+    }
+
+    static func number(_ n: Int) -> String {
+        let digits = String(n)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+            out.append(c)
+        }
+        return out
+    }
+
+    static func bytes(_ n: Int64) -> String {
+        if n >= 1_000_000_000 { return String(format: "%.2f GB", Double(n) / 1e9) }
+        if n >= 1_000_000 { return String(format: "%.1f MB", Double(n) / 1e6) }
+        if n >= 1_000 { return String(format: "%.1f kB", Double(n) / 1e3) }
+        return "\(n) bytes"
+    }
+}
+
+/// A one-line progress display on stderr, only when stderr is a terminal.
+public final class Progress: @unchecked Sendable {
+    let enabled: Bool
+    private var last = ContinuousClock.now
+    private var drawn = false
+
+    public init(enabled: Bool) { self.enabled = enabled }
+
+    public func update(_ summary: ScanSummary) {
+        guard enabled, ContinuousClock.now - last > .milliseconds(200) else { return }
+        last = ContinuousClock.now
+        let rate = Int(Double(summary.events) / max(summary.seconds, 1e-9))
+        let line = "\r\u{1B}[2K  \(ScanSummary.bytes(summary.bytes))  \(ScanSummary.number(summary.events)) events  \(ScanSummary.number(rate)) events/s  \(ScanSummary.number(summary.alerts)) alerts"
+        FileHandle.standardError.write(Data(line.utf8))
+        drawn = true
+    }
+
+    public func finish() {
+        if enabled && drawn { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+    }
+}

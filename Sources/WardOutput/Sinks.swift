@@ -1,0 +1,83 @@
+import Foundation
+import WardCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where alerts go: stdout; a file (appended, created with mode 0600: alerts quote log lines that
+/// may hold personal data); or a folder with one file per rule level (`critical.jsonl`, …).
+///
+/// Every write goes straight to the descriptor, so whatever was delivered is on disk when the process
+/// stops, a signal included.
+public final class AlertSinks: @unchecked Sendable {
+    private var descriptors: [Int32]
+    /// One sink per level (``AlertLevel/allCases`` order) rather than one for all.
+    public let perLevel: Bool
+
+    /// - Parameter output: `nil` for stdout; a path ending in `/` (or an existing folder) for one file
+    ///   per level; otherwise a file.
+    public init(output: String?) throws {
+        guard let output else {
+            descriptors = [1]
+            perLevel = false
+            return
+        }
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory)
+        if output.hasSuffix("/") || (exists && isDirectory.boolValue) {
+            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            descriptors = try AlertLevel.allCases.map { level in
+                try Self.open((output as NSString).appendingPathComponent("\(level.rawValue).jsonl"))
+            }
+            perLevel = true
+        } else {
+            descriptors = [try Self.open(output)]
+            perLevel = false
+        }
+    }
+
+    static func open(_ path: String) throws -> Int32 {
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw SinkError(message: "cannot open '\(path)' for alerts: \(String(cString: strerror(errno))).")
+        }
+        return fd
+    }
+
+    /// Writes each buffer to its sink (all to the one sink unless per level). Returns `false` if a
+    /// write failed (full disk, closed pipe).
+    public func write(_ buffers: [JSONWriter]) -> Bool {
+        var ok = true
+        for (i, buffer) in buffers.enumerated() where !buffer.bytes.isEmpty {
+            let fd = descriptors[perLevel ? i : 0]
+            ok = buffer.bytes.withUnsafeBytes { raw in
+                var done = 0
+                while done < raw.count {
+                    let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        return false
+                    }
+                    done += n
+                }
+                return true
+            } && ok
+        }
+        return ok
+    }
+
+    public func close() {
+        for fd in descriptors where fd > 2 {
+            fsync(fd)
+            Glibc.close(fd)
+        }
+        descriptors = descriptors.map { $0 > 2 ? -1 : $0 }
+    }
+}
+
+public struct SinkError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
