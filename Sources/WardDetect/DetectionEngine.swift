@@ -5,6 +5,11 @@ import WardRules
 public struct RuleHit: Sendable, Equatable {
     public var event: Int
     public var rule: Int
+
+    public init(event: Int, rule: Int) {
+        self.event = event
+        self.rule = rule
+    }
 }
 
 /// Per-worker state for ``DetectionEngine`` (no sharing, no locks): rule and literal stamps, the

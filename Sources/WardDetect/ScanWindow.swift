@@ -24,11 +24,15 @@ public final class ScanWindow<Result> {
         self.slots = (0..<(2 * max(1, threads))).map { _ in Slot(result: makeResult()) }
     }
 
-    /// Repeats: fill slots with `fill` (which returns `false` at the end of the input), run `work` on
-    /// each filled slot in parallel (`lane` says which worker, for per-worker scratch), `deliver` them in
-    /// order; until `fill` runs dry or `shouldStop` says so (checked between windows).
+    /// Repeats: fill slots with `fill`, run `work` on each filled slot in parallel (`lane` says which
+    /// worker, for per-worker scratch), `deliver` them in order; until `fill` runs dry or `shouldStop`
+    /// says so (checked between windows).
+    ///
+    /// `fill(chunk, wait)` returns `true` for a chunk, `false` at the end of the input, and `nil` when
+    /// `wait` is `false` and no chunk is ready yet: the first slot of a window waits, the others are
+    /// only taken if already read, so a slow pipe's lines are matched as they come.
     public func run<E: Error>(
-        fill: (inout Chunk) throws(E) -> Bool,
+        fill: (inout Chunk, _ wait: Bool) throws(E) -> Bool?,
         work: (inout Slot, _ lane: Int) -> Void,
         deliver: (inout Slot) -> Void,
         shouldStop: () -> Bool = { false }
@@ -37,7 +41,8 @@ public final class ScanWindow<Result> {
         while !done && !shouldStop() {
             var filled = 0
             while filled < slots.count {
-                if try !fill(&slots[filled].chunk) {
+                guard let got = try fill(&slots[filled].chunk, filled == 0) else { break }
+                if !got {
                     done = true
                     break
                 }

