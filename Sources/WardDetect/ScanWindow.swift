@@ -38,10 +38,20 @@ public final class ScanWindow<Result> {
         shouldStop: () -> Bool = { false }
     ) throws(E) {
         var done = false
+        var failure: E?
         while !done && !shouldStop() {
             var filled = 0
             while filled < slots.count {
-                guard let got = try fill(&slots[filled].chunk, filled == 0) else { break }
+                let got: Bool?
+                do {
+                    got = try fill(&slots[filled].chunk, filled == 0)
+                } catch {
+                    // The input failed: what was read before still goes through, then the error.
+                    failure = error
+                    done = true
+                    break
+                }
+                guard let got else { break }
                 if !got {
                     done = true
                     break
@@ -69,5 +79,6 @@ public final class ScanWindow<Result> {
             }
             for i in 0..<filled { deliver(&slots[i]) }
         }
+        if let failure { throw failure }
     }
 }
