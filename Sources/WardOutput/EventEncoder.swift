@@ -65,10 +65,10 @@ public struct EventEncoder: Sendable {
             out.bytes.append(contentsOf: keys[Int(slot.id.rawValue)])
             return
         }
-        // "namespace.name":
+        // "namespace.name": (JSON-lines fields have an empty namespace: "name":)
         let key = keys[Int(slot.id.rawValue)]
         out.bytes.append(contentsOf: key[0..<(key.count - 2)])
-        out.append(byte: UInt8(ascii: "."))
+        if key.count > 3 { out.append(byte: UInt8(ascii: ".")) }
         out.appendEscaped(values[slot.name])
         out.append("\":")
     }

@@ -45,6 +45,16 @@ public struct EventParser: Sendable {
                                          referenceSeconds: reference, into: &batch)
             dataset = .syslogRFC3164
             grammar = "RFC 3164"
+        case .json:
+            switch JSONLineParser.parse(line, count: count, base: base, into: &batch) {
+            case .success(let parsed):
+                batch.endEvent(dataset: parsed.windows ? .windowsEventLog : .json, timestamp: parsed.timestamp)
+                return
+            case .failure(let error):
+                result = .failure(error)
+                dataset = .json
+                grammar = "JSON"
+            }
         default:
             batch.addField(.message, start: base, count: count)
             batch.endEvent(dataset: .unparsed, timestamp: EventRecord.noTimestamp)
@@ -68,10 +78,12 @@ public struct EventParser: Sendable {
         case .raw: return .raw
         case .rfc5424: return .rfc5424
         case .rfc3164: return .rfc3164
+        case .json: return .json
         case .auto, .syslog: break
         }
         guard count > 0 else { return .raw }
         let first = line[0]
+        if first == UInt8(ascii: "{") && options.format == .auto { return .json }
         if first == UInt8(ascii: "<") {
             // <PRI>VERSION SP → RFC 5424; <PRI> followed by anything else → RFC 3164.
             var i = 1

@@ -10,6 +10,8 @@ public enum LogFormat: String, Sendable, CaseIterable {
     case rfc5424
     /// RFC 3164 (BSD syslog, as written to `/var/log`) only.
     case rfc3164
+    /// One JSON object per line (Windows events exported as JSON included).
+    case json
     /// No parsing: every line is an `unparsed` event with `message` = the line.
     case raw
 }

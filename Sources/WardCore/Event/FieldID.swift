@@ -43,7 +43,27 @@ public struct FieldID: RawRepresentable, Hashable, Comparable, Sendable, CustomS
         "hl7.version", "hl7.message_type", "hl7.trigger_event", "hl7.sending_application",
         "hl7.sending_facility", "hl7.receiving_application", "hl7.receiving_facility",
         "hl7.control_id", "hl7.evn.operator_id", "patient.id",
+        // Namespace of JSON-lines fields: the rest of the name is the whole (flattened) key.
+        "",
     ]
+
+    /// The well-known field with exactly these name bytes, if any (no `String` made: JSON keys that
+    /// are ECS names, such as `host.hostname`, become those fields).
+    public static func wellKnown(_ bytes: UnsafeBufferPointer<UInt8>) -> FieldID? {
+        guard bytes.count > 0, bytes.count < byLength.count else { return nil }
+        for id in byLength[bytes.count] where nameBytesTable[Int(id)].elementsEqual(bytes) {
+            return FieldID(rawValue: id)
+        }
+        return nil
+    }
+
+    static let byLength: [[UInt16]] = {
+        var table = [[UInt16]](repeating: [], count: 64)
+        for (i, name) in names.enumerated() where !name.isEmpty && name.utf8.count < 64 && i != 22 {
+            table[name.utf8.count].append(UInt16(i))
+        }
+        return table
+    }()
 
     /// The name's UTF-8 bytes, indexed by raw value (for comparing with bytes in the hot path).
     public static let nameBytesTable: [[UInt8]] = names.map { Array($0.utf8) }
@@ -113,6 +133,9 @@ extension FieldID {
     public static let hl7ControlID = FieldID(rawValue: 44)
     public static let hl7EVNOperatorID = FieldID(rawValue: 45)
     public static let patientID = FieldID(rawValue: 46)
+    /// Namespace of fields read from JSON lines: the slot's name is the full dotted key
+    /// (`Event.System.Computer`, or a Windows event's Sigma name such as `CommandLine`).
+    public static let jsonField = FieldID(rawValue: 47)
 }
 
 /// The dataset an event was parsed as (`event.dataset`), interned like ``FieldID``.
@@ -124,9 +147,13 @@ public struct Dataset: RawRepresentable, Hashable, Sendable, CustomStringConvert
     public var description: String { name }
 
     /// Append only: raw values are stable.
-    public static let names: [String] = ["unparsed", "syslog.rfc3164", "syslog.rfc5424"]
+    public static let names: [String] = ["unparsed", "syslog.rfc3164", "syslog.rfc5424", "json", "windows.eventlog"]
 
     public static let unparsed = Dataset(rawValue: 0)
     public static let syslogRFC3164 = Dataset(rawValue: 1)
     public static let syslogRFC5424 = Dataset(rawValue: 2)
+    /// One JSON object per line, keys flattened to dotted names.
+    public static let json = Dataset(rawValue: 3)
+    /// A Windows event exported as JSON (`{"Event": {"System": …, "EventData": …}}`).
+    public static let windowsEventLog = Dataset(rawValue: 4)
 }
