@@ -79,7 +79,7 @@ extension EventBatch {
                 var order: [String] = []
                 for slot in self.fields[fieldRange(of: index)] {
                     var name = slot.id.name
-                    if slot.name.count > 0 { name += "." + values.string(slot.name) }
+                    if slot.name.count > 0 { name = name.isEmpty ? values.string(slot.name) : name + "." + values.string(slot.name) }
                     fields[name] = values.string(slot.value)
                     raw[name] = Array(values[slot.value])
                     order.append(name)
