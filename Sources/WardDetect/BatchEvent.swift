@@ -6,40 +6,77 @@ import WardRules
 /// Field look-ups scan the event's slots (a syslog event has about a dozen); well-known fields compare
 /// their `FieldID`, namespaced ones (`log.syslog.structured_data.meta.x`) their name bytes. A few
 /// fields are not slots but properties of the event: `event.dataset`, `event.original`, `log.file.path`.
+///
+/// It holds raw buffers, not the batch: building one per event costs no reference counting.
+/// Valid only inside ``EventBatch/withEventBuffers(in:_:)`` (or while the buffers it was made from live).
 public struct BatchEvent: SigmaEvent {
-    public let batch: EventBatch
+    public let events: UnsafeBufferPointer<EventRecord>
+    public let fields: UnsafeBufferPointer<FieldSlot>
     public let values: EventValues
     public let index: Int
     public let path: UnsafeBufferPointer<UInt8>
 
-    public init(batch: EventBatch, values: EventValues, index: Int, path: UnsafeBufferPointer<UInt8>) {
-        self.batch = batch
+    public init(events: UnsafeBufferPointer<EventRecord>, fields: UnsafeBufferPointer<FieldSlot>, values: EventValues,
+                index: Int, path: UnsafeBufferPointer<UInt8>) {
+        self.events = events
+        self.fields = fields
         self.values = values
         self.index = index
         self.path = path
     }
 
+    var record: EventRecord { events[index] }
+
+    var slots: UnsafeBufferPointer<FieldSlot> {
+        let e = events[index]
+        return UnsafeBufferPointer(rebasing: fields[Int(e.firstField)..<Int(e.firstField + e.fieldCount)])
+    }
+
     public var timestamp: Int64? {
-        let t = batch.events[index].timestamp
+        let t = record.timestamp
         return t == EventRecord.noTimestamp ? nil : t
     }
 
     public func withOriginal<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        body(values.line(of: batch.events[index]))
+        body(values.line(of: record))
+    }
+
+    /// The whole line.
+    var originalBytes: UnsafeBufferPointer<UInt8> { values.line(of: record) }
+
+    /// The bytes of a field given by id (well-known) or by full name (namespaced), as
+    /// ``withValue(of:_:)`` finds them; `nil` when absent. `event.dataset` is not served here.
+    func bytes(id: FieldID?, name: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+        if let id {
+            if id == .eventOriginal { return originalBytes }
+            if id == .logFilePath { return path }
+            for slot in slots where slot.id == id && slot.name.count == 0 { return values[slot.value] }
+            return nil
+        }
+        for slot in slots where slot.name.count > 0 {
+            let prefix = FieldID.nameBytes(of: slot.id)
+            let rest = values[slot.name]
+            let dot = prefix.isEmpty ? 0 : 1
+            guard name.count == prefix.count + dot + rest.count else { continue }
+            if !prefix.isEmpty {
+                guard name[prefix.count] == UInt8(ascii: "."), name.starts(with: prefix) else { continue }
+            }
+            if zip(name[(prefix.count + dot)...], rest).allSatisfy({ $0 == $1 }) { return values[slot.value] }
+        }
+        return nil
     }
 
     public func withValue<R>(of field: FieldRef, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
         if let id = field.id {
             switch id {
             case .eventDataset:
-                var name = batch.events[index].dataset.name
-                return name.withUTF8 { body($0) }
+                return Dataset.nameBytes(of: record.dataset).withUnsafeBufferPointer { body($0) }
             case .eventOriginal:
-                return body(values.line(of: batch.events[index]))
+                return body(values.line(of: record))
             case .logFilePath:
                 return body(path)
             default:
-                for slot in batch.fields[batch.fieldRange(of: index)] where slot.id == id && slot.name.count == 0 {
+                for slot in slots where slot.id == id && slot.name.count == 0 {
                     return body(values[slot.value])
                 }
                 return body(nil)
@@ -47,7 +84,7 @@ public struct BatchEvent: SigmaEvent {
         }
         // A namespaced name: the slot's namespace, a dot, then its own name bytes.
         let wanted = field.nameBytes
-        for slot in batch.fields[batch.fieldRange(of: index)] where slot.name.count > 0 {
+        for slot in slots where slot.name.count > 0 {
             let prefix = FieldID.nameBytes(of: slot.id)
             let rest = values[slot.name]
             let dot = prefix.isEmpty ? 0 : 1
@@ -60,5 +97,20 @@ public struct BatchEvent: SigmaEvent {
             }
         }
         return body(nil)
+    }
+}
+
+extension EventBatch {
+    /// Calls `body` with the raw buffers a ``BatchEvent`` is made of.
+    /// - warning: Do not escape the buffers or the events made of them from the closure.
+    public func withEventBuffers<R>(
+        in chunk: Chunk,
+        _ body: (UnsafeBufferPointer<EventRecord>, UnsafeBufferPointer<FieldSlot>, EventValues) throws -> R
+    ) rethrows -> R {
+        try withValues(in: chunk) { values in
+            try events.withUnsafeBufferPointer { events in
+                try fields.withUnsafeBufferPointer { fields in try body(events, fields, values) }
+            }
+        }
     }
 }

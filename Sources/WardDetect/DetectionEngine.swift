@@ -17,14 +17,40 @@ public struct RuleHit: Sendable, Equatable {
 public final class EngineScratch {
     var stamp: UInt32 = 0
     var ruleStamp: [UInt32]
-    var patternStamp: [[UInt32]]
+    /// One stamp per pattern of every field, fields one after the other (``DetectionEngine`` offsets).
+    var patternStamp: [UInt32]
     var candidates: [Int32] = []
     public let match = MatchScratch()
 
     public init(engine: DetectionEngine) {
         ruleStamp = [UInt32](repeating: 0, count: engine.ruleSet.rules.count)
-        patternStamp = engine.fields.map { [UInt32](repeating: 0, count: $0.automaton.patternCount) }
+        patternStamp = [UInt32](repeating: 0, count: engine.patternTotal)
         candidates.reserveCapacity(engine.ruleSet.rules.count)
+    }
+}
+
+/// A field's automaton as raw memory owned by the engine: the scan loop reads it without touching a
+/// reference count. (Atomic retain/release on tables shared by all workers made two threads slower
+/// than one on 20 rules: the cores fought over the same cache lines.)
+struct FieldTable {
+    var id: FieldID?
+    var isOriginal: Bool
+    var nameBytes: UnsafeBufferPointer<UInt8>
+    var classOf: UnsafePointer<UInt8>
+    var next: UnsafePointer<Int32>
+    var classCount: Int
+    var outputStart: UnsafePointer<Int32>
+    var outputs: UnsafePointer<Int32>
+    var dictionary: UnsafePointer<Int32>
+    /// Rules of pattern p: `patternRules[ruleStart[p] ..< ruleStart[p + 1]]`.
+    var ruleStart: UnsafePointer<Int32>
+    var patternRules: UnsafePointer<Int32>
+    var patternOffset: Int
+
+    static func copy<T>(_ array: [T]) -> UnsafePointer<T> {
+        let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, array.count))
+        p.initialize(from: array, count: array.count)
+        return UnsafePointer(p)
     }
 }
 
@@ -39,6 +65,15 @@ public final class DetectionEngine: Sendable {
     public let ruleSet: RuleSet
     /// Fields with literals, each with its automaton and, per pattern, the rules that need it.
     let fields: [(field: FieldRef?, automaton: LiteralAutomaton, patternRules: [[Int32]])]
+    /// Where each field's patterns start in ``EngineScratch``'s flat stamp array.
+    let patternOffsets: [Int]
+    let patternTotal: Int
+    /// The rules, as reference-counted programs: evaluating one costs one retain, not a copy of its
+    /// metadata.
+    let programs: [RuleProgram]
+    /// The same fields as raw tables (see ``FieldTable``), owned by the engine.
+    nonisolated(unsafe) let tables: UnsafeMutableBufferPointer<FieldTable>
+    nonisolated(unsafe) let masks: UnsafePointer<UInt64>
     /// Rules evaluated whatever the literals (no literal requirement could be derived).
     let alwaysRules: [Int32]
     /// Per rule, the datasets its log source covers (bit = `Dataset.rawValue`); all bits when its
@@ -81,8 +116,49 @@ public final class DetectionEngine: Sendable {
             if !patterns.isEmpty { fields.append((field, LiteralAutomaton(patterns: patterns), rules)) }
         }
         self.fields = fields
+        var offsets: [Int] = []
+        var total = 0
+        for field in fields {
+            offsets.append(total)
+            total += field.1.patternCount
+        }
+        self.patternOffsets = offsets
+        self.patternTotal = total
         self.alwaysRules = always
         self.datasetMask = masks
+        self.programs = ruleSet.rules.map { RuleProgram($0.rule) }
+        self.masks = FieldTable.copy(masks)
+        self.tables = .allocate(capacity: max(1, fields.count))
+        for (f, entry) in fields.enumerated() {
+            var ruleStart: [Int32] = [0]
+            var flat: [Int32] = []
+            for rules in entry.2 {
+                flat += rules
+                ruleStart.append(Int32(flat.count))
+            }
+            let a = entry.1
+            (tables.baseAddress! + f).initialize(to: FieldTable(
+                id: entry.0?.id, isOriginal: entry.0 == nil,
+                nameBytes: UnsafeBufferPointer(start: FieldTable.copy(entry.0?.nameBytes ?? []), count: entry.0?.nameBytes.count ?? 0),
+                classOf: FieldTable.copy(a.classOf), next: FieldTable.copy(a.next), classCount: a.classCount,
+                outputStart: FieldTable.copy(a.outputStart), outputs: FieldTable.copy(a.outputs),
+                dictionary: FieldTable.copy(a.dictionary), ruleStart: FieldTable.copy(ruleStart),
+                patternRules: FieldTable.copy(flat), patternOffset: offsets[f]))
+        }
+    }
+
+    deinit {
+        for t in UnsafeMutableBufferPointer(rebasing: tables[0..<fields.count]) {
+            for p in [UnsafeMutableRawPointer(mutating: t.classOf), UnsafeMutableRawPointer(mutating: t.next),
+                      UnsafeMutableRawPointer(mutating: t.outputStart), UnsafeMutableRawPointer(mutating: t.outputs),
+                      UnsafeMutableRawPointer(mutating: t.dictionary), UnsafeMutableRawPointer(mutating: t.ruleStart),
+                      UnsafeMutableRawPointer(mutating: t.patternRules),
+                      UnsafeMutableRawPointer(mutating: t.nameBytes.baseAddress!)] {
+                p.deallocate()
+            }
+        }
+        tables.deallocate()
+        UnsafeMutableRawPointer(mutating: masks).deallocate()
     }
 
     /// Rules that can ever fire (their log source has events).
@@ -94,11 +170,11 @@ public final class DetectionEngine: Sendable {
                       include: (EventRecord) -> Bool = { _ in true }, hit: (RuleHit) -> Void) {
         var path = chunk.origin.path
         path.withUTF8 { pathBytes in
-            batch.withValues(in: chunk) { values in
-                for index in batch.events.indices {
-                    let record = batch.events[index]
+            batch.withEventBuffers(in: chunk) { events, fields, values in
+                for index in events.indices {
+                    let record = events[index]
                     guard include(record) else { continue }
-                    let event = BatchEvent(batch: batch, values: values, index: index, path: pathBytes)
+                    let event = BatchEvent(events: events, fields: fields, values: values, index: index, path: pathBytes)
                     matchEvent(event, dataset: record.dataset, scratch: scratch) { hit(RuleHit(event: index, rule: $0)) }
                 }
             }
@@ -106,41 +182,81 @@ public final class DetectionEngine: Sendable {
     }
 
     /// Matches one event; calls `hit` with the index of each matching rule, in rule order.
-    public func matchEvent(_ event: some SigmaEvent, dataset: Dataset, scratch: EngineScratch, hit: (Int) -> Void) {
+    public func matchEvent(_ event: BatchEvent, dataset: Dataset, scratch: EngineScratch, hit: (Int) -> Void) {
         let bit: UInt64 = dataset.rawValue < 64 ? 1 << UInt64(dataset.rawValue) : 0
         scratch.stamp &+= 1
         if scratch.stamp == 0 {  // wrapped: forget old stamps
             for i in scratch.ruleStamp.indices { scratch.ruleStamp[i] = 0 }
-            for f in scratch.patternStamp.indices {
-                for i in scratch.patternStamp[f].indices { scratch.patternStamp[f][i] = 0 }
-            }
+            for i in scratch.patternStamp.indices { scratch.patternStamp[i] = 0 }
             scratch.stamp = 1
         }
         let stamp = scratch.stamp
         scratch.candidates.removeAll(keepingCapacity: true)
-        for (f, entry) in fields.enumerated() {
-            let scan = { (value: UnsafeBufferPointer<UInt8>?) in
-                guard let value else { return }
-                entry.automaton.scan(value) { pattern in
-                    if scratch.patternStamp[f][Int(pattern)] == stamp { return }
-                    scratch.patternStamp[f][Int(pattern)] = stamp
-                    for rule in entry.patternRules[Int(pattern)] where scratch.ruleStamp[Int(rule)] != stamp {
-                        scratch.ruleStamp[Int(rule)] = stamp
-                        if self.datasetMask[Int(rule)] & bit != 0 { scratch.candidates.append(rule) }
+        scratch.patternStamp.withUnsafeMutableBufferPointer { patternStamp in
+            scratch.ruleStamp.withUnsafeMutableBufferPointer { ruleStamp in
+                for f in 0..<fields.count {
+                    let t = tables[f]
+                    let value: UnsafeBufferPointer<UInt8>? = t.isOriginal ? event.originalBytes : event.bytes(id: t.id, name: t.nameBytes)
+                    guard let value else { continue }
+                    var row = 0
+                    for b in value {
+                        let n = t.next[row &+ Int(t.classOf[Int(b)])]
+                        if n >= 0 {
+                            row = Int(n)
+                            continue
+                        }
+                        row = Int(~n)
+                        // Patterns ending here: own, then along dictionary links.
+                        let state = row / t.classCount
+                        var r = t.outputStart[state] != t.outputStart[state + 1] ? Int32(state) : t.dictionary[state]
+                        while r >= 0 {
+                            for k in Int(t.outputStart[Int(r)])..<Int(t.outputStart[Int(r) + 1]) {
+                                let pattern = Int(t.outputs[k])
+                                let p = t.patternOffset + pattern
+                                if patternStamp[p] == stamp { continue }
+                                patternStamp[p] = stamp
+                                for j in Int(t.ruleStart[pattern])..<Int(t.ruleStart[pattern + 1]) {
+                                    let rule = Int(t.patternRules[j])
+                                    if ruleStamp[rule] == stamp { continue }
+                                    ruleStamp[rule] = stamp
+                                    if masks[rule] & bit != 0 { scratch.candidates.append(Int32(rule)) }
+                                }
+                            }
+                            r = t.dictionary[Int(r)]
+                        }
                     }
                 }
             }
-            if let field = entry.field { event.withValue(of: field, scan) } else { event.withOriginal { scan($0) } }
         }
         for rule in alwaysRules where datasetMask[Int(rule)] & bit != 0 { scratch.candidates.append(rule) }
         if scratch.candidates.count > 1 { scratch.candidates.sort() }
         for rule in scratch.candidates {
-            if ruleSet.rules[Int(rule)].rule.matches(event, scratch: scratch.match) { hit(Int(rule)) }
+            if programs[Int(rule)].matches(event, scratch: scratch.match) { hit(Int(rule)) }
         }
     }
 
     /// The names of the rule's searches that are true for `event` (for the alert's explanation).
     public func matchedSearches(_ rule: Int, _ event: some SigmaEvent, scratch: EngineScratch) -> [String] {
-        ruleSet.rules[rule].rule.searches.filter { $0.expression.matches(event, scratch: scratch.match) }.map(\.name)
+        programs[rule].searches.filter { $0.expression.matches(event, scratch: scratch.match) }.map(\.name)
+    }
+}
+
+/// What evaluating a rule needs, held once by reference.
+final class RuleProgram: Sendable {
+    let routes: [EventRoute]
+    let searches: [NamedSearch]
+    let expressions: [SearchExpression]
+    let condition: Condition
+
+    init(_ rule: SigmaRule) {
+        routes = rule.routes
+        searches = rule.searches
+        expressions = rule.searches.map(\.expression)
+        condition = rule.condition
+    }
+
+    func matches(_ event: some SigmaEvent, scratch: MatchScratch) -> Bool {
+        guard routes.contains(where: { $0.accepts(event) }) else { return false }
+        return condition.evaluate { expressions[$0].matches(event, scratch: scratch) }
     }
 }

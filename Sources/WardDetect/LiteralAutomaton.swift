@@ -91,6 +91,14 @@ public struct LiteralAutomaton: Sendable {
             outputs += own[s]
             outputStart.append(Int32(outputs.count))
         }
+        // Premultiply (a transition holds the target's row offset) and mark targets that report
+        // something with the sign bit: the scan loop then does one load and one test per byte.
+        for k in next.indices {
+            let target = Int(next[k])
+            let reports = !own[target].isEmpty || dictionary[target] >= 0
+            let offset = Int32(target * classCount)
+            next[k] = reports ? ~offset : offset
+        }
         self.classOf = classOf
         self.classCount = classCount
         self.next = next
@@ -107,21 +115,26 @@ public struct LiteralAutomaton: Sendable {
     public func scan(_ value: UnsafeBufferPointer<UInt8>, _ hit: (Int32) -> Void) {
         classOf.withUnsafeBufferPointer { classOf in
             next.withUnsafeBufferPointer { next in
-                outputStart.withUnsafeBufferPointer { outputStart in
-                    let width = classCount
-                    var state = 0
-                    for b in value {
-                        state = Int(next[state &* width &+ Int(classOf[Int(b)])])
-                        if outputStart[state] != outputStart[state + 1] || dictionary[state] >= 0 {
-                            var r = outputStart[state] != outputStart[state + 1] ? Int32(state) : dictionary[state]
-                            while r >= 0 {
-                                for k in Int(outputStart[Int(r)])..<Int(outputStart[Int(r) + 1]) { hit(outputs[k]) }
-                                r = dictionary[Int(r)]
-                            }
-                        }
+                var row = 0  // premultiplied state: state × classCount
+                for b in value {
+                    let t = next[row &+ Int(classOf[Int(b)])]
+                    if t >= 0 {
+                        row = Int(t)
+                        continue
                     }
+                    row = Int(~t)
+                    report(row / classCount, hit)
                 }
             }
+        }
+    }
+
+    /// Reports the patterns ending at `state`: its own, then along its dictionary links.
+    private func report(_ state: Int, _ hit: (Int32) -> Void) {
+        var r = outputStart[state] != outputStart[state + 1] ? Int32(state) : dictionary[state]
+        while r >= 0 {
+            for k in Int(outputStart[Int(r)])..<Int(outputStart[Int(r) + 1]) { hit(outputs[k]) }
+            r = dictionary[Int(r)]
         }
     }
 }

@@ -52,3 +52,20 @@ public struct FileDescriptorSource: ByteSource {
         }
     }
 }
+
+/// Bytes already in memory (benchmarks, tests).
+public struct MemorySource: ByteSource {
+    private let bytes: [UInt8]
+    private var position = 0
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(IngestError) -> Int {
+        let n = min(buffer.count, bytes.count - position)
+        guard n > 0 else { return 0 }
+        let start = position
+        bytes.withUnsafeBytes { src in buffer.baseAddress!.copyMemory(from: src.baseAddress! + start, byteCount: n) }
+        position += n
+        return n
+    }
+}

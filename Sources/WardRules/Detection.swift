@@ -2,20 +2,32 @@ import Yams
 import WardRegex
 
 /// One `field|modifiers: values` entry of a search identifier, compiled.
-public struct DetectionItem: Sendable {
+/// Immutable and shared by reference: the engine walks thousands of these per second.
+public final class DetectionItem: Sendable {
     /// The event field after mapping; `nil` for keywords, which search the whole event.
-    public var field: FieldRef?
+    public let field: FieldRef?
     /// The field name as the rule wrote it.
-    public var sigmaField: String?
-    public var modifiers: [SigmaModifier]
+    public let sigmaField: String?
+    public let modifiers: [SigmaModifier]
     /// One group per value in the rule; a group holds that value's expansions (windash,
     /// base64offset, placeholders), which are always OR-ed, even under `all` (pySigma).
-    public var groups: [[ValueMatcher]]
+    public let groups: [[ValueMatcher]]
     /// `all`: every group must match; otherwise any.
-    public var requireAll: Bool
+    public let requireAll: Bool
     /// `neq`: the item is true when none of the values matches (also when the field is absent).
-    public var negated: Bool
-    public var location: SourceLocation
+    public let negated: Bool
+    public let location: SourceLocation
+
+    public init(field: FieldRef?, sigmaField: String?, modifiers: [SigmaModifier], groups: [[ValueMatcher]],
+                requireAll: Bool, negated: Bool, location: SourceLocation) {
+        self.field = field
+        self.sigmaField = sigmaField
+        self.modifiers = modifiers
+        self.groups = groups
+        self.requireAll = requireAll
+        self.negated = negated
+        self.location = location
+    }
 
     public var isKeyword: Bool { field == nil }
 

@@ -20,12 +20,14 @@ public protocol SigmaEvent {
 
 /// A field as rules refer to it after mapping: the event-side name, and its ``FieldID`` when it is a
 /// well-known one (so the engine can look it up without comparing names).
-public struct FieldRef: Sendable, Hashable, CustomStringConvertible {
+public final class FieldRef: Sendable, Hashable, CustomStringConvertible {
     public let name: String
     public let id: FieldID?
     /// The name as bytes, for comparing with namespaced slot names without making strings.
     public let nameBytes: [UInt8]
 
+    /// A class, not a struct: rules hold thousands of these and the engine passes them per event;
+    /// sharing one reference costs one retain where a struct would copy a string and an array.
     public init(_ name: String) {
         self.name = name
         self.id = FieldID(named: name)
@@ -39,10 +41,11 @@ public struct FieldRef: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A Sigma string compiled for matching: the shape decides the fast path (hayabusa's `FastMatch`).
-public struct CompiledPattern: Sendable, Hashable {
+public final class CompiledPattern: Sendable {
     public enum Kind: String, Sendable {
         case equals, prefix, suffix, contains, wildcard
     }
+    // A class (immutable, shared): matching binds it out of `ValueMatcher` without copying its arrays.
 
     public let kind: Kind
     /// The literal for `equals`/`prefix`/`suffix`/`contains`, folded to lower case unless case-sensitive.

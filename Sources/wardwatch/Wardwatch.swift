@@ -28,7 +28,7 @@ struct Wardwatch: ParsableCommand {
             truncated .gz, a line cut at the line limit); every other input is still processed.
             """,
         version: "0.1.0",
-        subcommands: [Scan.self, Parse.self, Rules.self]
+        subcommands: [Scan.self, Parse.self, Rules.self, Bench.self]
     )
 
     /// Runs the command line; usage errors exit with 2 as `DESIGN.md` says (ArgumentParser's own

@@ -71,9 +71,9 @@ import WardTestSupport
             var bruteHits: [RuleHit] = []
             var path = file
             path.withUTF8 { pathBytes in
-                batch.withValues(in: chunk) { values in
+                batch.withEventBuffers(in: chunk) { events, fields, values in
                     for index in batch.events.indices {
-                        let event = BatchEvent(batch: batch, values: values, index: index, path: pathBytes)
+                        let event = BatchEvent(events: events, fields: fields, values: values, index: index, path: pathBytes)
                         for (r, compiled) in set.rules.enumerated() where compiled.rule.matches(event, scratch: scratch.match) {
                             bruteHits.append(RuleHit(event: index, rule: r))
                         }

@@ -149,6 +149,13 @@ public struct Dataset: RawRepresentable, Hashable, Sendable, CustomStringConvert
     /// Append only: raw values are stable.
     public static let names: [String] = ["unparsed", "syslog.rfc3164", "syslog.rfc5424", "json", "windows.eventlog"]
 
+    /// The names as bytes, indexed by raw value.
+    public static let nameBytesTable: [[UInt8]] = names.map { Array($0.utf8) }
+
+    public static func nameBytes(of dataset: Dataset) -> [UInt8] {
+        Int(dataset.rawValue) < nameBytesTable.count ? nameBytesTable[Int(dataset.rawValue)] : Array("unknown".utf8)
+    }
+
     public static let unparsed = Dataset(rawValue: 0)
     public static let syslogRFC3164 = Dataset(rawValue: 1)
     public static let syslogRFC5424 = Dataset(rawValue: 2)

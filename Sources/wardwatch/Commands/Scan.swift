@@ -167,10 +167,10 @@ struct Scan: ParsableCommand {
                         var path = slot.chunk.origin.path
                         let origin = slot.chunk.origin
                         let hits = slot.hits
-                        batch.withValues(in: slot.chunk) { values in
+                        batch.withEventBuffers(in: slot.chunk) { events, fields, values in
                             path.withUTF8 { pathBytes in
                                 for hit in hits {
-                                    let event = BatchEvent(batch: batch, values: values, index: hit.event, path: pathBytes)
+                                    let event = BatchEvent(events: events, fields: fields, values: values, index: hit.event, path: pathBytes)
                                     let matched = engine.matchedSearches(hit.rule, event, scratch: scratch)
                                     let level = encoder.level(of: hit.rule)
                                     let sink = sinks.perLevel ? AlertLevel.allCases.firstIndex(of: level)! : 0

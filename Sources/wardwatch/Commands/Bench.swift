@@ -1,0 +1,195 @@
+import ArgumentParser
+import Foundation
+import WardCore
+import WardDetect
+import WardIngest
+import WardParse
+import WardRules
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure what a rule set costs: throughput per stage and per thread count.",
+        discussion: """
+            Runs a corpus (generated mixed hospital syslog, or the files given) through ingest, parse and \
+            match, one stage at a time on one thread, then through the whole scan pipeline with 1 to \
+            --threads workers, and prints MB/s and events/s for each. Rules come from --rules, or are \
+            generated with --generated-rules (rules in the shape of real ones, most looking for rare \
+            literals). --write-corpus and --write-rules save the generated data, e.g. to time \
+            'wardwatch scan' on it.
+            """
+    )
+
+    @Argument(help: "Log files to use as the corpus (read into memory). Default: a generated corpus.")
+    var paths: [String] = []
+
+    @Option(name: .customLong("rules"), help: "Rule file or directory (repeatable). Default: the bundled Rules/, unless --generated-rules is given.")
+    var rulePaths: [String] = []
+
+    @Option(name: .customLong("generated-rules"), help: "Add this many generated rules.")
+    var generatedRules = 0
+
+    @Option(help: "Events in the generated corpus.")
+    var events = 500_000
+
+    @Option(help: "Measure the pipeline with 1 up to this many threads. Default: the number of active cores.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .customLong("write-corpus"), help: "Write a generated corpus of --bytes bytes to this file, and stop.")
+    var writeCorpus: String?
+
+    @Option(help: "Size of the corpus --write-corpus writes, e.g. 1000000000 for 1 GB.")
+    var bytes: Int = 100_000_000
+
+    @Option(name: .customLong("write-rules"), help: "Write --generated-rules rules into this folder, and stop.")
+    var writeRules: String?
+
+    func validate() throws {
+        guard threads >= 1 && threads <= 256 else { throw ValidationError("'--threads' must be between 1 and 256.") }
+        guard events >= 1 else { throw ValidationError("'--events' must be at least 1.") }
+        guard generatedRules >= 0 && generatedRules <= 100_000 else { throw ValidationError("'--generated-rules' must be between 0 and 100000.") }
+        if writeRules != nil && generatedRules == 0 { throw ValidationError("'--write-rules' needs '--generated-rules N'.") }
+    }
+
+    func run() throws {
+        if let writeCorpus {
+            var written = 0
+            let fd = open(writeCorpus, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard fd >= 0 else { throw ValidationError("Cannot create '\(writeCorpus)'.") }
+            defer { close(fd) }
+            var seed: UInt64 = 1
+            while written < bytes {
+                let block = Synthetic.corpus(bytes: min(64 << 20, bytes - written), seed: seed)
+                block.withUnsafeBytes { _ = write(fd, $0.baseAddress!, $0.count) }
+                written += block.count
+                seed += 1
+            }
+            Console.writeStdout("wrote \(written) bytes of generated syslog to \(writeCorpus)\n")
+            return
+        }
+        if let writeRules {
+            try FileManager.default.createDirectory(atPath: writeRules, withIntermediateDirectories: true)
+            for rule in Synthetic.rules(count: generatedRules) {
+                try rule.yaml.write(toFile: (writeRules as NSString).appendingPathComponent(rule.name), atomically: false, encoding: .utf8)
+            }
+            Console.writeStdout("wrote \(generatedRules) generated rules to \(writeRules)\n")
+            return
+        }
+
+        // Rules.
+        let options = try RuleOptions.loadOptions(placeholders: nil, mappings: nil)
+        var paths = rulePaths
+        if paths.isEmpty && generatedRules == 0, let bundled = RuleOptions.bundledRules() { paths = [bundled] }
+        var collection = RuleLoader.load(paths: paths, options: options)
+        for rule in Synthetic.rules(count: generatedRules) {
+            RuleLoader.load(yaml: rule.yaml, file: rule.name, options: options, into: &collection)
+        }
+        if !collection.errors.isEmpty {
+            for error in collection.errors { Diagnostics.write(error.description) }
+            throw ExitCode(WardExit.usage)
+        }
+        let loadStart = ContinuousClock.now
+        let ruleSet = RuleSet(collection.rules)
+        let engine = DetectionEngine(ruleSet: ruleSet)
+        let compile = ContinuousClock.now - loadStart
+
+        // Corpus.
+        var corpus: [UInt8] = []
+        var source = "generated mixed hospital syslog"
+        if self.paths.isEmpty {
+            corpus = Synthetic.corpus(bytes: events * 150)
+            var lines = 0
+            if let cut = corpus.indices.first(where: { corpus[$0] == 0x0A && { lines += 1; return lines == events }() }) {
+                corpus.removeSubrange((cut + 1)...)
+            }
+        } else {
+            for path in self.paths {
+                guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("Cannot read '\(path)'.") }
+                corpus += data
+            }
+            source = self.paths.joined(separator: ", ")
+        }
+        let megabytes = Double(corpus.count) / 1e6
+
+        var out = "corpus: \(source), \(String(format: "%.1f", megabytes)) MB\n"
+        out += "rules: \(ruleSet.rules.count) (\(engine.activeRuleCount) for log sources with events; \(ruleSet.rules.filter { $0.requiredAnyOf != nil }.count) with prefilter literals), compiled in \(Self.ms(compile)) ms\n\n"
+        out += "stage                 threads      seconds        MB/s      events/s\n"
+
+        // Ingest: chunking from memory.
+        var chunks: [Chunk] = []
+        let ingestStart = ContinuousClock.now
+        var chunker = LineChunker(source: MemorySource(corpus), path: "bench", referenceTime: 1_796_000_000)
+        var chunk = Chunk()
+        while try chunker.next(into: &chunk) { chunks.append(chunk) }
+        let ingest = ContinuousClock.now - ingestStart
+
+        // Parse.
+        let parser = EventParser(options: ParseOptions(year: 2026))
+        var batch = EventBatch()
+        var eventCount = 0
+        let parseStart = ContinuousClock.now
+        for c in chunks {
+            parser.parse(c, into: &batch)
+            eventCount += batch.events.count
+        }
+        let parse = ContinuousClock.now - parseStart
+
+        // Match (parse outside the timing).
+        let scratch = EngineScratch(engine: engine)
+        var match: Duration = .zero
+        var hits = 0
+        for c in chunks {
+            parser.parse(c, into: &batch)
+            let start = ContinuousClock.now
+            engine.match(batch, chunk: c, scratch: scratch) { _ in hits += 1 }
+            match += ContinuousClock.now - start
+        }
+        out += Self.row("ingest (chunking)", 1, ingest, megabytes, eventCount)
+        out += Self.row("parse", 1, parse, megabytes, eventCount)
+        out += Self.row("match", 1, match, megabytes, eventCount)
+
+        // The pipeline, 1…N threads.
+        for t in 1...threads {
+            let window = ScanWindow<Int>(threads: t) { 0 }
+            let scratches = (0..<t).map { _ in EngineScratch(engine: engine) }
+            nonisolated(unsafe) let lanes = scratches
+            var next = 0
+            var total = 0
+            let start = ContinuousClock.now
+            window.run(
+                fill: { (chunk: inout Chunk, _: Bool) -> Bool? in
+                    guard next < chunks.count else { return false }
+                    chunk = chunks[next]
+                    next += 1
+                    return true
+                },
+                work: { slot, lane in
+                    parser.parse(slot.chunk, into: &slot.batch)
+                    var n = 0
+                    engine.match(slot.batch, chunk: slot.chunk, scratch: lanes[lane]) { _ in n += 1 }
+                    slot.result = n
+                },
+                deliver: { total += $0.result })
+            out += Self.row("parse + match", t, ContinuousClock.now - start, megabytes, eventCount)
+            precondition(total == hits, "thread counts disagree")
+        }
+        out += "\n\(eventCount) events, \(hits) alerts.\n"
+        Console.writeStdout(out)
+    }
+
+    static func ms(_ d: Duration) -> String {
+        String(format: "%.0f", Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15)
+    }
+
+    static func row(_ stage: String, _ threads: Int, _ d: Duration, _ megabytes: Double, _ events: Int) -> String {
+        let seconds = max(1e-9, Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+        let cells = [stage.padding(toLength: 21, withPad: " ", startingAt: 0),
+                     String(threads).leftPad(8), String(format: "%.3f", seconds).leftPad(13),
+                     String(format: "%.0f", megabytes / seconds).leftPad(12),
+                     String(Int(Double(events) / seconds)).leftPad(14)]
+        return cells.joined(separator: "") + "\n"
+    }
+}
+
+extension String {
+    func leftPad(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}
