@@ -164,3 +164,33 @@ import Glibc
         #expect(try String(contentsOf: file, encoding: .utf8).split(separator: "\n").count == 11)
     }
 }
+
+@Suite struct BenchCommandTests {
+    @Test func benchReportsEveryStageAndThreadCount() throws {
+        let run = try wardwatch(["bench", "--generated-rules", "40", "--events", "3000", "--threads", "2"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines[0].hasPrefix("corpus: generated mixed hospital syslog, "))
+        #expect(lines[1].hasPrefix("rules: 40 (40 for log sources with events; 40 with prefilter literals), compiled in "))
+        let table = lines.drop { !$0.hasPrefix("stage") }.prefix { !$0.isEmpty }
+        let stages = table.compactMap { line -> String? in
+            let cells = line.split(separator: " ", omittingEmptySubsequences: true)
+            return cells.count >= 5 ? cells.dropLast(4).joined(separator: " ") + "/" + cells[cells.count - 4] : nil
+        }
+        #expect(stages == ["stage/threads", "ingest (chunking)/1", "parse/1", "match/1", "parse + match/1", "parse + match/2"])
+        #expect(lines.last?.hasPrefix("3000 events, ") == true)
+    }
+
+    @Test func benchWritesACorpusAndRulesThatScanReads() throws {
+        let dir = try Paths.temporaryDirectory()
+        let corpus = dir.appendingPathComponent("corpus.log").path
+        let rules = dir.appendingPathComponent("rules").path
+        #expect(try wardwatch(["bench", "--write-corpus", corpus, "--bytes", "200000"]).status == 0)
+        #expect(try wardwatch(["bench", "--write-rules", rules, "--generated-rules", "25"]).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: rules).count == 25)
+        let scan = try wardwatch(["scan", "--year", "2026", "--rules", rules, corpus])
+        #expect(scan.status == 0)
+        #expect(scan.stderr.contains("  rules: 25 loaded, 25 for log sources with events\n"))
+        #expect(!scan.stdout.isEmpty)
+    }
+}
