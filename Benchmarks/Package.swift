@@ -26,6 +26,8 @@ let package = Package(
                 .product(name: "WardCore", package: root),
                 .product(name: "WardIngest", package: root),
                 .product(name: "WardParse", package: root),
+                .product(name: "WardRules", package: root),
+                .product(name: "WardDetect", package: root),
                 "CZlibBaseline",
             ],
             path: "Benchmarks/IngestBenchmarks",
