@@ -49,3 +49,33 @@ func loadPlaceholders() throws -> [String: [String]] {
         }
     }
 }
+
+@Suite struct RuleFuzzTests {
+    /// Mutated rule files load or are rejected with positions; nothing crashes.
+    @Test func mutatedRulesNeverCrashTheLoader() throws {
+        var generator = SystemRandomNumberGenerator()
+        let dir = Paths.root.appendingPathComponent("Rules")
+        let texts = try RuleLoader.ruleFiles(in: dir.path).map { try String(contentsOfFile: $0, encoding: .utf8) }
+        let pieces = ["|", "|re", "|contains|all", "*", "?", "\\", "'", "\"", ":", "- ", "[", "]", "{", "}", " and ", " or not ",
+                      "%x%", "|expand", "|cidr", "|base64offset", "|windash", "\n", "    ", "1 of sel*", "null", "~"]
+        var loaded = 0, rejected = 0
+        for _ in 0..<1500 {
+            var text = Array(texts.randomElement(using: &generator)!)
+            for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                let at = Int.random(in: 0...text.count, using: &generator)
+                if Bool.random(using: &generator), at < text.count {
+                    text.removeSubrange(at..<min(text.count, at + Int.random(in: 1...12, using: &generator)))
+                } else {
+                    text.insert(contentsOf: pieces.randomElement(using: &generator)!, at: at)
+                }
+            }
+            var collection = RuleCollection()
+            RuleLoader.load(yaml: String(text), file: "fuzz.yml", options: RuleLoadOptions(placeholders: ["x": ["a", "b"]]),
+                            into: &collection)
+            if collection.errors.isEmpty { loaded += 1 } else { rejected += 1 }
+            for error in collection.errors { #expect(!error.message.isEmpty) }
+        }
+        print("rule fuzz: \(loaded) mutated rules loaded, \(rejected) rejected with a reason")
+        #expect(loaded + rejected == 1500)
+    }
+}

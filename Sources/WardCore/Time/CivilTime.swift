@@ -6,6 +6,9 @@
 public enum CivilTime {
     public static let nanosPerSecond: Int64 = 1_000_000_000
     public static let secondsPerDay: Int64 = 86_400
+    /// Years whose times fit UTC nanoseconds in 64 bits (1677-09-21 … 2262-04-11), kept whole:
+    /// parsers reject a time outside them instead of overflowing.
+    public static let representableYears = 1678...2261
 
     /// Days since 1970-01-01 of the given civil date (month 1...12, day 1...31).
     @inlinable
@@ -62,6 +65,8 @@ public enum CivilTime {
     /// The UTC year of a time given in seconds since the epoch.
     @inlinable
     public static func year(ofEpochSeconds seconds: Int64) -> Int {
+        // (Reference times come from the clock or file times; far outside the representable years
+        // they still give a year, and the parsers reject stamps that fall outside.)
         let days = seconds >= 0 ? seconds / secondsPerDay : (seconds - secondsPerDay + 1) / secondsPerDay
         return civilFromDays(days).year
     }

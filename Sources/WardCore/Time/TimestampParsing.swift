@@ -115,7 +115,7 @@ public enum RFC3339 {
         } else if strict {
             return .failure(at: i)
         }
-        if day > CivilTime.daysInMonth(year: year, month: month) {
+        if day > CivilTime.daysInMonth(year: year, month: month) || !CivilTime.representableYears.contains(year) {
             return ParsedTimestamp(nanos: 0, end: i, errorAt: i, isRangeError: true)
         }
         let value = CivilTime.epochNanos(
@@ -209,7 +209,7 @@ public enum BSDTimestamp {
         }
         let y = year ?? CivilTime.inferYear(month: month, day: day, hour: hour, minute: minute, second: second,
                                             offsetSeconds: offsetSeconds, referenceSeconds: referenceSeconds)
-        guard day <= CivilTime.daysInMonth(year: y, month: month) else { return nil }
+        guard CivilTime.representableYears.contains(y), day <= CivilTime.daysInMonth(year: y, month: month) else { return nil }
         let value = CivilTime.epochNanos(year: y, month: month, day: day, hour: hour, minute: minute,
                                          second: min(second, 59), nanos: nanos, offsetSeconds: offsetSeconds)
         return (value, i)

@@ -23,8 +23,8 @@ struct InputOptions: ParsableArguments {
         guard maxLineBytes >= 64, maxLineBytes <= 1 << 30 else {
             throw ValidationError("'--max-line-bytes' must be between 64 and 1073741824, not \(maxLineBytes).")
         }
-        if let year, !(1970...9999).contains(year) {
-            throw ValidationError("'--year' must be between 1970 and 9999, not \(year).")
+        if let year, !(1970...2261).contains(year) {
+            throw ValidationError("'--year' must be between 1970 and 2261, not \(year).")
         }
         guard Self.offsetSeconds(tzOffset) != nil else {
             throw ValidationError("'--tz-offset' must look like +01:00 or -05:30, not '\(tzOffset)'.")

@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+import WardCore
+import WardParse
+import WardTestSupport
+
+/// Bad input never crashes and never loses a line: mutated real lines and random bytes through the
+/// per-line detection and every parser.
+@Suite struct FuzzTests {
+    static func seeds() throws -> [[UInt8]] {
+        var lines: [[UInt8]] = []
+        for file in ["SampleLogs/linux/auth.log", "SampleLogs/linux/messages", "SampleLogs/ehr/ehr-app.log"] {
+            let data = try Data(contentsOf: Paths.root.appendingPathComponent(file))
+            lines += data.split(separator: 0x0A).map { Array($0) }
+        }
+        lines.append(Array(#"{"Event":{"System":{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational"},"EventData":{"Image":"C:\\x.exe","Command Line":"a \"b\" \u00e9"}}}"#.utf8))
+        lines.append(Array(#"{"a":[1,{"b":[true,false,null,-1.5e3]}],"c":"\ud83d\ude00"}"#.utf8))
+        return lines
+    }
+
+    @Test func mutatedAndRandomLinesAlwaysBecomeEvents() throws {
+        var generator = SystemRandomNumberGenerator()
+        let seeds = try Self.seeds()
+        let interesting: [UInt8] = Array("<>[]{}\":\\ -=,0123456789TZ.\u{0}\r\n".utf8) + [0xEF, 0xBB, 0xBF, 0xFF, 0xC3]
+        var lines: [[UInt8]] = []
+        for _ in 0..<6000 {
+            var line = seeds.randomElement(using: &generator)!
+            for _ in 0..<Int.random(in: 1...6, using: &generator) {
+                guard !line.isEmpty else { break }
+                let at = Int.random(in: 0..<line.count, using: &generator)
+                switch Int.random(in: 0..<4, using: &generator) {
+                case 0: line[at] = interesting.randomElement(using: &generator)!
+                case 1: line.insert(interesting.randomElement(using: &generator)!, at: at)
+                case 2: line.removeSubrange(at..<min(line.count, at + Int.random(in: 1...8, using: &generator)))
+                default: line = Array(line[0..<at])  // truncated
+                }
+            }
+            lines.append(line.filter { $0 != 0x0A })
+        }
+        for _ in 0..<2000 {
+            lines.append((0..<Int.random(in: 0...200, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                .filter { $0 != 0x0A })
+        }
+        for format in [LogFormat.auto, .rfc5424, .rfc3164, .json] {
+            let bytes = Array(lines.joined(separator: [0x0A]))
+            let chunk = Chunk(bytes: bytes, origin: testOrigin())
+            var batch = EventBatch()
+            EventParser(options: ParseOptions(format: format)).parse(chunk, into: &batch)
+            #expect(batch.events.count == lines.count, "\(format)")
+            // Every event keeps its line, and every field lies inside the chunk or the scratch area.
+            for (i, event) in batch.events.enumerated() {
+                let crlf = lines[i].last == 0x0D ? 1 : 0  // a \r before the newline is the line end
+                #expect(Int(event.lineLength) == lines[i].count - crlf)
+                for slot in batch.fields[batch.fieldRange(of: i)] {
+                    let limit = slot.value.inScratch ? batch.scratch.count : chunk.count
+                    #expect(Int(slot.value.start) + Int(slot.value.count) <= limit)
+                }
+            }
+        }
+    }
+}
