@@ -57,11 +57,23 @@ public struct EventParser: Sendable {
             }
         default:
             batch.addField(.message, start: base, count: count)
+            if options.format == .auto {
+                // A firewall line without syslog header ("%ASA-…", "CEF:…", "date=… devname=…").
+                let text = FirewallText(line: line, base: base, start: 0, end: count)
+                if let firewall = FirewallDispatch.parse(text, processName: nil, into: &batch) {
+                    batch.endEvent(dataset: firewall.0, timestamp: firewall.1 ?? EventRecord.noTimestamp)
+                    return
+                }
+            }
             batch.endEvent(dataset: .unparsed, timestamp: EventRecord.noTimestamp)
             return
         }
         switch result {
         case .success(let timestamp):
+            if options.format == .auto, let firewall = firewall(line, count: count, base: base, since: mark, into: &batch) {
+                batch.endEvent(dataset: firewall.0, timestamp: firewall.1 ?? timestamp)
+                return
+            }
             batch.endEvent(dataset: dataset, timestamp: timestamp)
         case .failure(let error):
             batch.rollback(to: mark)
@@ -69,6 +81,23 @@ public struct EventParser: Sendable {
             addError(grammar, error, to: &batch)
             batch.endEvent(dataset: .unparsed, timestamp: EventRecord.noTimestamp)
         }
+    }
+
+    /// Runs the firewall parsers on the syslog message just parsed (fields added since `mark`).
+    @usableFromInline
+    func firewall(_ line: UnsafePointer<UInt8>, count: Int, base: Int, since mark: EventBatch.Mark,
+                  into batch: inout EventBatch) -> (Dataset, Int64?)? {
+        var message: ByteRef?
+        var tag: ByteRef?
+        for slot in batch.fields[mark.fields...] {
+            if slot.id == .message && slot.name.count == 0 && !slot.value.inScratch { message = slot.value }
+            if slot.id == .processName && !slot.value.inScratch { tag = slot.value }
+        }
+        guard let message else { return nil }
+        let start = Int(message.start) - base
+        let text = FirewallText(line: line, base: base, start: start, end: start + Int(message.count))
+        let tagRange = tag.map { (Int($0.start) - base)..<(Int($0.start) - base + Int($0.count)) }
+        return FirewallDispatch.parse(text, processName: tagRange, into: &batch)
     }
 
     /// Which parser a line goes to (``LogFormat/raw`` for none).

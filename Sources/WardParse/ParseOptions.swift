@@ -2,9 +2,10 @@ import WardCore
 
 /// Which format to parse lines as.
 public enum LogFormat: String, Sendable, CaseIterable {
-    /// Detect per line (the default).
+    /// Detect per line (the default): syslog, firewall formats inside or without a syslog header,
+    /// JSON lines.
     case auto
-    /// RFC 5424 or RFC 3164, detected per line; anything else is `unparsed`.
+    /// RFC 5424 or RFC 3164, detected per line, without looking for firewall formats inside.
     case syslog
     /// RFC 5424 only.
     case rfc5424

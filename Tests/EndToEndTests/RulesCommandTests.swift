@@ -27,9 +27,9 @@ import WardTestSupport
         #expect(run.status == 0)
         #expect(run.stdout == """
             ID                                    LEVEL  LOGSOURCE     EVENTS  TITLE
-            3c9f2e51-7a0b-4d6e-9f1a-2b3c4d5e6f70  high   -/firewall/-  none    Inbound DICOM from outside the hospital
+            3c9f2e51-7a0b-4d6e-9f1a-2b3c4d5e6f70  high   -/firewall/-  yes     Inbound DICOM from outside the hospital
             0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0  high   linux/-/sudo  yes     Sudo to a root shell
-            2 rules; 1 for log sources wardwatch has no events for (EVENTS none: they load but never match).
+            2 rules; 0 for log sources wardwatch has no events for (EVENTS none: they load but never match).
 
             """)
         #expect(run.stderr == "wardwatch: warning: 2 rule documents with errors were left out; 'wardwatch rules lint' shows why.\n")

@@ -295,7 +295,13 @@ func truth(_ condition: String, searches: [String] = ["a", "b", "c"], _ cases: [
                 condition: sel
             """))
         #expect(rule.searches[0].expression.items.map { $0.field?.name } == ["destination.port", "source.ip"])
-        #expect(rule.routes.isEmpty)  // no firewall parser yet: the rule loads and never matches
+        #expect(rule.routes.count == 1)  // the firewall.* datasets
+        let hl7 = try #require(load("""
+            title: t
+            logsource: {product: cerner, service: millennium}
+            detection: {sel: {x: 1}, condition: sel}
+            """))
+        #expect(hl7.routes.isEmpty)  // a log source wardwatch has no events for: loads, never matches
         let linux = try #require(load("""
             title: t
             logsource: {product: linux}

@@ -138,6 +138,8 @@ public struct EventBatch: Sendable {
     public struct Mark: Sendable {
         @usableFromInline var fieldCount: Int
         @usableFromInline var scratchCount: Int
+        /// How many fields the batch had at the mark (fields added since start here).
+        @inlinable public var fields: Int { fieldCount }
         @inlinable init(fieldCount: Int, scratchCount: Int) {
             self.fieldCount = fieldCount
             self.scratchCount = scratchCount

@@ -45,6 +45,12 @@ public struct FieldID: RawRepresentable, Hashable, Comparable, Sendable, CustomS
         "hl7.control_id", "hl7.evn.operator_id", "patient.id",
         // Namespace of JSON-lines fields: the rest of the name is the whole (flattened) key.
         "",
+        // Firewalls.
+        "destination.nat.ip", "observer.ingress.interface.name", "observer.egress.interface.name",
+        "network.protocol", "source.nat.port", "destination.nat.port",
+        // Vendor namespaces: every key a vendor logs is reachable as <vendor>.<key>.
+        "netfilter", "fortinet", "cisco", "panw", "pfsense", "cef", "leef", "kv",
+        "source.user.name", "destination.user.name", "event.reason",
     ]
 
     /// The well-known field with exactly these name bytes, if any (no `String` made: JSON keys that
@@ -59,7 +65,8 @@ public struct FieldID: RawRepresentable, Hashable, Comparable, Sendable, CustomS
 
     static let byLength: [[UInt16]] = {
         var table = [[UInt16]](repeating: [], count: 64)
-        for (i, name) in names.enumerated() where !name.isEmpty && name.utf8.count < 64 && i != 22 {
+        // Namespaces are prefixes, not fields: never a JSON key's match.
+        for (i, name) in names.enumerated() where !name.isEmpty && name.utf8.count < 64 && !namespaces.contains(UInt16(i)) {
             table[name.utf8.count].append(UInt16(i))
         }
         return table
@@ -136,6 +143,28 @@ extension FieldID {
     /// Namespace of fields read from JSON lines: the slot's name is the full dotted key
     /// (`Event.System.Computer`, or a Windows event's Sigma name such as `CommandLine`).
     public static let jsonField = FieldID(rawValue: 47)
+
+    public static let destinationNATIP = FieldID(rawValue: 48)
+    public static let observerIngressInterface = FieldID(rawValue: 49)
+    public static let observerEgressInterface = FieldID(rawValue: 50)
+    public static let networkProtocol = FieldID(rawValue: 51)
+    public static let sourceNATPort = FieldID(rawValue: 52)
+    public static let destinationNATPort = FieldID(rawValue: 53)
+
+    public static let netfilterNamespace = FieldID(rawValue: 54)
+    public static let fortinetNamespace = FieldID(rawValue: 55)
+    public static let ciscoNamespace = FieldID(rawValue: 56)
+    public static let panwNamespace = FieldID(rawValue: 57)
+    public static let pfsenseNamespace = FieldID(rawValue: 58)
+    public static let cefNamespace = FieldID(rawValue: 59)
+    public static let leefNamespace = FieldID(rawValue: 60)
+    public static let keyValueNamespace = FieldID(rawValue: 61)
+    public static let sourceUserName = FieldID(rawValue: 62)
+    public static let destinationUserName = FieldID(rawValue: 63)
+    public static let eventReason = FieldID(rawValue: 64)
+
+    /// The namespace IDs (prefixes of data-named fields, never fields themselves).
+    public static let namespaces: Set<UInt16> = [22, 47, 54, 55, 56, 57, 58, 59, 60, 61]
 }
 
 /// The dataset an event was parsed as (`event.dataset`), interned like ``FieldID``.
@@ -147,7 +176,11 @@ public struct Dataset: RawRepresentable, Hashable, Sendable, CustomStringConvert
     public var description: String { name }
 
     /// Append only: raw values are stable.
-    public static let names: [String] = ["unparsed", "syslog.rfc3164", "syslog.rfc5424", "json", "windows.eventlog"]
+    public static let names: [String] = [
+        "unparsed", "syslog.rfc3164", "syslog.rfc5424", "json", "windows.eventlog",
+        "firewall.netfilter", "firewall.fortigate", "firewall.cisco_asa", "firewall.cisco_ftd", "firewall.panos",
+        "firewall.filterlog", "firewall.cef", "firewall.leef", "firewall.kv",
+    ]
 
     /// The names as bytes, indexed by raw value.
     public static let nameBytesTable: [[UInt8]] = names.map { Array($0.utf8) }
@@ -163,4 +196,13 @@ public struct Dataset: RawRepresentable, Hashable, Sendable, CustomStringConvert
     public static let json = Dataset(rawValue: 3)
     /// A Windows event exported as JSON (`{"Event": {"System": …, "EventData": …}}`).
     public static let windowsEventLog = Dataset(rawValue: 4)
+    public static let netfilter = Dataset(rawValue: 5)
+    public static let fortigate = Dataset(rawValue: 6)
+    public static let ciscoASA = Dataset(rawValue: 7)
+    public static let ciscoFTD = Dataset(rawValue: 8)
+    public static let panos = Dataset(rawValue: 9)
+    public static let filterlog = Dataset(rawValue: 10)
+    public static let cef = Dataset(rawValue: 11)
+    public static let leef = Dataset(rawValue: 12)
+    public static let keyValue = Dataset(rawValue: 13)
 }

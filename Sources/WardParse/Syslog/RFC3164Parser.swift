@@ -123,6 +123,7 @@ public enum RFC3164Parser {
                 spaces += 1
                 if spaces > 1 { return start }
             }
+            if b == UInt8(ascii: "=") { return start }  // "date=… time=17:31:09" is data, not a tag
             j += 1
         }
         return start
