@@ -38,7 +38,8 @@ public enum CiscoASAParser {
         let idStart = i
         while i < t.end, ASCII.isDigit(t[i]) { i += 1 }
         let id = idStart..<i
-        guard id.count >= 6, i < t.end, t[i] == UInt8(ascii: ":") else { return false }
+        // (Some relays drop the colon after the id: "%ASA-4-401004 Shunned packet: …".)
+        guard id.count >= 6, i < t.end, t[i] == UInt8(ascii: ":") || t[i] == ASCII.space else { return false }
         batch.addField(.observerVendor, literal: "Cisco")
         batch.addField(.observerProduct, literal: ftd ? "ftd" : "asa")
         FirewallFields.add(.eventCode, t, id, into: &batch)
@@ -219,25 +220,29 @@ public enum CiscoASAParser {
         }
         if let group = index(of: "access-group"), group + 1 < n { FirewallFields.add(.ruleName, t, trim(t, tok(group + 1)), into: &batch) }
         // Users: user = X | for user "X" | Uname: X | User <X>.
-        if let u = index(of: "user"), u + 1 < n {
-            if word(t, tok(u + 1), "="), u + 2 < n {
-                FirewallFields.add(.userName, t, trim(t, tok(u + 2)), into: &batch)
-            } else if t[tok(u + 1).lowerBound] == UInt8(ascii: "\"") {
-                FirewallFields.add(.userName, t, trim(t, tok(u + 1)), into: &batch)
+        var u = 0
+        while let at = index(of: "user", from: u), at + 1 < n {
+            if word(t, tok(at + 1), "="), at + 2 < n {
+                FirewallFields.add(.userName, t, trim(t, tok(at + 2)), into: &batch)
+                break
+            } else if t[tok(at + 1).lowerBound] == UInt8(ascii: "\"") {
+                FirewallFields.add(.userName, t, trim(t, tok(at + 1)), into: &batch)
+                break
             }
+            u = at + 1
         }
         if let u = index(of: "uname:"), u + 1 < n { FirewallFields.add(.userName, t, trim(t, tok(u + 1)), into: &batch) }
-        if let u = index(of: "User"), u + 1 < n, t[tok(u + 1).lowerBound] == UInt8(ascii: "<") {
+        if let u = index(of: "user"), u + 1 < n, t[tok(u + 1).lowerBound] == UInt8(ascii: "<") {
             FirewallFields.add(.userName, t, trim(t, tok(u + 1)), into: &batch)
-            if let ip = index(of: "IP", from: u), ip + 1 < n, t[tok(ip + 1).lowerBound] == UInt8(ascii: "<") {
+            if let ip = index(of: "ip", from: u), ip + 1 < n, t[tok(ip + 1).lowerBound] == UInt8(ascii: "<") {
                 FirewallFields.add(.sourceIP, t, trim(t, tok(ip + 1)), into: &batch)
             }
         }
         // AAA: "user IP = A", "server = S".
-        if let ip = index(of: "IP"), ip > 0, word(t, tok(ip - 1), "user"), ip + 2 < n, word(t, tok(ip + 1), "=") {
+        if let ip = index(of: "ip"), ip > 0, word(t, tok(ip - 1), "user"), ip + 2 < n, word(t, tok(ip + 1), "=") {
             FirewallFields.add(.sourceIP, t, trim(t, tok(ip + 2)), into: &batch)
         }
-        if let address = index(of: "address:"), address > 0, word(t, tok(address - 1), "IP"), address + 1 < n {
+        if let address = index(of: "address:"), address > 0, word(t, tok(address - 1), "ip"), address + 1 < n {
             FirewallFields.add(.sourceIP, t, trim(t, tok(address + 1)), into: &batch)
         }
         if let duration = index(of: "duration"), duration + 1 < n {

@@ -38,7 +38,7 @@ public enum FirewallDispatch {
         let hasEquals = ByteScan.firstIndex(of: UInt8(ascii: "="), in: base, from: 0, to: length) != nil
         if hasEquals {
             if NetfilterParser.matches(t) {
-                NetfilterParser.parse(t, into: &batch)
+                NetfilterParser.parse(t, tag: processName, into: &batch)
                 return (.netfilter, nil)
             }
             if FortiGateParser.matches(t) {

@@ -13,7 +13,9 @@ public enum NetfilterParser {
         return t.find(" OUT=", from: inAt) != nil && t.find(" SRC=", from: inAt) != nil
     }
 
-    public static func parse(_ t: FirewallText, into batch: inout EventBatch) {
+    /// - Parameter tag: the syslog tag, which holds the log prefix when the line has no hostname
+    ///   (`Jan  8 03:37:09 DENY: IN=eth0 …`).
+    public static func parse(_ t: FirewallText, tag: Range<Int>? = nil, into batch: inout EventBatch) {
         guard let inAt = t.find("IN=", from: t.start) else { return }
         FirewallFields.addVendorIdentity("netfilter", "iptables", into: &batch)
         // Prefix: what precedes IN=, without a kernel time "[123.456]", brackets or a colon.
@@ -25,9 +27,11 @@ public enum NetfilterParser {
         while p < inAt, t[p] == ASCII.space || t[p] == UInt8(ascii: "[") { p += 1 }
         var e = inAt
         while e > p, t[e - 1] == ASCII.space || t[e - 1] == UInt8(ascii: "]") || t[e - 1] == UInt8(ascii: ":") { e -= 1 }
-        if e > p {
-            FirewallFields.add(.ruleName, t, p..<e, into: &batch)
-            if let action = prefixAction(t, p..<e) { batch.addField(.eventAction, literal: action) }
+        var prefix = p..<max(p, e)
+        if prefix.isEmpty, let tag, !FirewallFields.equals(t, tag, "kernel") { prefix = tag }
+        if !prefix.isEmpty {
+            FirewallFields.add(.ruleName, t, prefix, into: &batch)
+            if let action = prefixAction(t, prefix) { batch.addField(.eventAction, literal: action) }
         }
         // Keys up to the first '[' (the quoted packet of an ICMP error).
         var end = t.end
@@ -59,6 +63,7 @@ public enum NetfilterParser {
 
     static let prefixWords: [(StaticString, StaticString)] = [
         ("DROP", "drop"), ("drop", "drop"), ("REJECT", "deny"), ("reject", "deny"), ("DENY", "deny"), ("deny", "deny"),
+        ("DENIED", "deny"), ("denied", "deny"),
         ("BLOCK", "deny"), ("block", "deny"), ("ACCEPT", "allow"), ("accept", "allow"), ("ALLOW", "allow"), ("allow", "allow"),
     ]
 

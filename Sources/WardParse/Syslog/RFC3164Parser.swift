@@ -93,6 +93,14 @@ public enum RFC3164Parser {
             let b = line[j]
             if b == UInt8(ascii: ":") {
                 guard j > start, line[j - 1] != ASCII.space else { return start }
+                // "CEF:0|…" and "LEEF:1.0|…" are the message, not a tag.
+                let n = j - start
+                if (n == 3 || n == 4), j + 1 < end, ASCII.isDigit(line[j + 1]),
+                   (n == 3 && line[start] == UInt8(ascii: "C") && line[start + 1] == UInt8(ascii: "E") && line[start + 2] == UInt8(ascii: "F"))
+                    || (n == 4 && line[start] == UInt8(ascii: "L") && line[start + 1] == UInt8(ascii: "E")
+                        && line[start + 2] == UInt8(ascii: "E") && line[start + 3] == UInt8(ascii: "F")) {
+                    return start
+                }
                 batch.addField(.processName, start: base + start, count: j - start)
                 j += 1
                 while j < end, line[j] == ASCII.space { j += 1 }  // "sudo:  alice : TTY=…"
@@ -123,7 +131,8 @@ public enum RFC3164Parser {
                 spaces += 1
                 if spaces > 1 { return start }
             }
-            if b == UInt8(ascii: "=") { return start }  // "date=… time=17:31:09" is data, not a tag
+            // "date=… time=17:31:09" and "1,2026/11/22 08:01:02,…" are data, not tags.
+            if b == UInt8(ascii: "=") || b == UInt8(ascii: ",") { return start }
             j += 1
         }
         return start
