@@ -77,6 +77,18 @@ public struct EventParser: Sendable {
             batch.endEvent(dataset: dataset, timestamp: timestamp)
         case .failure(let error):
             batch.rollback(to: mark)
+            // Devices that send "<PRI>" and then their own format with no syslog header
+            // ("<189>date=2026-11-22 time=… devname=…", FortiGate's default).
+            if options.format == .auto, case .success(let pri) = SyslogPriority.parse(line, at: 0, end: count) {
+                SyslogPriority.addFields(pri.value, start: base + 1, count: pri.next - 2, to: &batch)
+                batch.addField(.message, start: base + pri.next, count: count - pri.next)
+                let text = FirewallText(line: line, base: base, start: pri.next, end: count)
+                if let firewall = FirewallDispatch.parse(text, processName: nil, into: &batch) {
+                    batch.endEvent(dataset: firewall.0, timestamp: firewall.1 ?? EventRecord.noTimestamp)
+                    return
+                }
+                batch.rollback(to: mark)
+            }
             batch.addField(.message, start: base, count: count)
             addError(grammar, error, to: &batch)
             batch.endEvent(dataset: .unparsed, timestamp: EventRecord.noTimestamp)

@@ -100,6 +100,38 @@ func ingestAndParse(_ path: String, parser: EventParser, chunk: inout Chunk, bat
     return events
 }
 
+/// One generated line per vendor, with varying addresses and ports.
+let firewallLines: [(String, @Sendable (inout Synthetic.Generator) -> String)] = [
+    ("netfilter", { g in
+        "<4>Nov 22 08:00:\(10 + g.next() % 50) pacs-gw01 kernel: [\(g.next() % 90000).\(g.next() % 999999)] DROP_IN: IN=eth0 OUT= MAC=90:10:20:76:8d:20:90:10:65:29:b6:2a:08:00 SRC=203.0.\(g.next() % 256).\(g.next() % 256) DST=10.1.2.\(g.next() % 256) LEN=60 TOS=0x00 PREC=0x00 TTL=\(40 + g.next() % 60) ID=\(g.next() % 65535) DF PROTO=TCP SPT=\(1024 + g.next() % 60000) DPT=\(g.pick([104, 2575, 443, 22])) WINDOW=29200 RES=0x00 SYN URGP=0"
+    }),
+    ("fortigate", { g in
+        "<189>date=2026-11-22 time=08:00:\(10 + g.next() % 50) devname=\"FG-HOSP-01\" devid=\"FGT60F0000000001\" eventtime=\(1_795_000_000_000_000_000 + g.next() % 1_000_000_000) tz=\"+0100\" logid=\"0000000013\" type=\"traffic\" subtype=\"forward\" level=\"notice\" vd=\"root\" srcip=10.20.\(g.next() % 256).\(g.next() % 256) srcport=\(1024 + g.next() % 60000) srcintf=\"clinical\" dstip=203.0.113.\(g.next() % 256) dstport=443 dstintf=\"wan1\" policyid=\(g.next() % 40) proto=6 action=\"\(g.pick(["accept", "deny", "close"]))\" service=\"HTTPS\" sentbyte=\(g.next() % 90000) rcvdbyte=\(g.next() % 900000) user=\"\(g.pick(["jmiller", "akhan"]))\""
+    }),
+    ("cisco_asa", { g in
+        g.pick([
+            "<166>Nov 22 2026 08:00:\(10 + g.next() % 50) asa-fw-01 : %ASA-6-302013: Built inbound TCP connection \(g.next() % 999999) for outside:203.0.113.\(g.next() % 256)/\(1024 + g.next() % 60000) (203.0.113.9/51234) to inside:10.1.2.\(g.next() % 256)/104 (198.51.100.7/104)",
+            "<164>Nov 22 2026 08:00:\(10 + g.next() % 50) asa-fw-01 : %ASA-4-106023: Deny tcp src outside:203.0.113.\(g.next() % 256)/\(1024 + g.next() % 60000) dst inside:10.1.2.\(g.next() % 256)/2575 by access-group \"OUTSIDE_IN\" [0x0, 0x0]",
+            "<166>Nov 22 2026 08:00:\(10 + g.next() % 50) asa-fw-01 : %ASA-6-302014: Teardown TCP connection \(g.next() % 999999) for outside:203.0.113.9/51234 to inside:10.1.2.\(g.next() % 256)/104 duration 0:00:\(10 + g.next() % 50) bytes \(g.next() % 99999) TCP FINs",
+        ])
+    }),
+    ("panos", { g in
+        "<14>Nov 22 08:01:02 pa-fw01 1,2026/11/22 08:01:02,012801000001,TRAFFIC,end,2561,2026/11/22 08:01:02,10.20.\(g.next() % 256).\(g.next() % 256),203.0.113.\(g.next() % 256),198.51.100.7,203.0.113.50,Allow-Imaging-Out,hosp\\jmiller,,ssl,vsys1,clinical,untrust,ethernet1/2,ethernet1/1,Log-Forward,,\(g.next() % 99999),1,\(1024 + g.next() % 60000),443,37001,443,0x400000,tcp,allow,4861,1201,3660,18,2026/11/22 08:00:58,3,any"
+    }),
+    ("filterlog", { g in
+        "<134>Nov 22 08:00:\(10 + g.next() % 50) filterlog[72237]: 146,,,1535324496,igb1.12,match,\(g.pick(["block", "pass"])),in,4,0x0,,63,\(g.next() % 65535),0,DF,6,tcp,60,10.170.12.\(g.next() % 256),1.1.1.\(g.next() % 256),\(1024 + g.next() % 60000),853,0,S,\(g.next() % 999999999),,64240,,mss;sackOK;TS;nop;wscale"
+    }),
+    ("cef", { g in
+        "<13>Nov 22 08:00:\(10 + g.next() % 50) ids01 CEF:0|Security|threatmanager|1.0|100|worm successfully stopped|10|src=10.0.\(g.next() % 256).\(g.next() % 256) dst=203.0.113.\(g.next() % 256) spt=\(1024 + g.next() % 60000) dpt=104 proto=TCP act=blocked suser=jmiller msg=Detected a threat. No action needed cs1Label=Ward cs1=ICU \(g.next() % 9)"
+    }),
+    ("leef", { g in
+        "<13>Nov 22 08:00:\(10 + g.next() % 50) qradar LEEF:1.0|Lancope|StealthWatch|1.0|41|src=10.1.2.\(g.next() % 256)\tdst=203.0.113.\(g.next() % 256)\tsrcPort=\(1024 + g.next() % 60000)\tdstPort=104\tproto=6\tusrName=akhan\taction=blocked"
+    }),
+    ("kv", { g in
+        "<134>Nov 22 08:09:00 sw01 id=firewall sn=0017C5 time=\"2026-11-22 08:09:00\" fw=198.51.100.1 pri=1 c=32 m=36 msg=\"TCP packet dropped\" n=\(g.next() % 9999) src=203.0.113.\(g.next() % 256) dst=10.1.2.\(g.next() % 256) sport=\(1024 + g.next() % 60000) dport=104 proto=tcp fw_action=\"drop\""
+    }),
+]
+
 let megabytesPerSecond = BenchmarkMetric.custom("MB/s", polarity: .prefersLarger, useScalingFactor: false)
 let eventsPerSecond = BenchmarkMetric.custom("k events/s", polarity: .prefersLarger, useScalingFactor: false)
 
@@ -183,6 +215,29 @@ let benchmarks: @Sendable () -> Void = {
         engine.match(batch, chunk: chunk, scratch: scratch) { _ in }
         benchmark.stopMeasurement()
         rates(benchmark, bytes: text.count, events: batch.events.count, since: start)
+    }
+
+    // Per firewall vendor: a 1 MiB chunk of that vendor's lines (syslog header included), parsed
+    // again and again into the same batch.
+    for (vendor, make) in firewallLines {
+        Benchmark("parse firewall \(vendor), 1 MiB chunk", configuration: .init(
+            metrics: [.wallClock, .mallocCountTotal, megabytesPerSecond, eventsPerSecond],
+            warmupIterations: 2, maxDuration: .seconds(3), maxIterations: 100)) { benchmark in
+            var g = Synthetic.Generator(seed: 3)
+            var text: [UInt8] = []
+            while text.count < 1 << 20 { text += Array((make(&g) + "\n").utf8) }
+            let chunk = Chunk(bytes: text, origin: ChunkOrigin(sourceIndex: 0, path: "bench", offset: 0, firstLine: 1,
+                                                               referenceTime: 1_700_000_000))
+            let parser = EventParser(options: ParseOptions(year: 2026))
+            var batch = EventBatch()
+            parser.parse(chunk, into: &batch)
+            precondition(batch.events.allSatisfy { $0.dataset.name.hasPrefix("firewall.") }, "\(vendor) lines not recognised")
+            benchmark.startMeasurement()
+            let start = ContinuousClock.now
+            parser.parse(chunk, into: &batch)
+            benchmark.stopMeasurement()
+            rates(benchmark, bytes: text.count, events: batch.events.count, since: start)
+        }
     }
 
     // Steady state: the same 1 MiB chunk parsed again and again into the same batch. Any malloc here

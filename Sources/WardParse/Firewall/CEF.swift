@@ -88,8 +88,9 @@ public enum CEFParser {
     }
 
     static func extensions(_ t: FirewallText, from: Int, into batch: inout EventBatch) {
-        // Pairs are remembered (at most 128) to resolve custom labels after the loop.
-        withUnsafeTemporaryAllocation(of: (key: Range<Int>, value: ByteRef).self, capacity: 128) { pairs in
+        // Pairs are remembered to resolve custom labels after the loop: the first 24 (on the stack;
+        // a larger buffer would be heap-allocated per event, and real CEF lines carry fewer labels).
+        withUnsafeTemporaryAllocation(of: (key: Range<Int>, value: ByteRef).self, capacity: 24) { pairs in
             var count = 0
             var i = from
             while i < t.end, t[i] == ASCII.space { i += 1 }
@@ -122,7 +123,7 @@ public enum CEFParser {
                 while trimmed > valueStart, t[trimmed - 1] == ASCII.space { trimmed -= 1 }
                 let value = hasEscape ? unescapeValue(t, valueStart..<trimmed, into: &batch)
                     : ByteRef(start: t.base + valueStart, count: trimmed - valueStart, inScratch: false)
-                if count < 128 {
+                if count < 24 {
                     pairs[count] = (key, value)
                     count += 1
                 }

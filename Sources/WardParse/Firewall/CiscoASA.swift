@@ -15,14 +15,12 @@ public enum CiscoASAParser {
     public static func find(_ t: FirewallText) -> (at: Int, ftd: Bool)? {
         let limit = min(t.end, t.start + 96)
         var i = t.start
-        while i + 5 < limit {
-            if t[i] == UInt8(ascii: "%") {
-                var j = i + 1
-                if t[j] == UInt8(ascii: "%") { j += 1 }
-                if t.has("ASA-", at: j) || t.has("PIX-", at: j) { return (j, false) }
-                if t.has("FTD-", at: j) { return (j, true) }
-            }
-            i += 1
+        while i + 5 < limit, let hit = ByteScan.firstIndex(of: UInt8(ascii: "%"), in: t.line, from: i, to: limit - 5) {
+            var j = hit + 1
+            if t[j] == UInt8(ascii: "%") { j += 1 }
+            if t.has("ASA-", at: j) || t.has("PIX-", at: j) { return (j, false) }
+            if t.has("FTD-", at: j) { return (j, true) }
+            i = hit + 1
         }
         return nil
     }

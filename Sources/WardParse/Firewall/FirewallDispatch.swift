@@ -51,9 +51,13 @@ public enum FirewallDispatch {
             batch.rollback(to: mark)
             return nil
         }
-        if hasEquals, ByteScan.count(of: UInt8(ascii: "="), in: base, from: 0, to: length) >= 2, KeyValueFirewallParser.matches(t) {
-            KeyValueFirewallParser.parse(t, into: &batch)
-            return (.keyValue, nil)
+        // The generic parser needs a source and a destination key: look for their stems first
+        // (a sudo or PAM line with a few key=value pairs is not worth parsing twice).
+        if hasEquals, ByteScan.count(of: UInt8(ascii: "="), in: base, from: 0, to: length) >= 2,
+           t.find("src", from: t.start) != nil || t.find("sip=", from: t.start) != nil || t.find("source", from: t.start) != nil,
+           t.find("dst", from: t.start) != nil || t.find("dip=", from: t.start) != nil || t.find("destination", from: t.start) != nil {
+            if KeyValueFirewallParser.parse(t, into: &batch) { return (.keyValue, nil) }
+            batch.rollback(to: mark)
         }
         return nil
     }

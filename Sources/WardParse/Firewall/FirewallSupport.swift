@@ -33,9 +33,9 @@ public struct FirewallText {
         guard n > 0, from + n <= end else { return nil }
         let first = literal.utf8Start[0]
         var i = from
-        while i + n <= end {
-            if line[i] == first && has(literal, at: i) { return i }
-            i += 1
+        while i + n <= end, let hit = ByteScan.firstIndex(of: first, in: line, from: i, to: end - n + 1) {
+            if has(literal, at: hit) { return hit }
+            i = hit + 1
         }
         return nil
     }

@@ -23,9 +23,17 @@ enum KeyNames {
         ("logid", .eventCode, .text),
     ]
 
+    /// The table's entries by key length, so a key is compared only with names as long as it.
+    static let byLength: [[(key: StaticString, field: FieldID, kind: ValueKind)]] = {
+        var buckets = [[(key: StaticString, field: FieldID, kind: ValueKind)]](repeating: [], count: 16)
+        for entry in table where entry.key.utf8CodeUnitCount < 16 { buckets[entry.key.utf8CodeUnitCount].append(entry) }
+        return buckets
+    }()
+
     /// The ECS field a key means, if any.
     static func field(_ t: FirewallText, _ key: Range<Int>) -> (FieldID, ValueKind)? {
-        for entry in table where FirewallFields.equals(t, key, entry.key) { return (entry.field, entry.kind) }
+        guard key.count < 16 else { return nil }
+        for entry in byLength[key.count] where FirewallFields.equals(t, key, entry.key) { return (entry.field, entry.kind) }
         return nil
     }
 
@@ -147,7 +155,10 @@ public enum KeyValueFirewallParser {
         return source && destination
     }
 
-    public static func parse(_ t: FirewallText, into batch: inout EventBatch) {
+    /// Parses the pairs; returns whether both a source and a destination were named (if not, the
+    /// caller rolls the fields back: the line is no firewall log).
+    public static func parse(_ t: FirewallText, into batch: inout EventBatch) -> Bool {
+        var source = false, destination = false
         FirewallFields.forEachPair(t) { key, value in
             let ref = ByteRef(start: t.base + value.lowerBound, count: value.count, inScratch: false)
             FirewallFields.addVendor(.keyValueNamespace, t, key: key, value: ref, into: &batch)
@@ -156,8 +167,11 @@ public enum KeyValueFirewallParser {
             } else if KeyNames.isTransport(t, key) {
                 IANAProtocol.add(t, value, into: &batch)
             } else if let (field, kind) = KeyNames.field(t, key) {
+                if field == .sourceIP { source = true }
+                if field == .destinationIP { destination = true }
                 FirewallFields.add(field, t, value, kind, into: &batch)
             }
         }
+        return source && destination
     }
 }
