@@ -24,6 +24,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // HMAC-SHA256 for patient pseudonyms (issue 6).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C shims: module maps only, no logic.
@@ -43,7 +45,8 @@ let package = Package(
         // Pipeline stages, left to right.
         .target(name: "WardCore", dependencies: ["CWardShims"], swiftSettings: swiftSettings),
         .target(name: "WardIngest", dependencies: ["WardCore", "CZlib", "CWardShims"], swiftSettings: swiftSettings),
-        .target(name: "WardParse", dependencies: ["WardCore"], swiftSettings: swiftSettings),
+        .target(name: "WardParse", dependencies: ["WardCore", .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: swiftSettings),
         .target(name: "WardDetect", dependencies: ["WardCore", "WardParse", "WardRules", "WardRegex"],
                 swiftSettings: swiftSettings),
         .target(name: "WardOutput", dependencies: ["WardCore", "WardDetect", "WardRules"], swiftSettings: swiftSettings),

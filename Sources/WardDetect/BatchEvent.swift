@@ -1,4 +1,5 @@
 import WardCore
+import WardParse
 import WardRules
 
 /// One event of a parsed batch, seen through the interface the rules evaluate against.
@@ -84,6 +85,10 @@ public struct BatchEvent: SigmaEvent {
         }
         // A namespaced name: the slot's namespace, a dot, then its own name bytes.
         let wanted = field.nameBytes
+        if wanted.count > 7, wanted[0] == UInt8(ascii: "h"), wanted[1] == UInt8(ascii: "l"),
+           wanted[2] == UInt8(ascii: "7"), wanted[3] == UInt8(ascii: "."), ASCII.isUpper(wanted[4]) {
+            return withHL7Path(wanted, body)
+        }
         for slot in slots where slot.name.count > 0 {
             let prefix = FieldID.nameBytes(of: slot.id)
             let rest = values[slot.name]
@@ -94,6 +99,28 @@ public struct BatchEvent: SigmaEvent {
             }
             if zip(wanted[(prefix.count + dot)...], rest).allSatisfy({ $0 == $1 }) {
                 return body(values[slot.value])
+            }
+        }
+        return body(nil)
+    }
+}
+
+extension BatchEvent {
+    /// `hl7.<SEG>.<field>[.<component>[.<subcomponent>]]`, extracted from the event's HL7 message on
+    /// demand (first occurrence of the segment, first repetition), escape sequences decoded.
+    func withHL7Path<R>(_ name: [UInt8], _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+        let parsed = name.withUnsafeBufferPointer { HL7Path(name: UnsafeBufferPointer(rebasing: $0[4...])) }
+        guard let path = parsed else { return body(nil) }
+        for slot in slots where slot.id == .hl7Message && !slot.value.inScratch {
+            let message = values[slot.value]
+            guard let p = message.baseAddress,
+                  let (range, d) = path.locate(in: p, count: message.count) else { return body(nil) }
+            guard ER7.needsDecoding(p, range, delimiters: d) else {
+                return body(UnsafeBufferPointer(start: p + range.lowerBound, count: range.count))
+            }
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: range.count) { tmp in
+                let n = ER7.decode(p, range, delimiters: d, into: tmp.baseAddress!)
+                return body(UnsafeBufferPointer(rebasing: tmp[0..<n]))
             }
         }
         return body(nil)

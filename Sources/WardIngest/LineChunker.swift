@@ -87,9 +87,11 @@ public struct LineChunker<Source: ByteSource> {
         pending.withUnsafeBufferPointer { buf in
             let base = buf.baseAddress!
             let window = min(filled, head + chunkSize)
+            // The rest of the input fits: one chunk, last line with or without its newline.
+            if atEnd && filled - head <= chunkSize && head < filled { return filled }
             if let last = ByteScan.lastIndex(of: ASCII.newline, in: base, from: head, to: window) {
                 // Wait for a full window unless the input is done or this is a live stream.
-                if window == head + chunkSize || atEnd || eager { return last + 1 }
+                if window == head + chunkSize || atEnd || eager { return Self.keepingHL7Together(base, head: head, cut: last + 1, filled: filled) }
                 return nil
             }
             if let first = ByteScan.firstIndex(of: ASCII.newline, in: base, from: window, to: filled) {
@@ -97,6 +99,34 @@ public struct LineChunker<Source: ByteSource> {
             }
             return nil
         }
+    }
+
+    /// Moves `cut` back so that an HL7 v2 message written one segment per line is not split between
+    /// chunks: while the line at the cut is a segment other than a message or batch header
+    /// (`PID|…`, `OBX|…`), cut before the line above instead (at most 4,096 lines back).
+    static func keepingHL7Together(_ base: UnsafePointer<UInt8>, head: Int, cut: Int, filled: Int) -> Int {
+        var c = cut
+        var steps = 0
+        while c < filled, steps < 4096, isContinuationSegment(base, at: c, end: filled) {
+            guard c - 1 > head, let previous = ByteScan.lastIndex(of: ASCII.newline, in: base, from: head, to: c - 1) else {
+                return cut
+            }
+            c = previous + 1
+            steps += 1
+        }
+        return steps == 4096 ? cut : c
+    }
+
+    /// A line starting with a segment ID and a delimiter that is not MSH/FHS/BHS, or with an MLLP end byte.
+    static func isContinuationSegment(_ p: UnsafePointer<UInt8>, at i: Int, end: Int) -> Bool {
+        if i < end, p[i] == 0x1C { return true }
+        guard end - i >= 4, ASCII.isUpper(p[i]), ASCII.isUpper(p[i + 1]) || ASCII.isDigit(p[i + 1]),
+              ASCII.isUpper(p[i + 2]) || ASCII.isDigit(p[i + 2]) else { return false }
+        let d = p[i + 3]
+        guard ASCII.isPrintNoSpace(d), !ASCII.isLetter(d), !ASCII.isDigit(d) else { return false }
+        let id = (p[i], p[i + 1], p[i + 2])
+        let header = id == (0x4D, 0x53, 0x48) || id == (0x46, 0x48, 0x53) || id == (0x42, 0x48, 0x53)
+        return !header
     }
 
     /// Moves the unconsumed bytes to the front of the buffer.

@@ -3,7 +3,8 @@ import WardCore
 /// Writes events as JSON lines: one flat object per event with dotted ECS keys.
 ///
 /// Key order is fixed: `@timestamp`, `event.dataset`, the parser's fields in the order it found them,
-/// `log.flags` for cut lines, then `event.original`, `log.file.path`, `log.offset`. Dotted keys
+/// `log.flags` for cut lines, then `event.original` (for HL7, ATNA and FHIR events the copy with
+/// patient data redacted that the parser made, unless the operator revealed it), `log.file.path`, `log.offset`. Dotted keys
 /// (`"host.hostname"`) are what Elasticsearch, OpenSearch and Splunk index as object paths, and what
 /// Sigma rules name after field mapping, so a key means the same thing in every tool.
 public struct EventEncoder: Sendable {
@@ -41,7 +42,14 @@ public struct EventEncoder: Sendable {
         out.append("\"event.dataset\":\"")
         out.bytes.append(contentsOf: event.dataset.name.utf8)
         out.append(byte: UInt8(ascii: "\""))
+        var original: ByteRef?
         for slot in batch.fields[batch.fieldRange(of: index)] {
+            // The redacted original replaces the line; the HL7 message slot is internal.
+            if slot.id == .eventOriginal && slot.name.count == 0 {
+                original = slot.value
+                continue
+            }
+            if slot.id == .hl7Message { continue }
             out.append(byte: UInt8(ascii: ","))
             writeKey(slot, values, to: &out)
             switch slot.kind {
@@ -53,7 +61,11 @@ public struct EventEncoder: Sendable {
             out.append(",\"log.flags\":[\"truncated\"]")
         }
         out.append(",\"event.original\":")
-        out.appendString(values.line(of: event))
+        if let original {
+            out.appendString(values[original])
+        } else {
+            out.appendString(values.line(of: event))
+        }
         out.append(",\"log.file.path\":")
         out.appendString(path)
         out.append(",\"log.offset\":")

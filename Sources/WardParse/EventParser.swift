@@ -17,14 +17,126 @@ public struct EventParser: Sendable {
     public func parse(_ chunk: Chunk, into batch: inout EventBatch) {
         batch.reset()
         let reference = chunk.origin.referenceTime
+        let hl7 = options.format == .auto
         chunk.withUnsafeBytes { buf in
             guard let base = buf.baseAddress else { return }
+            // An HL7 unit being gathered: its start, end, first line number and field separator.
+            var unit: (start: Int, end: Int, line: Int64, field: UInt8)?
             chunk.forEachLine { line in
+                let p = base + line.start
+                if let open = unit {
+                    if line.length == line.fullLength, HL7Framer.continues(p, count: line.length, field: open.field) {
+                        unit!.end = line.start + line.length
+                        return
+                    }
+                    emitUnit(base, start: open.start, end: open.end, line: open.line, into: &batch)
+                    unit = nil
+                }
+                if hl7, line.length == line.fullLength, let field = HL7Framer.opening(p, count: line.length) {
+                    unit = (line.start, line.start + line.length, line.number, field)
+                    return
+                }
                 batch.beginEvent(lineStart: line.start, lineLength: line.length, fullLength: line.fullLength,
                                  lineNumber: line.number)
-                parseLine(base + line.start, count: line.length, base: line.start, reference: reference, into: &batch)
+                parseLine(p, count: line.length, base: line.start, reference: reference, into: &batch)
             }
+            if let open = unit { emitUnit(base, start: open.start, end: open.end, line: open.line, into: &batch) }
         }
+    }
+
+    /// Makes the events of the HL7 unit `p[start..<end]`: one per message, one per run of batch envelope
+    /// segments; a unit that breaks the segment structure is one `unparsed` event with the reason.
+    func emitUnit(_ p: UnsafePointer<UInt8>, start: Int, end: Int, line: Int64, into batch: inout EventBatch) {
+        let policy = options.patientData
+        if let error = HL7Framer.validate(p, start: start, end: end) {
+            batch.beginEvent(lineStart: start, lineLength: end - start, fullLength: end - start, lineNumber: line)
+            addError("HL7", error, to: &batch)
+            addRedactedOriginal(p, start: start, hl7Start: start, end: end, policy: policy, into: &batch)
+            batch.endEvent(dataset: .unparsed, timestamp: EventRecord.noTimestamp)
+            return
+        }
+        var lineNumber = line
+        var counted = start
+        var eventStart = -1
+        var eventEnd = -1
+        var envelope = false
+        func flush() {
+            guard eventStart >= 0 else { return }
+            lineNumber += Int64(ByteScan.count(of: ASCII.newline, in: p, from: counted, to: eventStart))
+            counted = eventStart
+            batch.beginEvent(lineStart: eventStart, lineLength: eventEnd - eventStart, fullLength: eventEnd - eventStart,
+                             lineNumber: lineNumber)
+            var timestamp = EventRecord.noTimestamp
+            if envelope {
+                timestamp = addEnvelopeFields(p, start: eventStart, end: eventEnd, into: &batch)
+            } else if case .success(let t) = HL7Parser.parseMessage(p, start: eventStart, end: eventEnd, base: 0,
+                                                                     options: options, into: &batch) {
+                timestamp = t
+            }
+            addRedactedOriginal(p, start: eventStart, hl7Start: eventStart, end: eventEnd, policy: policy, into: &batch)
+            batch.endEvent(dataset: envelope ? .hl7Batch : .hl7v2, timestamp: timestamp)
+            eventStart = -1
+        }
+        var i = start
+        while i < end {
+            while i < end, ER7.endsSegment(p[i]) { i += 1 }
+            guard i < end else { break }
+            let segEnd = ER7.segmentEnd(p, from: i, to: end)
+            let id = ER7.segmentID(p, at: i)
+            let isEnvelope = id == ER7.fhs || id == ER7.bhs || id == ER7.bts || id == ER7.fts
+            if eventStart < 0 || id == ER7.msh || isEnvelope != envelope {
+                flush()
+                eventStart = i
+                envelope = isEnvelope
+            }
+            eventEnd = segEnd
+            i = segEnd
+        }
+        flush()
+    }
+
+    /// `hl7.*` fields of a run of envelope segments: sender, receiver, time and control ID of its first
+    /// FHS/BHS, and the message count of its BTS/FTS.
+    func addEnvelopeFields(_ p: UnsafePointer<UInt8>, start: Int, end: Int, into batch: inout EventBatch) -> Int64 {
+        var timestamp = EventRecord.noTimestamp
+        var d = HL7Delimiters.standard
+        var i = start
+        var header = false
+        while i < end {
+            while i < end, ER7.endsSegment(p[i]) { i += 1 }
+            guard i < end else { break }
+            let segEnd = ER7.segmentEnd(p, from: i, to: end)
+            let id = ER7.segmentID(p, at: i)
+            let seg = i..<segEnd
+            if ER7.isHeader(id), !header, let read = HL7Delimiters.read(p, start: i, end: segEnd) {
+                header = true
+                d = read
+                HL7Parser.add(.hl7SendingApplication, p, seg, field: 3, component: 1, d, 0, &batch)
+                HL7Parser.add(.hl7SendingFacility, p, seg, field: 4, component: 1, d, 0, &batch)
+                HL7Parser.add(.hl7ReceivingApplication, p, seg, field: 5, component: 1, d, 0, &batch)
+                HL7Parser.add(.hl7ReceivingFacility, p, seg, field: 6, component: 1, d, 0, &batch)
+                HL7Parser.add(.hl7ControlID, p, seg, field: 11, component: 0, d, 0, &batch)
+                if let f = ER7.field(7, of: p, start: i, end: segEnd, delimiters: d),
+                   let t = ER7.value(of: p, field: f, component: 1, delimiters: d),
+                   let parsed = HL7Time.parse(p, t, assumedOffsetSeconds: options.assumedOffsetSeconds) {
+                    timestamp = parsed.nanos
+                }
+            } else if id == ER7.bts || id == ER7.fts {
+                HL7Parser.add(.hl7BatchMessageCount, p, seg, field: 1, component: 0, d, 0, &batch)
+            }
+            i = segEnd
+        }
+        return timestamp
+    }
+
+    /// Adds `event.original` written with patient data redacted (nothing when the operator reveals it).
+    @usableFromInline
+    func addRedactedOriginal(_ p: UnsafePointer<UInt8>, start: Int, hl7Start: Int, end: Int,
+                             policy: PatientDataPolicy, into batch: inout EventBatch) {
+        guard !policy.reveal else { return }
+        let from = batch.scratch.count
+        HL7Redactor.appendRedacted(p, start: start, hl7Start: hl7Start, end: end, policy: policy, to: &batch.scratch)
+        batch.addScratchField(.eventOriginal, from: from)
     }
 
     /// Parses one line into the event just begun in `batch`, and ends the event.

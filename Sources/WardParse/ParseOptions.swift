@@ -27,10 +27,13 @@ public struct ParseOptions: Sendable {
     /// RFC 5424: a message that starts with a BOM must be valid UTF-8 (RFC 5424 §6.4), otherwise the
     /// line is rejected. Off by default: a SOC would rather keep the bytes.
     public var requireUTF8AfterBOM: Bool
+    /// Pseudonym key and whether patient data may be shown (HL7, ATNA, FHIR).
+    public var patientData: PatientDataPolicy
 
     public init(format: LogFormat = .auto, year: Int? = nil, assumedOffsetSeconds: Int = 0,
-                requireUTF8AfterBOM: Bool = false) {
+                requireUTF8AfterBOM: Bool = false, patientData: PatientDataPolicy = .randomKey()) {
         self.format = format
+        self.patientData = patientData
         self.year = year
         self.assumedOffsetSeconds = assumedOffsetSeconds
         self.requireUTF8AfterBOM = requireUTF8AfterBOM

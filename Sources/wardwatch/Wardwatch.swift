@@ -1,4 +1,5 @@
 import ArgumentParser
+import WardParse
 
 #if canImport(Glibc)
 import Glibc
@@ -80,4 +81,12 @@ enum Diagnostics {
     static func error(_ message: String) { write("wardwatch: error: " + message) }
 
     static func warning(_ message: String) { write("wardwatch: warning: " + message) }
+}
+
+extension PatientDataPolicy {
+    /// Tells the operator that pseudonyms of this run will not match any other run's.
+    func warnIfRandom() {
+        guard randomKeyWasUsed else { return }
+        Diagnostics.warning("patient identifiers were pseudonymized with a random key, so tokens match within this run only; pass --phi-key-file or set WARDWATCH_PHI_KEY to keep them stable.")
+    }
 }

@@ -51,6 +51,11 @@ public struct FieldID: RawRepresentable, Hashable, Comparable, Sendable, CustomS
         // Vendor namespaces: every key a vendor logs is reachable as <vendor>.<key>.
         "netfilter", "fortinet", "cisco", "panw", "pfsense", "cef", "leef", "kv",
         "source.user.name", "destination.user.name", "event.reason",
+        // HL7 v2 (65–71): "hl7.message" is internal (the message's bytes, for on-demand paths; never written).
+        "hl7.message_structure", "hl7.processing_id", "hl7.pv1.patient_class", "hl7.pv1.assigned_location",
+        "hl7.message", "hl7.batch.message_count", "hl7.timestamp_precision",
+        // ATNA and FHIR audit (72–74): namespaces for the rest of their content.
+        "atna", "fhir", "event.type",
     ]
 
     /// The well-known field with exactly these name bytes, if any (no `String` made: JSON keys that
@@ -162,9 +167,21 @@ extension FieldID {
     public static let sourceUserName = FieldID(rawValue: 62)
     public static let destinationUserName = FieldID(rawValue: 63)
     public static let eventReason = FieldID(rawValue: 64)
+    public static let hl7MessageStructure = FieldID(rawValue: 65)
+    public static let hl7ProcessingID = FieldID(rawValue: 66)
+    public static let hl7PV1PatientClass = FieldID(rawValue: 67)
+    public static let hl7PV1AssignedLocation = FieldID(rawValue: 68)
+    /// The HL7 message's bytes inside the event (internal: serves `hl7.<SEG>.<n>` paths, never written out).
+    public static let hl7Message = FieldID(rawValue: 69)
+    public static let hl7BatchMessageCount = FieldID(rawValue: 70)
+    /// How many digits MSH-7 gave: `year`, `month`, `day`, `hour`, `minute`, `second`, or `fraction`.
+    public static let hl7TimestampPrecision = FieldID(rawValue: 71)
+    public static let atnaNamespace = FieldID(rawValue: 72)
+    public static let fhirNamespace = FieldID(rawValue: 73)
+    public static let eventType = FieldID(rawValue: 74)
 
     /// The namespace IDs (prefixes of data-named fields, never fields themselves).
-    public static let namespaces: Set<UInt16> = [22, 47, 54, 55, 56, 57, 58, 59, 60, 61]
+    public static let namespaces: Set<UInt16> = [22, 47, 54, 55, 56, 57, 58, 59, 60, 61, 72, 73]
 }
 
 /// The dataset an event was parsed as (`event.dataset`), interned like ``FieldID``.
@@ -180,6 +197,7 @@ public struct Dataset: RawRepresentable, Hashable, Sendable, CustomStringConvert
         "unparsed", "syslog.rfc3164", "syslog.rfc5424", "json", "windows.eventlog",
         "firewall.netfilter", "firewall.fortigate", "firewall.cisco_asa", "firewall.cisco_ftd", "firewall.panos",
         "firewall.filterlog", "firewall.cef", "firewall.leef", "firewall.kv",
+        "hl7.v2", "hl7.batch", "hl7.atna", "fhir.auditevent",
     ]
 
     /// The names as bytes, indexed by raw value.
@@ -205,4 +223,15 @@ public struct Dataset: RawRepresentable, Hashable, Sendable, CustomStringConvert
     public static let cef = Dataset(rawValue: 11)
     public static let leef = Dataset(rawValue: 12)
     public static let keyValue = Dataset(rawValue: 13)
+    /// One HL7 v2 message (ER7), framed any way (see `HL7Framer`).
+    public static let hl7v2 = Dataset(rawValue: 14)
+    /// The envelope segments of an HL7 batch file (FHS/BHS, BTS/FTS).
+    public static let hl7Batch = Dataset(rawValue: 15)
+    /// An IHE ATNA / DICOM audit message (RFC 3881 / DICOM PS3.15 A.5 XML).
+    public static let atna = Dataset(rawValue: 16)
+    /// A FHIR AuditEvent resource (JSON).
+    public static let fhirAuditEvent = Dataset(rawValue: 17)
+
+    /// Datasets whose `event.original` may hold patient data and is written redacted.
+    @inlinable public var holdsPatientData: Bool { rawValue >= 14 && rawValue <= 17 }
 }

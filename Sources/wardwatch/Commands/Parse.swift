@@ -28,7 +28,7 @@ struct Parse: ParsableCommand {
             Diagnostics.error(error.description)
             failed = true
         }
-        let parser = EventParser(options: input.parseOptions(format: format))
+        let parser = EventParser(options: try input.parseOptions(format: format))
         let encoder = EventEncoder()
         let output = FileDescriptorOutput(fd: 1)
         var chunk = Chunk()
@@ -59,6 +59,7 @@ struct Parse: ParsableCommand {
             if let notice = reader.notice { Diagnostics.warning(notice.description) }
         }
         guard output.flush(&writer, force: true) else { throw ExitCode(WardExit.input) }
+        parser.options.patientData.warnIfRandom()
         if failed { throw ExitCode(WardExit.input) }
     }
 

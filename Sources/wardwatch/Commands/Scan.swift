@@ -110,7 +110,7 @@ struct Scan: ParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        let parser = EventParser(options: input.parseOptions(format: inputFormat))
+        let parser = EventParser(options: try input.parseOptions(format: inputFormat))
         let sinceNanos = since.flatMap(Self.parseTime)
         let untilNanos = until.flatMap(Self.parseTime)
         let timeWindow = sinceNanos != nil || untilNanos != nil
@@ -200,6 +200,7 @@ struct Scan: ParsableCommand {
         progress.finish()
         sinks.close()
         Diagnostics.write(summary.text(timeWindow: timeWindow, rules: ruleSet, encoder: encoder))
+        parser.options.patientData.warnIfRandom()
         if stop.outputBroken {
             Diagnostics.error("writing alerts failed (\(String(cString: strerror(errno)))).")
             throw ExitCode(WardExit.input)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import WardIngest
 import WardParse
 
@@ -19,6 +20,14 @@ struct InputOptions: ParsableArguments {
     @Option(name: .customLong("max-line-bytes"), help: "Cut lines longer than this many bytes (the cut is flagged and reported).")
     var maxLineBytes: Int = 1 << 20
 
+    @Option(name: .customLong("phi-key-file"),
+            help: "File holding the secret key (16 bytes or more) for patient pseudonyms; also WARDWATCH_PHI_KEY. Without one, a random key for this run.")
+    var phiKeyFile: String?
+
+    @Flag(name: .customLong("reveal-phi"),
+          help: "Write patient names, birth dates, addresses and identifiers as read (HL7, ATNA, FHIR). Off by default.")
+    var revealPHI = false
+
     mutating func validate() throws {
         guard maxLineBytes >= 64, maxLineBytes <= 1 << 30 else {
             throw ValidationError("'--max-line-bytes' must be between 64 and 1073741824, not \(maxLineBytes).")
@@ -31,8 +40,34 @@ struct InputOptions: ParsableArguments {
         }
     }
 
-    func parseOptions(format: LogFormat) -> ParseOptions {
-        ParseOptions(format: format, year: year, assumedOffsetSeconds: Self.offsetSeconds(tzOffset) ?? 0)
+    func parseOptions(format: LogFormat) throws -> ParseOptions {
+        ParseOptions(format: format, year: year, assumedOffsetSeconds: Self.offsetSeconds(tzOffset) ?? 0,
+                     patientData: try patientDataPolicy())
+    }
+
+    /// The pseudonym key: `--phi-key-file`, else `WARDWATCH_PHI_KEY`, else random (warned about at the end
+    /// of a run that made pseudonyms).
+    func patientDataPolicy() throws -> PatientDataPolicy {
+        var key: [UInt8]?
+        var source = "random"
+        if let phiKeyFile {
+            guard let bytes = FileManager.default.contents(atPath: phiKeyFile) else {
+                throw ValidationError("cannot read the patient-data key file '\(phiKeyFile)'.")
+            }
+            key = Array(bytes)
+            source = "file"
+        } else if let text = ProcessInfo.processInfo.environment["WARDWATCH_PHI_KEY"] {
+            key = Array(text.utf8)
+            source = "environment"
+        }
+        if var k = key {
+            while let last = k.last, last == 0x0A || last == 0x0D || last == 0x20 { k.removeLast() }
+            guard k.count >= 16 else {
+                throw ValidationError("the patient-data key (\(source)) must be at least 16 bytes, not \(k.count).")
+            }
+            return PatientDataPolicy(key: k, keySource: source, reveal: revealPHI)
+        }
+        return .randomKey(reveal: revealPHI)
     }
 
     var ingestOptions: IngestOptions {

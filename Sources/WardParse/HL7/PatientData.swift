@@ -1,0 +1,113 @@
+import Crypto
+import Synchronization
+import WardCore
+
+/// How patient data leaves wardwatch: identifiers as keyed pseudonyms, everything else personal redacted,
+/// unless the operator asked to see it (`--reveal-phi`).
+///
+/// A pseudonym is `pid:` and the first 8 bytes of HMAC-SHA256(key, identifier) in hex: the same patient
+/// gives the same token in every event and every run with the same key, so rules and analysts can still
+/// correlate "one clinician opened 40 different charts" without the chart numbers themselves. Identifiers
+/// are hashed as their bare ID (HL7 CX.1, the ID part of an ATNA ParticipantObjectID or a FHIR reference),
+/// so an HL7 PID-3 and the ATNA record of the same chart give the same token.
+///
+/// swift-crypto's HMAC allocates (its digest context is a class), so tokens are remembered in a
+/// 4,096-entry direct-mapped cache behind a mutex: a patient seen before costs no allocation.
+public final class PatientDataPolicy: Sendable {
+    /// Patient data is written as read (the operator passed `--reveal-phi`).
+    public let reveal: Bool
+    /// Where the key came from, for the run's warning: `file`, `environment`, or `random`.
+    public let keySource: String
+    private let key: [UInt8]
+    private let cache: Mutex<PseudonymCache>
+    private let made = Mutex(false)
+
+    /// Whether this run made a pseudonym with a random key (the operator should hear that tokens will
+    /// not match other runs).
+    public var randomKeyWasUsed: Bool { keySource == "random" && made.withLock { $0 } }
+
+    /// Bytes of the hex token after `pid:`.
+    public static let tokenLength = 16
+    public static let placeholder: StaticString = "[redacted]"
+
+    public init(key: [UInt8], keySource: String, reveal: Bool = false) {
+        self.key = key
+        self.keySource = keySource
+        self.reveal = reveal
+        self.cache = Mutex(PseudonymCache())
+    }
+
+    /// A policy with a fresh random key: tokens are stable within the run only.
+    public static func randomKey(reveal: Bool = false) -> PatientDataPolicy {
+        let key = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+        return PatientDataPolicy(key: key, keySource: "random", reveal: reveal)
+    }
+
+    /// Appends the pseudonym of `identifier` (`pid:` + 16 hex digits) to `out`; with ``reveal``, the
+    /// identifier itself.
+    public func appendPseudonym(_ identifier: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        if reveal {
+            out.append(contentsOf: identifier)
+            return
+        }
+        out.append(contentsOf: [UInt8(ascii: "p"), UInt8(ascii: "i"), UInt8(ascii: "d"), UInt8(ascii: ":")] as [UInt8])
+        let slot = PseudonymCache.slot(of: identifier)
+        let hit = cache.withLock { $0.lookup(identifier, slot: slot, into: &out) }
+        if hit { return }
+        made.withLock { $0 = true }
+        let mac = HMAC<SHA256>.authenticationCode(for: UnsafeRawBufferPointer(identifier), using: SymmetricKey(data: key))
+        let start = out.count
+        mac.withUnsafeBytes { bytes in
+            for b in bytes.prefix(PatientDataPolicy.tokenLength / 2) {
+                out.append(PseudonymCache.hexDigit(b >> 4))
+                out.append(PseudonymCache.hexDigit(b & 0x0F))
+            }
+        }
+        out.withUnsafeBufferPointer { buf in
+            let token = UnsafeBufferPointer(rebasing: buf[start...])
+            cache.withLock { $0.store(identifier, slot: slot, token: token) }
+        }
+    }
+}
+
+/// Remembered pseudonyms: identifiers of up to 48 bytes, direct-mapped by an FNV-1a hash. Fixed storage,
+/// allocated once.
+struct PseudonymCache: ~Copyable {
+    static let slots = 4096
+    static let idCapacity = 48
+    var ids: [UInt8]
+    var lengths: [UInt8]
+    var tokens: [UInt8]
+
+    init() {
+        ids = [UInt8](repeating: 0, count: Self.slots * Self.idCapacity)
+        lengths = [UInt8](repeating: 0xFF, count: Self.slots)
+        tokens = [UInt8](repeating: 0, count: Self.slots * PatientDataPolicy.tokenLength)
+    }
+
+    static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x61 + v - 10 }
+
+    static func slot(of id: UnsafeBufferPointer<UInt8>) -> Int {
+        var h: UInt32 = 2_166_136_261
+        for b in id { h = (h ^ UInt32(b)) &* 16_777_619 }
+        return Int(h & UInt32(slots - 1))
+    }
+
+    func lookup(_ id: UnsafeBufferPointer<UInt8>, slot: Int, into out: inout [UInt8]) -> Bool {
+        guard id.count <= Self.idCapacity, Int(lengths[slot]) == id.count else { return false }
+        let base = slot * Self.idCapacity
+        for i in 0..<id.count where ids[base + i] != id[i] { return false }
+        let t = slot * PatientDataPolicy.tokenLength
+        out.append(contentsOf: tokens[t..<(t + PatientDataPolicy.tokenLength)])
+        return true
+    }
+
+    mutating func store(_ id: UnsafeBufferPointer<UInt8>, slot: Int, token: UnsafeBufferPointer<UInt8>) {
+        guard id.count <= Self.idCapacity, token.count == PatientDataPolicy.tokenLength else { return }
+        let base = slot * Self.idCapacity
+        for i in 0..<id.count { ids[base + i] = id[i] }
+        lengths[slot] = UInt8(id.count)
+        let t = slot * PatientDataPolicy.tokenLength
+        for i in 0..<token.count { tokens[t + i] = token[i] }
+    }
+}
