@@ -22,26 +22,89 @@ public struct EventParser: Sendable {
             guard let base = buf.baseAddress else { return }
             // An HL7 unit being gathered: its start, end, first line number and field separator.
             var unit: (start: Int, end: Int, line: Int64, field: UInt8)?
+            var embedded: (start: Int, end: Int, line: Int64, field: UInt8)?
             chunk.forEachLine { line in
                 let p = base + line.start
+                if let open = embedded {
+                    // A message after a log prefix, its segments on the lines after it (up to a new message).
+                    if line.length == line.fullLength, HL7Framer.continues(p, count: line.length, field: open.field),
+                       HL7Framer.opening(p, count: line.length) == nil {
+                        embedded!.end = line.start + line.length
+                        return
+                    }
+                    finishEmbedded(base, open, reference: reference, into: &batch)
+                    embedded = nil
+                }
                 if let open = unit {
-                    if line.length == line.fullLength, HL7Framer.continues(p, count: line.length, field: open.field) {
+                    // An MLLP start byte begins a new unit; so does a header after stray segments.
+                    let strayUnit = !ER7.isHeader(ER7.segmentID(base, at: open.start)) && base[open.start] != 0x0B
+                    if line.length == line.fullLength, line.length > 0, p[0] != 0x0B,
+                       HL7Framer.continues(p, count: line.length, field: open.field),
+                       !(strayUnit && HL7Framer.opening(p, count: line.length) != nil) {
                         unit!.end = line.start + line.length
                         return
                     }
                     emitUnit(base, start: open.start, end: open.end, line: open.line, into: &batch)
                     unit = nil
                 }
-                if hl7, line.length == line.fullLength, let field = HL7Framer.opening(p, count: line.length) {
-                    unit = (line.start, line.start + line.length, line.number, field)
+                if hl7, line.length == line.fullLength {
+                    // A line that is HL7 by itself, or a stray patient segment (kept, rejected, redacted).
+                    if let field = HL7Framer.opening(p, count: line.length) ?? HL7Framer.strayPatientSegment(p, count: line.length) {
+                        unit = (line.start, line.start + line.length, line.number, field)
+                        return
+                    }
+                }
+                if hl7, line.length == line.fullLength, let at = HL7Framer.embeddedStart(p, from: 1, to: line.length) {
+                    embedded = (line.start, line.start + line.length, line.number, p[at + 3])
                     return
                 }
                 batch.beginEvent(lineStart: line.start, lineLength: line.length, fullLength: line.fullLength,
                                  lineNumber: line.number)
-                parseLine(p, count: line.length, base: line.start, reference: reference, into: &batch)
+                parseLine(p, count: line.length, base: line.start, reference: reference, hl7: false, into: &batch)
             }
             if let open = unit { emitUnit(base, start: open.start, end: open.end, line: open.line, into: &batch) }
+            if let open = embedded { finishEmbedded(base, open, reference: reference, into: &batch) }
         }
+    }
+
+    /// Makes the event of a message that follows a log prefix or syslog header (`p[open.start..<open.end]`,
+    /// possibly several lines): the prefix is parsed as usual, the message adds its `hl7.*` fields.
+    func finishEmbedded(_ p: UnsafePointer<UInt8>, _ open: (start: Int, end: Int, line: Int64, field: UInt8),
+                        reference: Int64, into batch: inout EventBatch) {
+        let count = open.end - open.start
+        batch.beginEvent(lineStart: open.start, lineLength: count, fullLength: count, lineNumber: open.line)
+        parseLine(p + open.start, count: count, base: open.start, reference: reference, hl7: true, into: &batch)
+    }
+
+    /// After the prefix of an event was parsed (fields since `mark`), parses the HL7 message at `at` in the
+    /// line: its fields, the redacted `event.original`, and `message` redacted too. Returns the MSH-7 time.
+    @usableFromInline
+    func embeddedHL7(_ line: UnsafePointer<UInt8>, count: Int, base: Int, at: Int, since mark: EventBatch.Mark,
+                     into batch: inout EventBatch) -> Int64? {
+        // The first message runs to the next MSH that starts a segment.
+        var end = count
+        var i = at + 3
+        while i < count, let next = HL7Framer.embeddedStart(line, from: i, to: count) {
+            if ER7.endsSegment(line[next - 1]) { end = next; break }
+            i = next + 3
+        }
+        while end > at, ER7.endsSegment(line[end - 1]) { end -= 1 }
+        guard case .success(let timestamp) = HL7Parser.parseMessage(line, start: at, end: end, base: base,
+                                                                     options: options, into: &batch) else { return nil }
+        let policy = options.patientData
+        if !policy.reveal {
+            let from = batch.scratch.count
+            HL7Redactor.appendRedacted(line, start: 0, hl7Start: at, end: count, policy: policy, to: &batch.scratch)
+            // `message` (a range of the line) becomes the same range of the redacted copy.
+            for k in mark.fields..<batch.fields.count where batch.fields[k].id == .message
+                && batch.fields[k].name.count == 0 && !batch.fields[k].value.inScratch {
+                let offset = Int(batch.fields[k].value.start) - base
+                batch.fields[k].value = ByteRef(start: from + offset, count: batch.scratch.count - from - offset,
+                                                inScratch: true)
+            }
+            batch.addScratchField(.eventOriginal, from: from)
+        }
+        return timestamp
     }
 
     /// Makes the events of the HL7 unit `p[start..<end]`: one per message, one per run of batch envelope
@@ -141,7 +204,8 @@ public struct EventParser: Sendable {
 
     /// Parses one line into the event just begun in `batch`, and ends the event.
     @inlinable
-    public func parseLine(_ line: UnsafePointer<UInt8>, count: Int, base: Int, reference: Int64,
+    /// - Parameter hl7: look for an HL7 message after the prefix (``parse(_:into:)`` knows, per line).
+    public func parseLine(_ line: UnsafePointer<UInt8>, count: Int, base: Int, reference: Int64, hl7: Bool = true,
                           into batch: inout EventBatch) {
         let mark = batch.mark()
         let result: Result<Int64, LineParseError>
@@ -176,12 +240,23 @@ public struct EventParser: Sendable {
                     batch.endEvent(dataset: firewall.0, timestamp: firewall.1 ?? EventRecord.noTimestamp)
                     return
                 }
+                // An HL7 message after an application's log prefix.
+                if hl7, let at = HL7Framer.embeddedStart(line, from: 0, to: count),
+                   let hl7 = embeddedHL7(line, count: count, base: base, at: at, since: mark, into: &batch) {
+                    batch.endEvent(dataset: .hl7v2, timestamp: hl7)
+                    return
+                }
             }
             batch.endEvent(dataset: .unparsed, timestamp: EventRecord.noTimestamp)
             return
         }
         switch result {
         case .success(let timestamp):
+            if hl7, options.format == .auto, let at = HL7Framer.embeddedStart(line, from: 0, to: count),
+               let hl7 = embeddedHL7(line, count: count, base: base, at: at, since: mark, into: &batch) {
+                batch.endEvent(dataset: .hl7v2, timestamp: hl7 == EventRecord.noTimestamp ? timestamp : hl7)
+                return
+            }
             if options.format == .auto, let firewall = firewall(line, count: count, base: base, since: mark, into: &batch) {
                 batch.endEvent(dataset: firewall.0, timestamp: firewall.1 ?? timestamp)
                 return

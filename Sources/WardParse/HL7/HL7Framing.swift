@@ -15,9 +15,18 @@ public enum HL7Framer {
         var i = 0
         while i < count, p[i] == 0x0B { i += 1 }
         guard count - i >= 8 else { return nil }
-        let id = ER7.segmentID(p, at: i)
-        guard ER7.isHeader(id), let d = HL7Delimiters.read(p, start: i, end: count) else { return nil }
-        return d.field
+        // A header with broken encoding characters still opens a unit: it is rejected with the reason.
+        guard ER7.isHeader(ER7.segmentID(p, at: i)), HL7Delimiters.isDelimiterByte(p[i + 3]) else { return nil }
+        return p[i + 3]
+    }
+
+    /// The field separator when the line is a patient segment on its own (`PID|…`, `NK1|…` without a
+    /// message header): it is kept as a rejected HL7 unit so that its personal data is redacted.
+    @inlinable
+    public static func strayPatientSegment(_ p: UnsafePointer<UInt8>, count: Int) -> UInt8? {
+        guard count >= 4, ER7.isSegmentStart(p, at: 0, end: count, field: p[3]),
+              HL7Delimiters.isDelimiterByte(p[3]), HL7Redactor.isPersonal(ER7.segmentID(p, at: 0)) else { return nil }
+        return p[3]
     }
 
     /// Whether the line `p[0..<count]` continues a unit whose field separator is `field`.
@@ -58,15 +67,15 @@ public enum HL7Framer {
             while i < end, ER7.endsSegment(p[i]) { i += 1 }
             guard i < end else { break }
             let segEnd = ER7.segmentEnd(p, from: i, to: end)
-            guard ER7.isSegmentStart(p, at: i, end: segEnd, field: d.field) else {
-                return LineParseError(column: i - start, message: "expected a segment ID (three letters or digits)")
-            }
-            let id = ER7.segmentID(p, at: i)
+            let id = segEnd - i >= 3 ? ER7.segmentID(p, at: i) : 0
             if ER7.isHeader(id) {
                 guard let read = HL7Delimiters.read(p, start: i, end: segEnd) else {
                     return LineParseError(column: i + 3 - start, message: "invalid encoding characters in MSH-1/MSH-2")
                 }
                 d = read
+            }
+            guard ER7.isSegmentStart(p, at: i, end: segEnd, field: d.field) else {
+                return LineParseError(column: i - start, message: "expected a segment ID (three letters or digits)")
             }
             switch id {
             case ER7.fhs:
@@ -183,6 +192,11 @@ public enum HL7Redactor {
     static let in1 = Rule(redact: bits(16, 18, 19, 42, 43, 44, 49))
     static let mrg = Rule(all: true)
     static let none = Rule()
+
+    public static func isPersonal(_ id: UInt32) -> Bool {
+        let rule = personalFields(id)
+        return rule.all || rule.redact != 0 || rule.pseudonym != 0
+    }
 
     static func personalFields(_ id: UInt32) -> Rule {
         switch id {

@@ -1,0 +1,240 @@
+import Foundation
+import Testing
+import WardCore
+import WardParse
+import WardTestSupport
+
+/// HL7 v2 against python-hl7's reference parse of every sample, every framing, custom delimiters,
+/// on-demand paths, MSH-7 times, and the patient-data policy.
+@Suite struct HL7Tests {
+    static let key = PatientDataPolicy(key: Array("wardwatch-test-key-0123456789".utf8), keySource: "file")
+
+    static func parse(_ bytes: [UInt8], policy: PatientDataPolicy = key) -> [ReadEvent] {
+        let chunk = Chunk(bytes: bytes, origin: testOrigin())
+        var batch = EventBatch()
+        EventParser(options: ParseOptions(patientData: policy)).parse(chunk, into: &batch)
+        return batch.readEvents(in: chunk)
+    }
+
+    /// Every sample with a reference parse beside it.
+    static func referenceFiles() -> [URL] {
+        var files: [URL] = []
+        for dir in ["hl7v2_python-hl7", "hl7v2_hapi"] {
+            let root = Paths.sample(dir)
+            let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)
+            while let url = walker?.nextObject() as? URL {
+                if url.lastPathComponent.hasSuffix(".python-hl7.json") { files.append(url) }
+            }
+        }
+        return files.sorted { $0.path < $1.path }
+    }
+
+    /// A python-hl7 value (string, or nested lists) as repetitions → components → sub-components.
+    static func normalize(field: Any) -> [[[String]]] {
+        let reps = field as! [Any]
+        return reps.map { rep -> [[String]] in
+            if let s = rep as? String { return [[s]] }
+            return (rep as! [Any]).map { comp -> [String] in
+                if let s = comp as? String { return [s] }
+                return comp as! [String]
+            }
+        }
+    }
+
+    /// Our view of a message: each segment's fields split with ``ER7``, the same nesting.
+    static func structure(_ message: [UInt8]) -> [[[[[String]]]]] {
+        message.withUnsafeBufferPointer { buf -> [[[[[String]]]]] in
+            let p = buf.baseAddress!
+            let d = HL7Delimiters.read(p, start: 0, end: ER7.segmentEnd(p, from: 0, to: buf.count))!
+            func text(_ r: Range<Int>) -> String { String(decoding: buf[r], as: UTF8.self) }
+            func split(_ r: Range<Int>, _ sep: UInt8) -> [Range<Int>] {
+                var parts: [Range<Int>] = []
+                var n = 1
+                while let part = ER7.part(n, of: p, r, separator: sep) { parts.append(part); n += 1 }
+                return parts
+            }
+            var segments: [[[[[String]]]]] = []
+            var i = 0
+            while i < buf.count {
+                while i < buf.count, ER7.endsSegment(p[i]) { i += 1 }
+                guard i < buf.count else { break }
+                let end = ER7.segmentEnd(p, from: i, to: buf.count)
+                var fields: [[[[String]]]] = [[[[text(i..<(i + 3))]]]]
+                var n = 1
+                while let f = ER7.field(n, of: p, start: i, end: end, delimiters: d) {
+                    if ER7.isHeader(ER7.segmentID(p, at: i)) && n <= 2 {
+                        fields.append([[[text(f)]]])
+                    } else {
+                        fields.append(split(f, d.repetition).map { rep in
+                            split(rep, d.component).map { comp in split(comp, d.subcomponent).map(text) }
+                        })
+                    }
+                    n += 1
+                }
+                segments.append(fields)
+                i = end
+            }
+            return segments
+        }
+    }
+
+    static let expectedErrors = [
+        "sample_bad_batch.hl7": "HL7: segment before any message header (MSH) at byte 65 of the line.",
+        "sample_bad_file.hl7": "HL7: segment before any message header (MSH) at byte 132 of the line.",
+        "sample_bad_file1.hl7": "HL7: second batch header (BHS) before the batch trailer (BTS) at byte 250 of the line.",
+    ]
+
+    @Test func everySampleMatchesPythonHL7sReferenceParse() throws {
+        let files = Self.referenceFiles()
+        #expect(files.count == 16)
+        for reference in files {
+            let oracle = try JSONSerialization.jsonObject(with: Data(contentsOf: reference)) as! [String: Any]
+            let input = reference.deletingLastPathComponent().appendingPathComponent(oracle["input_file"] as! String)
+            let events = Self.parse(Array(try Data(contentsOf: input)))
+            let name = input.lastPathComponent
+            if oracle["error"] != nil {
+                // Rejected with its reason, kept as one event, patient data still redacted.
+                #expect(events.count == 1, "\(name)")
+                #expect(events.first?.dataset == "unparsed")
+                #expect(events.first?.fields["error.message"] == Self.expectedErrors[name], "\(name)")
+                #expect(events.first?.fields["event.original"]?.contains("pid:") == true, "\(name)")
+                continue
+            }
+            // A file holds batches of messages; a batch or a plain input, messages.
+            let messages = (oracle["batches"] as? [[[[Any]]]])?.flatMap { $0 } ?? (oracle["messages"] as! [[[Any]]])
+            let parsed = events.filter { $0.dataset == "hl7.v2" }
+            #expect(parsed.count == messages.count, "\(name)")
+            #expect(events.allSatisfy { $0.dataset == "hl7.v2" || $0.dataset == "hl7.batch" }, "\(name)")
+            for (message, event) in zip(messages, parsed) {
+                let expected = message.map { segment in segment.map { Self.normalize(field: $0) } }
+                let ours = Self.structure(try #require(event.raw["hl7.message"]))
+                #expect(ours == expected, "\(name) control \(event.fields["hl7.control_id"] ?? "-")")
+            }
+        }
+    }
+
+    @Test func normalizedFieldsOfTheNormativeORU() throws {
+        let bytes = Array(try Data(contentsOf: Paths.sample("hl7v2_python-hl7/sample_hl7.hl7")))
+        let event = try #require(Self.parse(bytes).first)
+        var fields = event.fields
+        let removedPID = fields.removeValue(forKey: "patient.id")
+        fields.removeValue(forKey: "hl7.message")
+        let removedOriginal = fields.removeValue(forKey: "event.original")
+        let pid = try #require(removedPID)
+        let original = try #require(removedOriginal)
+        #expect(fields == [
+            "hl7.message_type": "ORU^R01", "hl7.trigger_event": "R01", "hl7.control_id": "CNTRL-3456",
+            "hl7.processing_id": "P", "hl7.version": "2.4", "hl7.sending_application": "GHH LAB",
+            "hl7.sending_facility": "ELAB-3", "hl7.receiving_application": "GHH OE", "hl7.receiving_facility": "BLDG4",
+            "hl7.timestamp_precision": "minute",
+        ])
+        #expect(event.timestamp == referenceNanos("2002-02-15T09:30:00Z"))
+        #expect(pid.hasPrefix("pid:") && pid.count == 20)
+        #expect(original.hasPrefix("MSH|^~\\&|GHH LAB|ELAB-3|GHH OE|BLDG4|200202150930||ORU^R01|CNTRL-3456|P|2.4\rPID|||\(pid)||[redacted]|[redacted]|[redacted]|F|||[redacted]||[redacted]|[redacted]||||[redacted]||[redacted]\rOBR|1|"))
+        // The same patient gives the same token; another key another one.
+        #expect(Self.parse(bytes).first?.fields["patient.id"] == pid)
+        let other = PatientDataPolicy(key: Array("another-key-0123456789".utf8), keySource: "file")
+        #expect(Self.parse(bytes, policy: other).first?.fields["patient.id"] != pid)
+        // Revealed: the identifier and the line as read.
+        let revealed = PatientDataPolicy(key: Array("wardwatch-test-key-0123456789".utf8), keySource: "file", reveal: true)
+        let plain = try #require(Self.parse(bytes, policy: revealed).first)
+        #expect(plain.fields["patient.id"] == "555-44-4444")
+        #expect(plain.fields["event.original"] == nil)
+    }
+
+    @Test func everyFraming() throws {
+        let msh = "MSH|^~\\&|LAB|GH|EHR|GH|20261122080000||ORU^R01|"
+        // One per line with \r segments; segments on lines; MLLP frames back to back; batch on lines.
+        let text = msh + "M1|P|2.5\rPID|||111||DOE^JANE\n"
+            + msh + "M2|P|2.5\nPID|||222||ROE^RICK\nOBX|1|TX|||text\n"
+            + "\u{0B}" + msh + "M3|P|2.5\rPID|||333\r\u{1C}\r\u{0B}" + msh + "M4|P|2.5\r\u{1C}\r\n"
+            + "BHS|^~\\&|LAB|GH\nMSH|^~\\&|LAB|GH|EHR|GH|2026||ADT^A01|M5|P|2.5\nBTS|1\n"
+            + "Nov 22 08:00:02 host sshd[1]: after\n"
+        let events = Self.parse(Array(text.utf8))
+        #expect(events.map(\.dataset) == ["hl7.v2", "hl7.v2", "hl7.v2", "hl7.v2", "hl7.batch", "hl7.v2", "hl7.batch",
+                                          "syslog.rfc3164"])
+        #expect(events.map { $0.fields["hl7.control_id"] ?? $0.fields["hl7.batch.message_count"] ?? "" }
+                == ["M1", "M2", "M3", "M4", "", "M5", "1", ""])
+        #expect(events.map(\.lineNumber) == [1, 2, 5, 5, 6, 7, 8, 9])
+        #expect(events[1].fields["event.original"]?.hasSuffix("\nOBX|1|TX|||text") == true)
+        #expect(events[2].line == Array((msh + "M3|P|2.5\rPID|||333").utf8))
+    }
+
+    @Test func messagesAfterASyslogHeaderOrALogPrefix() throws {
+        let text = "<134>1 2026-11-22T08:00:00.000Z hl7-engine01 mirth 1777 RECV - MSH|^~\\&|LAB|GH|EHR|GH|20261122075959-0500||ORU^R01|M1|P|2.5\rPID|||12345^^^GH^MR||DOE^JANE||19800101|F\n"
+            + "2026-11-22 08:00:01 INFO [channel-3] received: MSH|^~\\&|ADT|GH|EHR|GH|20261122080001||ADT^A01|M2|P|2.5\nEVN|A01|20261122080001|||jdoe\nPID|||67890^^^GH^MR||ROE^RICHARD\n"
+        let events = Self.parse(Array(text.utf8))
+        #expect(events.count == 2)
+        #expect(events[0].dataset == "hl7.v2" && events[0].fields["process.name"] == "mirth")
+        #expect(events[0].fields["hl7.control_id"] == "M1")
+        #expect(events[0].timestamp == referenceNanos("2026-11-22T12:59:59Z"))
+        #expect(events[0].fields["message"]?.contains("DOE") == false)
+        #expect(events[0].fields["event.original"]?.hasPrefix("<134>1 2026-11-22T08:00:00.000Z hl7-engine01 mirth 1777 RECV - MSH|") == true)
+        #expect(events[1].dataset == "hl7.v2" && events[1].fields["user.name"] == "jdoe")
+        #expect(events[1].fields["hl7.control_id"] == "M2")
+        for event in events {
+            for secret in ["DOE", "JANE", "19800101", "12345", "ROE", "RICHARD", "67890"] {
+                // Every field that is written out (hl7.message is internal to rule matching).
+                #expect(event.fields.filter { $0.key != "hl7.message" }.values.allSatisfy { !$0.contains(secret) },
+                        "\(secret)")
+            }
+        }
+    }
+
+    @Test func customDelimitersAndEscapes() throws {
+        // Field #, component $, repetition *, escape @, sub-component !.
+        let text = "MSH#$*@!#APP@T@X#FAC#EHR#GH#20260301120000.1234-0500##ADT$A08$ADT_A01#M9#P#2.6\rEVN##2026###op$Smith\rPID###ID@X41@1$$$AUTH!1*ALT###NAME\rPV1##I#WARD 3$ROOM 12"
+        let events = Self.parse(Array(text.utf8))
+        let event = try #require(events.first)
+        #expect(event.dataset == "hl7.v2")
+        #expect(event.fields["hl7.sending_application"] == "APP!X")
+        #expect(event.fields["hl7.message_type"] == "ADT^A08")
+        #expect(event.fields["hl7.message_structure"] == "ADT_A01")
+        #expect(event.fields["hl7.evn.operator_id"] == "op")
+        #expect(event.fields["hl7.pv1.patient_class"] == "I")
+        #expect(event.fields["hl7.pv1.assigned_location"] == "WARD 3$ROOM 12")
+        #expect(event.fields["hl7.timestamp_precision"] == "fraction")
+        #expect(event.timestamp == referenceNanos("2026-03-01T17:00:00Z") + 123_400_000)
+        let revealed = PatientDataPolicy(key: Array("0123456789abcdef".utf8), keySource: "file", reveal: true)
+        #expect(Self.parse(Array(text.utf8), policy: revealed).first?.fields["patient.id"] == "IDA1")
+
+        // Paths: first occurrence, first repetition, escapes decoded by the caller.
+        let message = try #require(event.raw["hl7.message"])
+        message.withUnsafeBufferPointer { buf in
+            func value(_ path: String) -> String? {
+                let name = Array(path.utf8)
+                guard let parsed = name.withUnsafeBufferPointer({ HL7Path(name: $0) }),
+                      let (range, d) = parsed.locate(in: buf.baseAddress!, count: buf.count) else { return nil }
+                var out: [UInt8] = []
+                HL7Parser.appendDecoded(buf.baseAddress!, range, d, to: &out)
+                return String(decoding: out, as: UTF8.self)
+            }
+            #expect(value("MSH.1") == "#")
+            #expect(value("MSH.2") == "$*@!")
+            #expect(value("MSH.9.2") == "A08")
+            #expect(value("PID.3") == "IDA1$$$AUTH!1")
+            #expect(value("PID.3.1") == "IDA1")
+            #expect(value("PID.3.4.2") == "1")
+            #expect(value("PV1.3.2") == "ROOM 12")
+            #expect(value("PV1.9") == nil)
+            #expect(value("ZZZ.1") == nil)
+        }
+        for bad in ["pid.3", "PID", "PID.", "PID.x", "PID.0", "PID.1.2.3.4"] {
+            #expect(Array(bad.utf8).withUnsafeBufferPointer { HL7Path(name: $0) } == nil, "\(bad)")
+        }
+    }
+
+    @Test func brokenMessagesAreKeptWithTheirReason() {
+        let cases: [(String, String)] = [
+            ("MSH|^~^&|A|B\rPID|||1", "HL7: invalid encoding characters in MSH-1/MSH-2 at byte 3 of the line."),
+            ("PID|||123456||DOE^JOHN", "HL7: segment before any message header (MSH) at byte 0 of the line."),
+            ("MSH|^~\\&|A\rpid|||1", "HL7: expected a segment ID (three letters or digits) at byte 11 of the line."),
+        ]
+        for (text, reason) in cases {
+            let events = Self.parse(Array(text.utf8))
+            #expect(events.count == 1 && events[0].dataset == "unparsed", "\(text)")
+            #expect(events[0].fields["error.message"] == reason, "\(text)")
+            #expect(events[0].fields.values.allSatisfy { !$0.contains("DOE") && !$0.contains("123456") }, "\(text)")
+        }
+    }
+}
