@@ -101,8 +101,8 @@ public struct LineChunker<Source: ByteSource> {
         }
     }
 
-    /// Moves `cut` back so that an HL7 v2 message written one segment per line is not split between
-    /// chunks: while the line at the cut is a segment other than a message or batch header
+    /// Moves `cut` back so that an HL7 v2 message written one segment per line (or an ATNA message
+    /// written over several lines) is not split between chunks: while the line at the cut is a segment other than a message or batch header
     /// (`PID|…`, `OBX|…`), cut before the line above instead (at most 4,096 lines back).
     static func keepingHL7Together(_ base: UnsafePointer<UInt8>, head: Int, cut: Int, filled: Int) -> Int {
         var c = cut
@@ -117,9 +117,13 @@ public struct LineChunker<Source: ByteSource> {
         return steps == 4096 ? cut : c
     }
 
-    /// A line starting with a segment ID and a delimiter that is not MSH/FHS/BHS, or with an MLLP end byte.
+    /// A line that continues the record above: an HL7 segment other than MSH/FHS/BHS, an MLLP end byte,
+    /// or a line of an XML audit message.
     static func isContinuationSegment(_ p: UnsafePointer<UInt8>, at i: Int, end: Int) -> Bool {
         if i < end, p[i] == 0x1C { return true }
+        // The lines of an XML audit message (indented, or a tag that is not a syslog <PRI>).
+        if i < end, p[i] == ASCII.space || p[i] == ASCII.tab { return true }
+        if end - i >= 2, p[i] == UInt8(ascii: "<"), ASCII.isLetter(p[i + 1]) || p[i + 1] == UInt8(ascii: "/") { return true }
         guard end - i >= 4, ASCII.isUpper(p[i]), ASCII.isUpper(p[i + 1]) || ASCII.isDigit(p[i + 1]),
               ASCII.isUpper(p[i + 2]) || ASCII.isDigit(p[i + 2]) else { return false }
         let d = p[i + 3]

@@ -23,8 +23,23 @@ public struct EventParser: Sendable {
             // An HL7 unit being gathered: its start, end, first line number and field separator.
             var unit: (start: Int, end: Int, line: Int64, field: UInt8)?
             var embedded: (start: Int, end: Int, line: Int64, field: UInt8)?
+            // An ATNA audit message whose XML runs over several lines, to its </AuditMessage>.
+            var xml: (start: Int, end: Int, line: Int64, field: UInt8)?
             chunk.forEachLine { line in
                 let p = base + line.start
+                let whole = line.length == line.fullLength
+                if let open = xml {
+                    if whole, ATNAParser.continues(p, count: line.length) {
+                        xml!.end = line.start + line.length
+                        if ATNAParser.closes(p, count: line.length) {
+                            finishEmbedded(base, xml!, reference: reference, into: &batch)
+                            xml = nil
+                        }
+                        return
+                    }
+                    finishEmbedded(base, open, reference: reference, into: &batch)
+                    xml = nil
+                }
                 if let open = embedded {
                     // A message after a log prefix, its segments on the lines after it (up to a new message).
                     if line.length == line.fullLength, HL7Framer.continues(p, count: line.length, field: open.field),
@@ -54,16 +69,24 @@ public struct EventParser: Sendable {
                         return
                     }
                 }
+                if hl7, whole, ATNAParser.opening(p, from: 0, to: line.length) != nil,
+                   !ATNAParser.closes(p, count: line.length) {
+                    xml = (line.start, line.start + line.length, line.number, 0)
+                    return
+                }
                 if hl7, line.length == line.fullLength, let at = HL7Framer.embeddedStart(p, from: 1, to: line.length) {
                     embedded = (line.start, line.start + line.length, line.number, p[at + 3])
                     return
                 }
                 batch.beginEvent(lineStart: line.start, lineLength: line.length, fullLength: line.fullLength,
                                  lineNumber: line.number)
-                parseLine(p, count: line.length, base: line.start, reference: reference, hl7: false, into: &batch)
+                // A one-line audit message still needs the look inside.
+                let audit = hl7 && whole && ATNAParser.opening(p, from: 0, to: line.length) != nil
+                parseLine(p, count: line.length, base: line.start, reference: reference, hl7: audit, into: &batch)
             }
             if let open = unit { emitUnit(base, start: open.start, end: open.end, line: open.line, into: &batch) }
             if let open = embedded { finishEmbedded(base, open, reference: reference, into: &batch) }
+            if let open = xml { finishEmbedded(base, open, reference: reference, into: &batch) }
         }
     }
 
@@ -95,16 +118,39 @@ public struct EventParser: Sendable {
         if !policy.reveal {
             let from = batch.scratch.count
             HL7Redactor.appendRedacted(line, start: 0, hl7Start: at, end: count, policy: policy, to: &batch.scratch)
-            // `message` (a range of the line) becomes the same range of the redacted copy.
-            for k in mark.fields..<batch.fields.count where batch.fields[k].id == .message
-                && batch.fields[k].name.count == 0 && !batch.fields[k].value.inScratch {
-                let offset = Int(batch.fields[k].value.start) - base
-                batch.fields[k].value = ByteRef(start: from + offset, count: batch.scratch.count - from - offset,
-                                                inScratch: true)
-            }
+            redirectMessage(since: mark, base: base, to: from, in: &batch)
             batch.addScratchField(.eventOriginal, from: from)
         }
         return timestamp
+    }
+
+    /// Parses an ATNA `AuditMessage` in the line (after a syslog header or alone), redacting
+    /// `event.original` and `message`. Returns its EventDateTime, or `nil` when the line holds none.
+    @usableFromInline
+    func embeddedATNA(_ line: UnsafePointer<UInt8>, count: Int, base: Int, since mark: EventBatch.Mark,
+                      into batch: inout EventBatch) -> Int64? {
+        guard let at = ATNAParser.opening(line, from: 0, to: count) else { return nil }
+        let policy = options.patientData
+        guard let timestamp = ATNAParser.parse(line, start: at, end: count, base: base, policy: policy,
+                                               into: &batch) else { return nil }
+        if !policy.reveal {
+            let from = batch.scratch.count
+            ATNAParser.appendRedacted(line, start: 0, xmlStart: at, end: count, policy: policy, to: &batch.scratch)
+            redirectMessage(since: mark, base: base, to: from, in: &batch)
+            batch.addScratchField(.eventOriginal, from: from)
+        }
+        return timestamp
+    }
+
+    /// Points `message` (a range of the line) at the same range of the redacted copy at `from` in scratch
+    /// (the copy keeps everything before the redacted part byte for byte).
+    @usableFromInline
+    func redirectMessage(since mark: EventBatch.Mark, base: Int, to from: Int, in batch: inout EventBatch) {
+        for k in mark.fields..<batch.fields.count where batch.fields[k].id == .message
+            && batch.fields[k].name.count == 0 && !batch.fields[k].value.inScratch {
+            let offset = Int(batch.fields[k].value.start) - base
+            batch.fields[k].value = ByteRef(start: from + offset, count: batch.scratch.count - from - offset, inScratch: true)
+        }
     }
 
     /// Makes the events of the HL7 unit `p[start..<end]`: one per message, one per run of batch envelope
@@ -240,6 +286,10 @@ public struct EventParser: Sendable {
                     batch.endEvent(dataset: firewall.0, timestamp: firewall.1 ?? EventRecord.noTimestamp)
                     return
                 }
+                if hl7, let t = embeddedATNA(line, count: count, base: base, since: mark, into: &batch) {
+                    batch.endEvent(dataset: .atna, timestamp: t)
+                    return
+                }
                 // An HL7 message after an application's log prefix.
                 if hl7, let at = HL7Framer.embeddedStart(line, from: 0, to: count),
                    let hl7 = embeddedHL7(line, count: count, base: base, at: at, since: mark, into: &batch) {
@@ -252,6 +302,10 @@ public struct EventParser: Sendable {
         }
         switch result {
         case .success(let timestamp):
+            if hl7, options.format == .auto, let t = embeddedATNA(line, count: count, base: base, since: mark, into: &batch) {
+                batch.endEvent(dataset: .atna, timestamp: t == EventRecord.noTimestamp ? timestamp : t)
+                return
+            }
             if hl7, options.format == .auto, let at = HL7Framer.embeddedStart(line, from: 0, to: count),
                let hl7 = embeddedHL7(line, count: count, base: base, at: at, since: mark, into: &batch) {
                 batch.endEvent(dataset: .hl7v2, timestamp: hl7 == EventRecord.noTimestamp ? timestamp : hl7)

@@ -238,3 +238,126 @@ import WardTestSupport
         }
     }
 }
+
+/// IHE ATNA audit messages: OpenHIM's samples with the values its tests assert, both schema spellings.
+@Suite struct ATNATests {
+    static func parseFile(_ relative: String) throws -> [ReadEvent] {
+        HL7Tests.parse(Array(try Data(contentsOf: Paths.sample(relative))))
+    }
+
+    @Test func openHIMAuditMessageYieldsItsAssertedFields() throws {
+        let expected = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: Paths.sample("atna_openhim/testAuditMessage.expected.json"))) as! [String: Any]
+        let events = try Self.parseFile("atna_openhim/testAuditMessage.rfc5424.log")
+        #expect(events.count == 1)
+        let e = try #require(events.first)
+        #expect(e.dataset == "hl7.atna")
+        let syslog = expected["syslog"] as! [String: Any]
+        #expect(e.fields["log.syslog.priority"] == "\(syslog["prival"]!)")
+        #expect(e.fields["log.syslog.facility.code"] == "\(syslog["facilityID"]!)")
+        #expect(e.fields["log.syslog.severity.code"] == "\(syslog["severityID"]!)")
+        #expect(e.fields["log.syslog.severity.name"] == syslog["severity"] as? String)
+        #expect(e.fields["host.hostname"] == syslog["host"] as? String)
+        #expect(e.fields["process.name"] == syslog["appName"] as? String)
+        #expect(e.fields["process.pid"] == syslog["pid"] as? String)
+        #expect(e.fields["log.syslog.msgid"] == syslog["msgID"] as? String)
+
+        let event = expected["eventIdentification"] as! [String: Any]
+        let eventID = event["eventID"] as! [String: String]
+        let typeCode = event["eventTypeCode"] as! [String: String]
+        #expect(e.fields["event.code"] == eventID["code"])
+        #expect(e.fields["atna.event_id.display"] == eventID["displayName"])
+        #expect(e.fields["atna.event_id.system"] == eventID["codeSystemName"])
+        #expect(e.fields["atna.event_type.code"] == typeCode["code"])
+        #expect(e.fields["atna.event_type.display"] == typeCode["displayName"])
+        #expect(e.fields["atna.event_action_code"] == event["eventActionCode"] as? String)
+        #expect(e.fields["event.action"] == "execute")
+        #expect(e.fields["atna.event_outcome_indicator"] == event["eventOutcomeIndicator"] as? String)
+        #expect(e.fields["event.outcome"] == "success")
+        #expect(e.timestamp == referenceNanos("2015-03-05T10:52:31.356Z"))
+
+        let participants = expected["activeParticipant"] as! [[String: Any]]
+        let requestor = participants[0], destination = participants[1]
+        #expect(requestor["userIsRequestor"] as? String == "true")
+        #expect(e.fields["user.name"] == requestor["userID"] as? String)
+        #expect(e.fields["atna.requestor.alternative_user_id"] == requestor["alternativeUserID"] as? String)
+        #expect(e.fields["atna.requestor.network_access_point"] == requestor["networkAccessPointID"] as? String)
+        #expect(e.fields["atna.requestor.network_access_point_type"] == requestor["networkAccessPointTypeCode"] as? String)
+        #expect(e.fields["source.ip"] == "192.168.1.111")
+        #expect(e.fields["atna.requestor.role.code"] == (requestor["roleIDCode"] as! [String: String])["code"])
+        #expect(e.fields["atna.requestor.role.display"] == (requestor["roleIDCode"] as! [String: String])["displayName"])
+        #expect(e.fields["atna.destination.user_id"] == destination["userID"] as? String)
+        #expect(e.fields["atna.destination.network_access_point"] == destination["networkAccessPointID"] as? String)
+        #expect(e.fields["atna.audit_source.id"] == (expected["auditSourceIdentification"] as! [String: String])["auditSourceID"])
+
+        let objects = expected["participantObjectIdentification"] as! [[String: Any]]
+        let patient = objects[0], query = objects[1]
+        let rawPatientID = patient["participantObjectID"] as! String
+        let pid = try #require(e.fields["patient.id"])
+        // The pseudonym of the CX ID part, as HL7's PID-3.1 of the same patient would give.
+        var token: [UInt8] = []
+        Array(rawPatientID.split(separator: "^")[0].utf8).withUnsafeBufferPointer { HL7Tests.key.appendPseudonym($0, to: &token) }
+        #expect(pid == String(decoding: token, as: UTF8.self))
+        #expect(e.fields["atna.patient.id_type.code"] == (patient["participantObjectIDTypeCode"] as! [String: String])["code"])
+        #expect(e.fields["atna.patient_count"] == "1")
+        #expect(e.fields["atna.object.id"] == query["participantObjectID"] as? String)
+        #expect(e.fields["atna.object.type_code"] == query["participantObjectTypeCode"] as? String)
+        #expect(e.fields["atna.object.type_code_role"] == query["participantObjectTypeCodeRole"] as? String)
+        #expect(e.fields["atna.object.id_type.code"] == (query["participantObjectIDTypeCode"] as! [String: String])["code"])
+        // Nothing of the patient or the query leaves in clear.
+        let original = try #require(e.fields["event.original"])
+        for secret in ["fc133984036647e", query["participantObjectQuery"] as! String,
+                       (query["participantObjectDetail"] as! [String: String])["value"]!] {
+            #expect(e.fields.filter { $0.key != "hl7.message" }.values.allSatisfy { !$0.contains(secret) })
+        }
+        #expect(original.contains("ParticipantObjectID=\"\(pid)\""))
+        #expect(original.contains("<ParticipantObjectQuery>[redacted]</ParticipantObjectQuery>"))
+    }
+
+    @Test func iheWikiExampleAndOpenHIMsOtherLines() throws {
+        let events = try Self.parseFile("atna_openhim/testAuditIHERFC3881.rfc5424.log")
+        #expect(events.count == 1)
+        let e = try #require(events.first)
+        #expect(e.dataset == "hl7.atna")
+        #expect(e.fields["event.code"] == "110114" && e.fields["atna.event_type.display"] == "Login")
+        #expect(e.fields["user.name"] == "fe80::5999:d1ef:63de:a8bb%11")
+        #expect(e.fields["source.ip"] == nil)  // type 1: a machine name, even when it reads like an address
+        #expect(e.fields["atna.audit_source.enterprise_site_id"] == "End User")
+        #expect(e.fields["atna.audit_source.type_code"] == "1")
+        #expect(e.timestamp == referenceNanos("2010-12-17T21:12:04.287Z"))
+
+        // OpenHIM's other lines: non-audit payloads stay syslog with their header; garbage is unparsed.
+        let lines = try String(contentsOf: Paths.sample("atna_openhim/auditingTest.extra.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(lines.count == 3)
+        for row in lines {
+            let parsed = HL7Tests.parse(Array((row["line"] as! String).utf8))
+            let accepted = (row["expected"] as! [String: Any])["accepted"] as! Bool
+            #expect(parsed.count == 1)
+            #expect(parsed[0].dataset == (accepted ? "syslog.rfc5424" : "unparsed"), "\(row["line"]!)")
+            if accepted { #expect(parsed[0].fields["log.syslog.msgid"] == "IHE+RFC-3881") }
+        }
+    }
+
+    @Test func dicomSpellingsElementsBOMAndStandalone() throws {
+        // DICOM PS3.15 codes (csd-code/originalText), participant properties as elements, a BOM before the
+        // XML, one line; then a standalone message over several lines, failure outcome, delete.
+        let dicom = "<85>1 2026-11-22T08:00:00Z pacs01 dcm4chee - IHE+DICOM - \u{FEFF}<?xml version=\"1.0\"?><AuditMessage><EventIdentification EventActionCode=\"R\" EventDateTime=\"2026-11-22T07:59:58Z\" EventOutcomeIndicator=\"4\"><EventID csd-code=\"110110\" codeSystemName=\"DCM\" originalText=\"Patient Record\"/></EventIdentification><ActiveParticipant><UserID>jmiller</UserID><UserIsRequestor>true</UserIsRequestor><NetworkAccessPointID>10.30.14.77</NetworkAccessPointID><NetworkAccessPointTypeCode>2</NetworkAccessPointTypeCode></ActiveParticipant><ParticipantObjectIdentification ParticipantObjectTypeCode=\"1\" ParticipantObjectTypeCodeRole=\"1\" ParticipantObjectID=\"MRN&amp;7781^^^HOSP\"><ParticipantObjectName>DOE^JANE</ParticipantObjectName></ParticipantObjectIdentification></AuditMessage>\n"
+        let standalone = "<?xml version=\"1.0\"?>\n<AuditMessage>\n  <EventIdentification EventActionCode=\"D\" EventDateTime=\"2026-11-22T09:00:00+01:00\" EventOutcomeIndicator=\"8\">\n    <EventID code=\"110106\"/>\n  </EventIdentification>\n</AuditMessage>\nNov 22 08:00:02 host sshd[1]: after\n"
+        let events = HL7Tests.parse(Array((dicom + standalone).utf8))
+        #expect(events.map(\.dataset) == ["hl7.atna", "hl7.atna", "syslog.rfc3164"])
+        let d = events[0]
+        #expect(d.fields["event.code"] == "110110" && d.fields["atna.event_id.display"] == "Patient Record")
+        #expect(d.fields["event.action"] == "read" && d.fields["event.outcome"] == "failure")
+        #expect(d.fields["user.name"] == "jmiller" && d.fields["source.ip"] == "10.30.14.77")
+        var token: [UInt8] = []
+        Array("MRN&7781".utf8).withUnsafeBufferPointer { HL7Tests.key.appendPseudonym($0, to: &token) }
+        #expect(d.fields["patient.id"] == String(decoding: token, as: UTF8.self))
+        #expect(d.fields.filter { $0.key != "hl7.message" }.values.allSatisfy { !$0.contains("DOE") && !$0.contains("7781") })
+        let s = events[1]
+        #expect(s.fields["event.action"] == "delete" && s.fields["event.outcome"] == "failure")
+        #expect(s.timestamp == referenceNanos("2026-11-22T08:00:00Z"))
+        #expect(s.lineNumber == 2)
+        #expect(events[2].lineNumber == 8)
+    }
+}

@@ -54,8 +54,8 @@ public struct FieldID: RawRepresentable, Hashable, Comparable, Sendable, CustomS
         // HL7 v2 (65–71): "hl7.message" is internal (the message's bytes, for on-demand paths; never written).
         "hl7.message_structure", "hl7.processing_id", "hl7.pv1.patient_class", "hl7.pv1.assigned_location",
         "hl7.message", "hl7.batch.message_count", "hl7.timestamp_precision",
-        // ATNA and FHIR audit (72–74): namespaces for the rest of their content.
-        "atna", "fhir", "event.type",
+        // ATNA and FHIR audit (72–73): namespaces for the rest of their content.
+        "atna", "fhir",
     ]
 
     /// The well-known field with exactly these name bytes, if any (no `String` made: JSON keys that
@@ -178,7 +178,6 @@ extension FieldID {
     public static let hl7TimestampPrecision = FieldID(rawValue: 71)
     public static let atnaNamespace = FieldID(rawValue: 72)
     public static let fhirNamespace = FieldID(rawValue: 73)
-    public static let eventType = FieldID(rawValue: 74)
 
     /// The namespace IDs (prefixes of data-named fields, never fields themselves).
     public static let namespaces: Set<UInt16> = [22, 47, 54, 55, 56, 57, 58, 59, 60, 61, 72, 73]
