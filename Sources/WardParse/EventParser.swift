@@ -78,6 +78,11 @@ public struct EventParser: Sendable {
                     embedded = (line.start, line.start + line.length, line.number, p[at + 3])
                     return
                 }
+                if (hl7 || options.format == .json), whole, line.length > 0, p[0] == UInt8(ascii: "{"),
+                   FHIRAuditEvent.mentions(p, count: line.length),
+                   emitFHIR(p, count: line.length, base: line.start, line: line.number, into: &batch) {
+                    return
+                }
                 batch.beginEvent(lineStart: line.start, lineLength: line.length, fullLength: line.fullLength,
                                  lineNumber: line.number)
                 // A one-line audit message still needs the look inside.
@@ -151,6 +156,42 @@ public struct EventParser: Sendable {
             let offset = Int(batch.fields[k].value.start) - base
             batch.fields[k].value = ByteRef(start: from + offset, count: batch.scratch.count - from - offset, inScratch: true)
         }
+    }
+
+    /// Makes one event per FHIR AuditEvent in the JSON line (one, or the entries of a Bundle), with
+    /// `event.original` redacted. A line that mentions AuditEvent but is not valid JSON is kept as an
+    /// `unparsed` event with the reason and its original withheld (it cannot be redacted reliably).
+    /// Returns `false` when the line holds no AuditEvent (it is parsed as ordinary JSON).
+    func emitFHIR(_ p: UnsafePointer<UInt8>, count: Int, base: Int, line: Int64, into batch: inout EventBatch) -> Bool {
+        let policy = options.patientData
+        guard let end = JSONNav.skipValue(p, 0, count), JSONNav.skipSpace(p, end, count) == count else {
+            batch.beginEvent(lineStart: base, lineLength: count, fullLength: count, lineNumber: line)
+            let mark = batch.mark()
+            let result = JSONLineParser.parse(p, count: count, base: base, into: &batch)
+            batch.rollback(to: mark)
+            if case .failure(let error) = result {
+                addError("JSON", error, to: &batch)
+            } else {
+                addError("JSON", LineParseError(column: 0, message: "nested too deeply for an AuditEvent"), to: &batch)
+            }
+            if !policy.reveal { batch.addField(.eventOriginal, literal: PatientDataPolicy.placeholder) }
+            batch.endEvent(dataset: .unparsed, timestamp: EventRecord.noTimestamp)
+            return true
+        }
+        var any = false
+        FHIRAuditEvent.forEachAuditEvent(p, 0..<end) { resource in
+            any = true
+            batch.beginEvent(lineStart: base, lineLength: count, fullLength: count, lineNumber: line)
+            // Fields are offsets into the chunk: `p` is the line, at `base`.
+            let timestamp = FHIRAuditEvent.parse(p, resource, base: base, policy: policy, into: &batch)
+            if !policy.reveal {
+                let from = batch.scratch.count
+                FHIRAuditEvent.appendRedacted(p, 0..<count, policy: policy, to: &batch.scratch)
+                batch.addScratchField(.eventOriginal, from: from)
+            }
+            batch.endEvent(dataset: .fhirAuditEvent, timestamp: timestamp)
+        }
+        return any
     }
 
     /// Makes the events of the HL7 unit `p[start..<end]`: one per message, one per run of batch envelope

@@ -361,3 +361,100 @@ import WardTestSupport
         #expect(events[2].lineNumber == 8)
     }
 }
+
+/// FHIR AuditEvent: the spec's login example (XML, converted to FHIR JSON here), R4 and R5 resources, Bundles.
+@Suite struct FHIRAuditEventTests {
+    /// FHIR XML → FHIR JSON: `<x value="v"/>` is `"x": "v"`, an element with children an object, a
+    /// repeated element an array.
+    static func json(fromFHIRXML bytes: [UInt8]) -> String {
+        bytes.withUnsafeBufferPointer { buf -> String in
+            let p = buf.baseAddress!
+            func text(_ r: Range<Int>) -> String { String(decoding: buf[r], as: UTF8.self) }
+            func insert(_ dict: inout [String: Any], _ name: String, _ value: Any) {
+                if let existing = dict[name] {
+                    dict[name] = (existing as? [Any] ?? [existing]) + [value]
+                } else {
+                    dict[name] = value
+                }
+            }
+            var scanner = XMLScanner(p, from: 0, to: buf.count)
+            var stack: [(String, [String: Any])] = []
+            var root: [String: Any] = [:]
+            while let tag = scanner.next() {
+                let name = text(tag.name)
+                if tag.isClosing {
+                    let (childName, child) = stack.removeLast()
+                    if stack.isEmpty { root = child; root["resourceType"] = childName } else { insert(&stack[stack.count - 1].1, childName, child) }
+                } else if tag.isEmpty {
+                    let value = XMLScanner.attribute("value", in: p, tag.attributes).map(text) ?? ""
+                    insert(&stack[stack.count - 1].1, name, value)
+                } else {
+                    stack.append((name, [:]))
+                }
+            }
+            let data = try! JSONSerialization.data(withJSONObject: root, options: [.sortedKeys])
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    @Test func theSpecsLoginExampleParses() throws {
+        let xml = Array(try Data(contentsOf: Paths.sample("fhir_auditevent/source/auditevent/audit-event-example-login.xml")))
+        let line = Self.json(fromFHIRXML: xml)
+        let events = HL7Tests.parse(Array((line + "\n").utf8))
+        #expect(events.count == 1)
+        let e = try #require(events.first)
+        #expect(e.dataset == "fhir.auditevent")
+        var fields = e.fields
+        fields.removeValue(forKey: "event.original")
+        #expect(fields == [
+            "fhir.id": "example-login", "event.code": "110114", "fhir.type.display": "User Authentication",
+            "fhir.type.system": "http://nema.org/dicom/dicm", "fhir.subtype.code": "110122", "fhir.subtype.display": "Login",
+            "event.action": "execute", "fhir.action": "E", "event.outcome": "success", "fhir.outcome": "0",
+            "user.name": "95", "fhir.agent.alt_id": "601847123", "fhir.agent.name": "Grahame Grieve",
+            "fhir.agent.network.address": "127.0.0.1", "fhir.agent.network.type": "2", "source.ip": "127.0.0.1",
+            "fhir.source.observer": "hl7connect.healthintersections.com.au", "fhir.source.site": "Cloud",
+            "fhir.source.type": "3",
+        ])
+        #expect(e.timestamp == referenceNanos("2013-06-20T23:41:23Z"))
+    }
+
+    static let r4 = #"{"resourceType":"AuditEvent","id":"example-rest","type":{"system":"http://terminology.hl7.org/CodeSystem/audit-event-type","code":"rest","display":"RESTful Operation"},"subtype":[{"code":"vread","display":"vread"}],"action":"R","recorded":"2013-06-20T23:42:24Z","outcome":"0","agent":[{"who":{"display":"server"},"requestor":false},{"type":{"coding":[{"code":"humanuser"}]},"who":{"identifier":{"value":"95"}},"name":"Grahame Grieve","requestor":true,"network":{"address":"127.0.0.1","type":"2"}}],"source":{"site":"Cloud","observer":{"display":"hl7connect"}},"entity":[{"what":{"reference":"Patient/MRN4471/_history/1","display":"Jane Q Doe"},"type":{"code":"1"},"role":{"code":"1"},"name":"Jane Doe"},{"what":{"reference":"DocumentReference/d1"},"type":{"code":"2"},"query":"bXktcXVlcnk=","detail":[{"type":"x","valueString":"Jane's detail"}]}]}"#
+    static let bundle = #"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"AuditEvent","code":{"coding":[{"code":"110110"}]},"action":"C","recorded":"2026-11-22T08:00:00+01:00","outcome":{"code":{"code":"8"}},"agent":[{"who":{"display":"dr.who"},"requestor":true,"networkString":"10.1.1.1"}],"patient":{"reference":"Patient/p77","display":"John Roe"}}},{"resource":{"resourceType":"Patient","id":"p77"}},{"resource":{"resourceType":"AuditEvent","type":{"code":"110114"},"action":"E","recorded":"2026-11-22T09:00:00Z","outcome":"4"}}]}"#
+
+    @Test func r4ResourceAndR5BundleGiveTheNormalizedFields() throws {
+        let events = HL7Tests.parse(Array((Self.r4 + "\n" + Self.bundle + "\n{\"a\":1}\n").utf8))
+        #expect(events.map(\.dataset) == ["fhir.auditevent", "fhir.auditevent", "fhir.auditevent", "json"])
+        let r4 = events[0]
+        #expect(r4.fields["user.name"] == "95" && r4.fields["source.ip"] == "127.0.0.1")
+        #expect(r4.fields["event.action"] == "read" && r4.fields["event.outcome"] == "success")
+        #expect(r4.fields["fhir.entity.what"] == "DocumentReference/d1" && r4.fields["fhir.patient_count"] == "1")
+        var token: [UInt8] = []
+        Array("MRN4471".utf8).withUnsafeBufferPointer { HL7Tests.key.appendPseudonym($0, to: &token) }
+        let pid = String(decoding: token, as: UTF8.self)
+        #expect(r4.fields["patient.id"] == pid)
+        let original = try #require(r4.fields["event.original"])
+        #expect(original.contains(#""reference":"Patient/\#(pid)/_history/1","display":"[redacted]""#))
+        #expect(original.contains(#""query":"[redacted]""#) && original.contains(#""valueString":"[redacted]""#))
+        for secret in ["MRN4471", "Jane", "bXktcXVlcnk="] {
+            #expect(r4.fields.values.allSatisfy { !$0.contains(secret) }, "\(secret)")
+        }
+        // Two AuditEvents of the Bundle (the Patient entry is not one), both with the line's offset.
+        #expect(events[1].fields["event.code"] == "110110" && events[1].fields["event.action"] == "create")
+        #expect(events[1].fields["event.outcome"] == "failure" && events[1].fields["user.name"] == "dr.who")
+        #expect(events[1].timestamp == referenceNanos("2026-11-22T07:00:00Z"))
+        #expect(events[1].fields["patient.id"]?.hasPrefix("pid:") == true)
+        #expect(events[2].fields["event.code"] == "110114" && events[2].fields["event.outcome"] == "failure")
+        #expect(events[1].lineNumber == 2 && events[2].lineNumber == 2)
+        for event in events.prefix(3) {
+            #expect(event.fields.values.allSatisfy { !$0.contains("John Roe") && !$0.contains("Patient/p77") })
+        }
+    }
+
+    @Test func brokenAuditEventIsKeptWithItsReasonAndNothingOfItsContent() {
+        let events = HL7Tests.parse(Array(#"{"resourceType":"AuditEvent","entity":[{"name":"Broken Name"}"#.utf8))
+        #expect(events.count == 1)
+        #expect(events[0].dataset == "unparsed")
+        #expect(events[0].fields["error.message"] == "JSON: the array is not closed at byte 61 of the line.")
+        #expect(events[0].fields["event.original"] == "[redacted]")
+    }
+}

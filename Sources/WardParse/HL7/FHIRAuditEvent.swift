@@ -1,0 +1,309 @@
+import CWardShims
+import WardCore
+
+/// FHIR AuditEvent resources (R4 and R5 JSON, and the DSTU shape of the spec's own examples), one per
+/// line or inside a Bundle: the same normalized fields as ATNA, the rest under `fhir.*`.
+enum FHIRAuditEvent {
+    /// Whether the line may hold an AuditEvent (cheap test before any JSON is walked).
+    static func mentions(_ p: UnsafePointer<UInt8>, count: Int) -> Bool {
+        memmem(p, count, "AuditEvent", 10) != nil
+    }
+
+    /// Calls `body` with each AuditEvent of the JSON document `p[document]`: the document itself, or the
+    /// `entry[].resource` of a Bundle.
+    static func forEachAuditEvent(_ p: UnsafePointer<UInt8>, _ document: Range<Int>, _ body: (Range<Int>) -> Void) {
+        let type = JSONNav.scalar(p, JSONNav.member(p, document, "resourceType"))
+        if let type, XMLScanner.equals(p, type, "AuditEvent") {
+            body(document)
+        } else if let type, XMLScanner.equals(p, type, "Bundle") {
+            JSONNav.forEachElement(p, JSONNav.member(p, document, "entry")) { entry in
+                if let resource = JSONNav.member(p, entry, "resource"),
+                   let t = JSONNav.scalar(p, JSONNav.member(p, resource, "resourceType")),
+                   XMLScanner.equals(p, t, "AuditEvent") {
+                    body(resource)
+                }
+                return true
+            }
+        }
+    }
+
+    /// The code of a Coding, or of the first coding of a CodeableConcept.
+    static func code(_ p: UnsafePointer<UInt8>, _ v: Range<Int>?) -> Range<Int>? {
+        guard let v = JSONNav.first(p, v) else { return nil }
+        return JSONNav.scalar(p, JSONNav.member(p, v, "code"))
+            ?? JSONNav.scalar(p, JSONNav.member(p, JSONNav.first(p, JSONNav.member(p, v, "coding")), "code"))
+    }
+
+    /// A Coding: the value itself, or the first coding of a CodeableConcept.
+    static func coding(_ p: UnsafePointer<UInt8>, _ v: Range<Int>?) -> Range<Int>? {
+        guard let v = JSONNav.first(p, v) else { return nil }
+        return JSONNav.first(p, JSONNav.member(p, v, "coding")) ?? v
+    }
+
+    static func startsWithPatient(_ p: UnsafePointer<UInt8>, _ r: Range<Int>?) -> Bool {
+        guard let r, r.count > 8 else { return false }
+        return XMLScanner.equals(p, r.lowerBound..<(r.lowerBound + 8), "Patient/")
+    }
+
+    /// The patient's ID in a reference (`Patient/<id>[/_history/<v>]`) or an identifier value (prefix 0).
+    static func idPart(_ p: UnsafePointer<UInt8>, _ r: Range<Int>, prefix: Int) -> Range<Int> {
+        let start = r.lowerBound + prefix
+        guard prefix > 0 else { return r }
+        return start..<(ByteScan.firstIndex(of: UInt8(ascii: "/"), in: p, from: start, to: r.upperBound) ?? r.upperBound)
+    }
+
+    static func isPatientEntity(_ p: UnsafePointer<UInt8>, _ entity: Range<Int>) -> Bool {
+        if startsWithPatient(p, JSONNav.scalar(p, JSONNav.member(p, JSONNav.member(p, entity, "what"), "reference"))) {
+            return true
+        }
+        guard let type = code(p, JSONNav.member(p, entity, "type")), let role = code(p, JSONNav.member(p, entity, "role")) else {
+            return false
+        }
+        return XMLScanner.equals(p, type, "1") && XMLScanner.equals(p, role, "1")
+    }
+
+    /// Adds the fields of the AuditEvent `p[resource]`; returns its time (`recorded`).
+    static func parse(_ p: UnsafePointer<UInt8>, _ resource: Range<Int>, base: Int, policy: PatientDataPolicy,
+                      into batch: inout EventBatch) -> Int64 {
+        func member(_ v: Range<Int>?, _ key: StaticString) -> Range<Int>? { JSONNav.member(p, v, key) }
+        func scalar(_ v: Range<Int>?) -> Range<Int>? { JSONNav.scalar(p, v) }
+        func add(_ id: FieldID, _ r: Range<Int>?) {
+            guard let r, !r.isEmpty else { return }
+            if ByteScan.firstIndex(of: UInt8(ascii: "\\"), in: p, from: r.lowerBound, to: r.upperBound) == nil {
+                batch.addField(id, start: base + r.lowerBound, count: r.count)
+            } else {
+                let from = batch.scratch.count
+                JSONNav.appendDecoded(p, r, to: &batch.scratch)
+                batch.addScratchField(id, from: from)
+            }
+        }
+        func add(_ name: StaticString, _ r: Range<Int>?) {
+            guard let r, !r.isEmpty else { return }
+            let nameStart = batch.scratch.count
+            name.withUTF8Buffer { batch.scratch.append(contentsOf: $0) }
+            let nameRef = ByteRef(start: nameStart, count: batch.scratch.count - nameStart, inScratch: true)
+            let value: ByteRef
+            if ByteScan.firstIndex(of: UInt8(ascii: "\\"), in: p, from: r.lowerBound, to: r.upperBound) == nil {
+                value = ByteRef(start: base + r.lowerBound, count: r.count, inScratch: false)
+            } else {
+                let from = batch.scratch.count
+                JSONNav.appendDecoded(p, r, to: &batch.scratch)
+                value = ByteRef(start: from, count: batch.scratch.count - from, inScratch: true)
+            }
+            batch.addNamedField(.fhirNamespace, name: nameRef, value: value)
+        }
+        func addPseudonym(_ id: FieldID, _ r: Range<Int>, prefix: Int) {
+            let from = batch.scratch.count
+            JSONNav.appendDecoded(p, idPart(p, r, prefix: prefix), to: &batch.scratch)
+            let n = batch.scratch.count - from
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, n)) { tmp in
+                for k in 0..<n { tmp[k] = batch.scratch[from + k] }
+                batch.scratch.removeLast(n)
+                policy.appendPseudonym(UnsafeBufferPointer(rebasing: tmp[0..<n]), to: &batch.scratch)
+            }
+            batch.addScratchField(id, from: from)
+        }
+
+        add("id", scalar(member(resource, "id")))
+        // R4/R5 at the top; the DSTU examples under "event".
+        let event = member(resource, "event") ?? resource
+        let type = coding(p, member(event, "type")) ?? coding(p, member(resource, "code"))
+        add(.eventCode, scalar(member(type, "code")))
+        add("type.display", scalar(member(type, "display")))
+        add("type.system", scalar(member(type, "system")))
+        let subtype = coding(p, member(event, "subtype"))
+        add("subtype.code", scalar(member(subtype, "code")))
+        add("subtype.display", scalar(member(subtype, "display")))
+        if let a = scalar(member(event, "action")), a.count == 1 {
+            switch p[a.lowerBound] {
+            case UInt8(ascii: "C"): batch.addField(.eventAction, literal: "create")
+            case UInt8(ascii: "R"): batch.addField(.eventAction, literal: "read")
+            case UInt8(ascii: "U"): batch.addField(.eventAction, literal: "update")
+            case UInt8(ascii: "D"): batch.addField(.eventAction, literal: "delete")
+            case UInt8(ascii: "E"): batch.addField(.eventAction, literal: "execute")
+            default: break
+            }
+        }
+        add("action", scalar(member(event, "action")))
+        let outcomeValue = member(event, "outcome")
+        let outcome = scalar(outcomeValue) ?? code(p, member(outcomeValue, "code"))
+        if let o = outcome {
+            if XMLScanner.equals(p, o, "0") { batch.addField(.eventOutcome, literal: "success") }
+            else if XMLScanner.equals(p, o, "4") || XMLScanner.equals(p, o, "8") || XMLScanner.equals(p, o, "12") {
+                batch.addField(.eventOutcome, literal: "failure")
+            }
+        }
+        add("outcome", outcome)
+
+        // The requestor agent (R4/R5 "agent", DSTU "participant").
+        var requestorSeen = false
+        JSONNav.forEachElement(p, member(resource, "agent") ?? member(resource, "participant")) { agent in
+            guard let r = scalar(member(agent, "requestor")), XMLScanner.equals(p, r, "true") else { return true }
+            requestorSeen = true
+            let who = member(agent, "who")
+            let reference = scalar(member(who, "reference"))
+            if startsWithPatient(p, reference), let reference {
+                addPseudonym(.userName, reference, prefix: 8)
+            } else {
+                add(.userName, scalar(member(member(who, "identifier"), "value")) ?? scalar(member(who, "display"))
+                    ?? reference ?? scalar(member(agent, "userId")))
+            }
+            add("agent.alt_id", scalar(member(agent, "altId")))
+            add("agent.name", scalar(member(agent, "name")))
+            add("agent.role", code(p, member(agent, "type")) ?? code(p, member(agent, "role")))
+            let network = member(agent, "network")
+            let address = scalar(member(network, "address")) ?? scalar(member(network, "identifier"))
+                ?? scalar(member(agent, "networkString"))
+            add("agent.network.address", address)
+            let networkType = scalar(member(network, "type"))
+            add("agent.network.type", networkType)
+            if let networkType, XMLScanner.equals(p, networkType, "2") { add(.sourceIP, address) }
+            return false
+        }
+        _ = requestorSeen
+
+        let source = member(resource, "source")
+        let observer = member(source, "observer")
+        let sourceIdentifier = member(source, "identifier")
+        add("source.observer", scalar(member(observer, "display")) ?? scalar(member(member(observer, "identifier"), "value"))
+            ?? scalar(member(observer, "reference")) ?? scalar(sourceIdentifier) ?? scalar(member(sourceIdentifier, "value")))
+        add("source.site", scalar(member(source, "site")))
+        add("source.type", code(p, member(source, "type")))
+
+        var patientDone = false
+        var otherDone = false
+        var patients = 0
+        JSONNav.forEachElement(p, member(resource, "entity")) { entity in
+            let what = member(entity, "what")
+            let reference = scalar(member(what, "reference"))
+            if isPatientEntity(p, entity) {
+                patients += 1
+                if !patientDone {
+                    if startsWithPatient(p, reference), let reference {
+                        addPseudonym(.patientID, reference, prefix: 8)
+                        patientDone = true
+                    } else if let id = scalar(member(member(what, "identifier"), "value")) {
+                        addPseudonym(.patientID, id, prefix: 0)
+                        patientDone = true
+                    }
+                }
+            } else if !otherDone {
+                otherDone = true
+                add("entity.what", reference ?? scalar(member(member(what, "identifier"), "value")))
+                add("entity.type", code(p, member(entity, "type")))
+                add("entity.role", code(p, member(entity, "role")))
+            }
+            return true
+        }
+        // R5 names the patient at the top as well.
+        if !patientDone, let reference = scalar(member(member(resource, "patient"), "reference")), startsWithPatient(p, reference) {
+            addPseudonym(.patientID, reference, prefix: 8)
+            patients = max(patients, 1)
+        }
+        if patients > 0 {
+            let nameStart = batch.scratch.count
+            let label: StaticString = "patient_count"
+            label.withUTF8Buffer { batch.scratch.append(contentsOf: $0) }
+            let nameRef = ByteRef(start: nameStart, count: batch.scratch.count - nameStart, inScratch: true)
+            let from = batch.scratch.count
+            batch.appendDecimal(patients)
+            batch.addNamedField(.fhirNamespace, name: nameRef,
+                                value: ByteRef(start: from, count: batch.scratch.count - from, inScratch: true), .number)
+        }
+
+        let recorded = scalar(member(resource, "recorded")) ?? scalar(member(event, "dateTime"))
+            ?? scalar(member(resource, "occurredDateTime"))
+        if let recorded {
+            let t = RFC3339.parse(p, from: recorded.lowerBound, to: recorded.upperBound, strict: false)
+            if t.errorAt == nil, t.end == recorded.upperBound { return t.nanos }
+        }
+        return EventRecord.noTimestamp
+    }
+}
+
+extension FHIRAuditEvent {
+    /// Where patient data sits in a resource being walked.
+    struct Context {
+        var entity = false
+        var patient = false
+        var detail = false
+        var identifier = false
+    }
+
+    /// Appends `p[range]` (a JSON document) with patient data replaced, keeping every other byte: any
+    /// `"Patient/<id>"` becomes `"Patient/pid:…"`; in entities, `name`, `query` and detail values become
+    /// `[redacted]`; in a patient's entity or reference, `display` is redacted and identifier values
+    /// become pseudonyms.
+    static func appendRedacted(_ p: UnsafePointer<UInt8>, _ range: Range<Int>, policy: PatientDataPolicy,
+                               to out: inout [UInt8]) {
+        var copied = range.lowerBound
+        func replace(_ string: Range<Int>, pseudonymFrom prefix: Int?) {
+            // `string` is the contents between the quotes.
+            out.append(contentsOf: UnsafeBufferPointer(start: p + copied, count: string.lowerBound - copied))
+            if let prefix {
+                out.append(contentsOf: UnsafeBufferPointer(start: p + string.lowerBound, count: prefix))
+                let id = idPart(p, string, prefix: prefix)
+                let from = out.count
+                JSONNav.appendDecoded(p, id, to: &out)
+                let n = out.count - from
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, n)) { tmp in
+                    for k in 0..<n { tmp[k] = out[from + k] }
+                    out.removeLast(n)
+                    policy.appendPseudonym(UnsafeBufferPointer(rebasing: tmp[0..<n]), to: &out)
+                }
+                copied = id.upperBound  // "/_history/1" stays
+                return
+            } else {
+                PatientDataPolicy.placeholder.withUTF8Buffer { out.append(contentsOf: $0) }
+            }
+            copied = string.upperBound
+        }
+        func walk(_ value: Range<Int>, key: Range<Int>?, _ context: Context, depth: Int) {
+            guard depth < JSONNav.maxDepth, !value.isEmpty else { return }
+            switch p[value.lowerBound] {
+            case UInt8(ascii: "\""):
+                let s = (value.lowerBound + 1)..<(value.upperBound - 1)
+                if startsWithPatient(p, s) {
+                    replace(s, pseudonymFrom: 8)
+                } else if let key {
+                    if context.identifier && XMLScanner.equals(p, key, "value") {
+                        replace(s, pseudonymFrom: 0)
+                    } else if context.entity && (XMLScanner.equals(p, key, "name") || XMLScanner.equals(p, key, "query"))
+                                || context.patient && XMLScanner.equals(p, key, "display")
+                                || context.detail && key.count >= 5 && XMLScanner.equals(p, key.lowerBound..<(key.lowerBound + 5), "value") {
+                        replace(s, pseudonymFrom: nil)
+                    }
+                }
+            case UInt8(ascii: "{"):
+                var own = context
+                if startsWithPatient(p, JSONNav.scalar(p, JSONNav.member(p, value, "reference"))) { own.patient = true }
+                JSONNav.forEachMember(p, value) { k, v in
+                    var child = own
+                    if XMLScanner.equals(p, k, "entity") {
+                        JSONNav.forEachElement(p, v) { e in
+                            var c = own
+                            c.entity = true
+                            c.patient = own.patient || isPatientEntity(p, e)
+                            walk(e, key: k, c, depth: depth + 1)
+                            return true
+                        }
+                        return true
+                    }
+                    if XMLScanner.equals(p, k, "detail") && own.entity { child.detail = true }
+                    if XMLScanner.equals(p, k, "identifier") && own.patient { child.identifier = true }
+                    walk(v, key: k, child, depth: depth + 1)
+                    return true
+                }
+            case UInt8(ascii: "["):
+                JSONNav.forEachElement(p, value) { e in
+                    walk(e, key: key, context, depth: depth + 1)
+                    return true
+                }
+            default:
+                break
+            }
+        }
+        walk(range, key: nil, Context(), depth: 0)
+        out.append(contentsOf: UnsafeBufferPointer(start: p + copied, count: range.upperBound - copied))
+    }
+}
