@@ -67,6 +67,23 @@ public struct BatchEvent: SigmaEvent {
         return nil
     }
 
+    /// ``bytes(id:name:)`` and the values that are not slots: `event.dataset`, and `hl7.<SEG>.<n>` paths
+    /// extracted on demand (what the literal prefilter scans).
+    func withBytes<R>(id: FieldID?, name: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+        if id == .eventDataset {
+            return Dataset.nameBytesTable[Int(min(record.dataset.rawValue, UInt16(Dataset.nameBytesTable.count - 1)))]
+                .withUnsafeBufferPointer { body($0) }
+        }
+        if id == nil, Self.isHL7Path(name) { return withHL7Path(name, body) }
+        return body(bytes(id: id, name: name))
+    }
+
+    /// `hl7.` and an upper-case letter: a path into the HL7 message.
+    static func isHL7Path(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        name.count > 7 && name[0] == UInt8(ascii: "h") && name[1] == UInt8(ascii: "l") && name[2] == UInt8(ascii: "7")
+            && name[3] == UInt8(ascii: ".") && ASCII.isUpper(name[4])
+    }
+
     public func withValue<R>(of field: FieldRef, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
         if let id = field.id {
             switch id {
@@ -87,7 +104,7 @@ public struct BatchEvent: SigmaEvent {
         let wanted = field.nameBytes
         if wanted.count > 7, wanted[0] == UInt8(ascii: "h"), wanted[1] == UInt8(ascii: "l"),
            wanted[2] == UInt8(ascii: "7"), wanted[3] == UInt8(ascii: "."), ASCII.isUpper(wanted[4]) {
-            return withHL7Path(wanted, body)
+            return wanted.withUnsafeBufferPointer { withHL7Path($0, body) }
         }
         for slot in slots where slot.name.count > 0 {
             let prefix = FieldID.nameBytes(of: slot.id)
@@ -108,9 +125,8 @@ public struct BatchEvent: SigmaEvent {
 extension BatchEvent {
     /// `hl7.<SEG>.<field>[.<component>[.<subcomponent>]]`, extracted from the event's HL7 message on
     /// demand (first occurrence of the segment, first repetition), escape sequences decoded.
-    func withHL7Path<R>(_ name: [UInt8], _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
-        let parsed = name.withUnsafeBufferPointer { HL7Path(name: UnsafeBufferPointer(rebasing: $0[4...])) }
-        guard let path = parsed else { return body(nil) }
+    func withHL7Path<R>(_ name: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+        guard let path = HL7Path(name: UnsafeBufferPointer(rebasing: name[4...])) else { return body(nil) }
         for slot in slots where slot.id == .hl7Message && !slot.value.inScratch {
             let message = values[slot.value]
             guard let p = message.baseAddress,

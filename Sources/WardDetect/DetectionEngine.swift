@@ -196,8 +196,9 @@ public final class DetectionEngine: Sendable {
             scratch.ruleStamp.withUnsafeMutableBufferPointer { ruleStamp in
                 for f in 0..<fields.count {
                     let t = tables[f]
-                    let value: UnsafeBufferPointer<UInt8>? = t.isOriginal ? event.originalBytes : event.bytes(id: t.id, name: t.nameBytes)
-                    guard let value else { continue }
+                    // Values that are not slots (event.dataset, hl7.<SEG>.<n> paths) are served by the closure.
+                    event.withBytes(id: t.isOriginal ? .eventOriginal : t.id, name: t.nameBytes) { value in
+                    guard let value else { return }
                     var row = 0
                     for b in value {
                         let n = t.next[row &+ Int(t.classOf[Int(b)])]
@@ -224,6 +225,7 @@ public final class DetectionEngine: Sendable {
                             }
                             r = t.dictionary[Int(r)]
                         }
+                    }
                     }
                 }
             }

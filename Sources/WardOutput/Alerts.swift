@@ -121,7 +121,10 @@ public struct AlertEncoder: Sendable {
         out.append(":")
         out.appendInteger(event.lineNumber)
         out.append("  ")
-        let text = batch.firstField(.message, inEvent: hit.event).map { values[$0.value] } ?? values.line(of: event)
+        // The message, else the redacted original of an HL7/ATNA/FHIR event, else the line.
+        let text = batch.firstField(.message, inEvent: hit.event).map { values[$0.value] }
+            ?? batch.firstField(.eventOriginal, inEvent: hit.event).map { values[$0.value] }
+            ?? values.line(of: event)
         out.appendPrintable(UnsafeBufferPointer(rebasing: text[0..<min(text.count, 300)]))
         out.append("\n")
     }

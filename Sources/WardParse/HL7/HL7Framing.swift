@@ -24,8 +24,8 @@ public enum HL7Framer {
     /// message header): it is kept as a rejected HL7 unit so that its personal data is redacted.
     @inlinable
     public static func strayPatientSegment(_ p: UnsafePointer<UInt8>, count: Int) -> UInt8? {
-        guard count >= 4, ER7.isSegmentStart(p, at: 0, end: count, field: p[3]),
-              HL7Delimiters.isDelimiterByte(p[3]), HL7Redactor.isPersonal(ER7.segmentID(p, at: 0)) else { return nil }
+        guard count >= 4, p[3] == UInt8(ascii: "|"), ER7.isSegmentStart(p, at: 0, end: count, field: p[3]),
+              HL7Redactor.isPersonal(ER7.segmentID(p, at: 0)) else { return nil }
         return p[3]
     }
 
@@ -113,8 +113,9 @@ public enum HL7Framer {
 ///
 /// PID-3 (the patient identifier list) becomes the patient's pseudonym; names, birth dates, addresses,
 /// phone numbers and national identifiers (PID-2, 4–7, 9, 11–14, 18–21, 23, 29; NK1, GT1, IN2 and MRG
-/// except their set IDs and relationship codes; IN1-16, 18, 19, 42–44, 49) become `[redacted]`. Segment
-/// and field structure are kept, so the line still reads as HL7.
+/// except their set IDs and relationship codes; IN1-16, 18, 19, 42–44, 49) become `[redacted]`, and so
+/// does every field of a segment not known to be free of personal data (Z-segments, QPD/QRD queries,
+/// site-specific segments such as DST). Segment and field structure are kept, so the line still reads as HL7.
 public enum HL7Redactor {
     /// Appends `p[start..<end]` to `out`: bytes before `hl7Start` as they are, the segments from there on
     /// with patient fields replaced.
@@ -193,10 +194,20 @@ public enum HL7Redactor {
     static let mrg = Rule(all: true)
     static let none = Rule()
 
+    /// The segments that exist to describe a person (PID, NK1, GT1, IN1, IN2, MRG).
     public static func isPersonal(_ id: UInt32) -> Bool {
-        let rule = personalFields(id)
-        return rule.all || rule.redact != 0 || rule.pseudonym != 0
+        id == ER7.id("PID") || id == ER7.id("NK1") || id == ER7.id("GT1") || id == ER7.id("IN1")
+            || id == ER7.id("IN2") || id == ER7.id("MRG")
     }
+
+    /// Segments that carry no direct patient identifiers (message control, visit, orders, results,
+    /// diagnoses, batch envelopes): kept as they are.
+    static let withoutPersonalData: Set<UInt32> = Set([
+        "MSH", "EVN", "MSA", "ERR", "SFT", "PV1", "PV2", "ORC", "OBR", "OBX", "NTE", "TQ1", "TQ2", "SPM", "SAC",
+        "DG1", "DRG", "PR1", "AL1", "ROL", "FT1", "TXA", "QAK", "RCP", "PD1", "RXA", "RXR", "RXE", "RXO", "RXC",
+        "RXD", "RXG", "IAM", "ACC", "UB1", "UB2", "MFI", "MFE", "STF", "PRA", "ORG", "LOC", "AIS", "AIG", "AIL",
+        "AIP", "SCH", "ARQ", "FHS", "FTS", "BHS", "BTS",
+    ].map { s in s.utf8.reduce(UInt32(0)) { $0 << 8 | UInt32($1) } })
 
     static func personalFields(_ id: UInt32) -> Rule {
         switch id {
@@ -205,7 +216,10 @@ public enum HL7Redactor {
         case ER7.id("GT1"), ER7.id("IN2"): return everythingButSetID
         case ER7.id("IN1"): return in1
         case ER7.id("MRG"): return mrg
-        default: return none
+        default:
+            // Unknown, site-specific (Z…) and query segments (QPD, QRD carry the patient searched for):
+            // everything redacted, since nothing says what they hold.
+            return withoutPersonalData.contains(id) ? none : mrg
         }
     }
 }

@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+import WardTestSupport
+
+/// No patient name, birth date, address or raw identifier from any HL7, ATNA or FHIR input reaches
+/// stdout, stderr or an alert file — unless the operator passes --reveal-phi.
+@Suite struct PatientDataTests {
+    /// Every HL7 v2, ATNA and FHIR input: the shared samples and the FHIR fixture.
+    static func inputs() -> [String] {
+        var paths: [String] = []
+        let hapi = Paths.sample("hl7v2_hapi/hapi-test/src/test/resources/ca/uhn/hl7v2")
+        for dir in [Paths.sample("hl7v2_python-hl7"), hapi.appendingPathComponent("parser"), hapi.appendingPathComponent("util"),
+                    Paths.sample("atna_openhim")] {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+            for name in names.sorted() where name.hasSuffix(".hl7") || name.hasSuffix(".txt") || name.hasSuffix(".log") {
+                paths.append(dir.appendingPathComponent(name).path)
+            }
+        }
+        paths.append("Tests/EndToEndTests/Fixtures/fhir/auditevents.jsonl")
+        return paths
+    }
+
+    /// The personal values of the inputs, collected from the inputs themselves: PID and NK1 names, birth
+    /// dates, addresses, phones, national and patient identifiers; ATNA patient object IDs; FHIR patient
+    /// references, names and details. Values too short to be telling (`F`, `OH`, `1`) are left out.
+    static func secrets(in paths: [String]) throws -> Set<String> {
+        var found = Set<String>()
+        func keep(_ value: Substring) {
+            let v = String(value)
+            let digitsOnly = v.allSatisfy(\.isNumber)
+            if (digitsOnly && v.count >= 6) || (!digitsOnly && v.count >= 4) { found.insert(v) }
+        }
+        let personal: [String: [Int]] = ["PID": [2, 3, 4, 5, 6, 7, 9, 11, 13, 14, 19], "NK1": [2, 4, 5, 6]]
+        for path in paths {
+            let text = try String(contentsOf: URL(fileURLWithPath: path, relativeTo: Paths.root), encoding: .utf8)
+            for segment in text.split(whereSeparator: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) {
+                let fields = segment.split(separator: "|", omittingEmptySubsequences: false)
+                guard let id = fields.first, let wanted = personal[String(id)] else { continue }
+                for n in wanted where n < fields.count {
+                    for rep in fields[n].split(separator: "~") {
+                        let components = rep.split(separator: "^", omittingEmptySubsequences: false)
+                        // Identifiers: the ID itself; names, addresses: every part.
+                        for component in ([2, 3, 4].contains(n) ? Array(components.prefix(1)) : components) { keep(component) }
+                    }
+                }
+            }
+            // ATNA: ParticipantObjectID of patient objects (type code 1, role 1).
+            for tag in text.components(separatedBy: "<ParticipantObjectIdentification ").dropFirst()
+            where tag.contains("ParticipantObjectTypeCode=\"1\"") && tag.contains("ParticipantObjectTypeCodeRole=\"1\"") {
+                if let id = tag.components(separatedBy: "ParticipantObjectID=\"").dropFirst().first?.split(separator: "^").first {
+                    keep(id)
+                }
+            }
+            // FHIR: patient references, entity names and details, patient display names.
+            if path.hasSuffix(".jsonl") {
+                for rest in text.components(separatedBy: "\"reference\":\"Patient/").dropFirst() {
+                    keep(rest.prefix { $0 != "\"" })
+                    // The display name beside the reference.
+                    if let display = rest.components(separatedBy: "\"display\":\"").dropFirst().first {
+                        keep(display.prefix { $0 != "\"" })
+                    }
+                }
+                for line in text.split(separator: "\n") {
+                    for key in ["\"entity\":"] {
+                        guard let entities = line.components(separatedBy: key).dropFirst().first else { continue }
+                        for k in ["\"name\":\"", "\"valueString\":\"", "\"value\":\""] {
+                            for rest in entities.components(separatedBy: k).dropFirst() { keep(rest.prefix { $0 != "\"" }) }
+                        }
+                    }
+                }
+            }
+        }
+        // A value that the inputs also hold outside personal data (a patient called RADIOLOGY and a
+        // receiving application RADIOLOGY, an insurer in ST LOUIS) cannot show a leak.
+        found.subtract(try publicValues(in: paths))
+        return found
+    }
+
+    /// Every component and sub-component of the segments that carry no personal data, and of IN1's
+    /// insurer fields.
+    static func publicValues(in paths: [String]) throws -> Set<String> {
+        var values = Set<String>()
+        let open: Set<String> = ["MSH", "EVN", "MSA", "PV1", "PV2", "ORC", "OBR", "OBX", "NTE", "DG1", "AL1", "PR1", "FT1", "IN1"]
+        let insuredFields: Set<Int> = [16, 18, 19, 42, 43, 44, 49]
+        for path in paths where !path.hasSuffix(".jsonl") {
+            let text = try String(contentsOf: URL(fileURLWithPath: path, relativeTo: Paths.root), encoding: .utf8)
+            for segment in text.split(whereSeparator: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) {
+                let fields = segment.split(separator: "|", omittingEmptySubsequences: false)
+                guard let id = fields.first, open.contains(String(id)) else { continue }
+                for (n, field) in fields.enumerated() where !(id == "IN1" && insuredFields.contains(n)) {
+                    for part in field.split(whereSeparator: { "~^&".contains($0) }) { values.insert(String(part)) }
+                }
+            }
+        }
+        return values
+    }
+
+    /// Every string of every JSON line, and the raw text, so that an escaped value is found too.
+    static func searchable(_ text: String) -> String {
+        var all = text
+        for line in text.split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+            for value in object.values { all += "\n\(value)" }
+        }
+        return all
+    }
+
+    @Test func noPatientDataInParseOrScanOutputUnlessRevealed() throws {
+        let inputs = Self.inputs()
+        #expect(inputs.count == 21)
+        let secrets = try Self.secrets(in: inputs)
+        // The collection itself must find what the samples hold.
+        for known in ["EVERYWOMAN", "555-44-4444", "153 FERNWOOD DR.", "196203520", "fc133984036647e", "MRN20481137",
+                      "Margarethe Vandersloot", "1947-03-09", "RICHMOND"] {
+            #expect(secrets.contains(known), "\(known)")
+        }
+        #expect(secrets.count > 60)
+
+        let parse = try wardwatch(["parse"] + inputs)
+        let dir = try Paths.temporaryDirectory()
+        let alerts = dir.appendingPathComponent("alerts.jsonl")
+        let scan = try wardwatch(["scan", "--rules", "Rules", "--rules", "Tests/EndToEndTests/Fixtures/rules-phi",
+                                  "--output", alerts.path] + inputs)
+        let pretty = try wardwatch(["scan", "--rules", "Tests/EndToEndTests/Fixtures/rules-phi", "--format", "pretty"] + inputs)
+        let alertText = try String(contentsOf: alerts, encoding: .utf8)
+        // Every HL7/ATNA/FHIR event alerted (the rule matches them all), with its redacted original.
+        #expect(alertText.split(separator: "\n").filter { $0.contains("0d7e1f2a-3b4c-4d5e-8f60-718293a4b5c6") }.count == 54)
+        #expect(parse.stderr.contains("pseudonymized with a random key"))
+        let outputs = [("parse stdout", parse.stdout), ("parse stderr", parse.stderr), ("scan stdout", scan.stdout),
+                       ("scan stderr", scan.stderr), ("alert file", alertText), ("pretty", pretty.stdout)]
+        for (name, text) in outputs {
+            let haystack = Self.searchable(text)
+            let leaked = secrets.filter { haystack.contains($0) }.sorted()
+            #expect(leaked.isEmpty, "\(name) shows \(leaked)")
+        }
+
+        // With --reveal-phi, the operator sees them.
+        let revealed = try wardwatch(["parse", "--reveal-phi"] + inputs)
+        let haystack = Self.searchable(revealed.stdout)
+        let missing = secrets.filter { !haystack.contains($0) }.sorted()
+        #expect(missing.isEmpty, "not shown with --reveal-phi: \(missing)")
+    }
+
+    @Test func pseudonymsAreStableUnderAKeyAndTheKeyIsChecked() throws {
+        let dir = try Paths.temporaryDirectory()
+        let key = dir.appendingPathComponent("phi.key")
+        try Data("correct horse battery staple\n".utf8).write(to: key)
+        let input = Paths.sample("hl7v2_python-hl7/sample_hl7.hl7").path
+        let first = try wardwatch(["parse", "--phi-key-file", key.path, input])
+        let second = try wardwatch(["parse", "--phi-key-file", key.path, input])
+        #expect(first.status == 0 && first.stdout == second.stdout)
+        #expect(!first.stderr.contains("random key"))
+        #expect(first.stdout.contains("\"patient.id\":\"pid:"))
+        let short = dir.appendingPathComponent("short.key")
+        try Data("tooshort".utf8).write(to: short)
+        let bad = try wardwatch(["parse", "--phi-key-file", short.path, input])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("the patient-data key (file) must be at least 16 bytes, not 8."))
+        let missing = try wardwatch(["parse", "--phi-key-file", dir.appendingPathComponent("none").path, input])
+        #expect(missing.status == 2 && missing.stderr.contains("cannot read the patient-data key file"))
+    }
+}
