@@ -69,8 +69,9 @@ public struct EventParser: Sendable {
                         return
                     }
                 }
-                if hl7, whole, ATNAParser.opening(p, from: 0, to: line.length) != nil,
-                   !ATNAParser.closes(p, count: line.length) {
+                // One scan for '<' serves both the multi-line test and the look inside a one-line message.
+                let audit = hl7 && whole && ATNAParser.opening(p, from: 0, to: line.length) != nil
+                if audit, !ATNAParser.closes(p, count: line.length) {
                     xml = (line.start, line.start + line.length, line.number, 0)
                     return
                 }
@@ -86,7 +87,6 @@ public struct EventParser: Sendable {
                 batch.beginEvent(lineStart: line.start, lineLength: line.length, fullLength: line.fullLength,
                                  lineNumber: line.number)
                 // A one-line audit message still needs the look inside.
-                let audit = hl7 && whole && ATNAParser.opening(p, from: 0, to: line.length) != nil
                 parseLine(p, count: line.length, base: line.start, reference: reference, hl7: audit, into: &batch)
             }
             if let open = unit { emitUnit(base, start: open.start, end: open.end, line: open.line, into: &batch) }
@@ -205,28 +205,7 @@ public struct EventParser: Sendable {
             batch.endEvent(dataset: .unparsed, timestamp: EventRecord.noTimestamp)
             return
         }
-        var lineNumber = line
-        var counted = start
-        var eventStart = -1
-        var eventEnd = -1
-        var envelope = false
-        func flush() {
-            guard eventStart >= 0 else { return }
-            lineNumber += Int64(ByteScan.count(of: ASCII.newline, in: p, from: counted, to: eventStart))
-            counted = eventStart
-            batch.beginEvent(lineStart: eventStart, lineLength: eventEnd - eventStart, fullLength: eventEnd - eventStart,
-                             lineNumber: lineNumber)
-            var timestamp = EventRecord.noTimestamp
-            if envelope {
-                timestamp = addEnvelopeFields(p, start: eventStart, end: eventEnd, into: &batch)
-            } else if case .success(let t) = HL7Parser.parseMessage(p, start: eventStart, end: eventEnd, base: 0,
-                                                                     options: options, into: &batch) {
-                timestamp = t
-            }
-            addRedactedOriginal(p, start: eventStart, hl7Start: eventStart, end: eventEnd, policy: policy, into: &batch)
-            batch.endEvent(dataset: envelope ? .hl7Batch : .hl7v2, timestamp: timestamp)
-            eventStart = -1
-        }
+        var state = UnitCursor(lineNumber: line, counted: start)
         var i = start
         while i < end {
             while i < end, ER7.endsSegment(p[i]) { i += 1 }
@@ -234,15 +213,43 @@ public struct EventParser: Sendable {
             let segEnd = ER7.segmentEnd(p, from: i, to: end)
             let id = ER7.segmentID(p, at: i)
             let isEnvelope = id == ER7.fhs || id == ER7.bhs || id == ER7.bts || id == ER7.fts
-            if eventStart < 0 || id == ER7.msh || isEnvelope != envelope {
-                flush()
-                eventStart = i
-                envelope = isEnvelope
+            if state.eventStart < 0 || id == ER7.msh || isEnvelope != state.envelope {
+                flush(p, &state, policy: policy, into: &batch)
+                state.eventStart = i
+                state.envelope = isEnvelope
             }
-            eventEnd = segEnd
+            state.eventEnd = segEnd
             i = segEnd
         }
-        flush()
+        flush(p, &state, policy: policy, into: &batch)
+    }
+
+    /// Where ``emitUnit(_:start:end:line:into:)`` is in its unit.
+    struct UnitCursor {
+        var lineNumber: Int64
+        var counted: Int
+        var eventStart = -1
+        var eventEnd = -1
+        var envelope = false
+    }
+
+    /// Makes the event of the message (or envelope run) the cursor has gathered.
+    func flush(_ p: UnsafePointer<UInt8>, _ state: inout UnitCursor, policy: PatientDataPolicy,
+               into batch: inout EventBatch) {
+        guard state.eventStart >= 0 else { return }
+        let s = state.eventStart, e = state.eventEnd
+        state.lineNumber += Int64(ByteScan.count(of: ASCII.newline, in: p, from: state.counted, to: s))
+        state.counted = s
+        batch.beginEvent(lineStart: s, lineLength: e - s, fullLength: e - s, lineNumber: state.lineNumber)
+        var timestamp = EventRecord.noTimestamp
+        if state.envelope {
+            timestamp = addEnvelopeFields(p, start: s, end: e, into: &batch)
+        } else if case .success(let t) = HL7Parser.parseMessage(p, start: s, end: e, base: 0, options: options, into: &batch) {
+            timestamp = t
+        }
+        addRedactedOriginal(p, start: s, hl7Start: s, end: e, policy: policy, into: &batch)
+        batch.endEvent(dataset: state.envelope ? .hl7Batch : .hl7v2, timestamp: timestamp)
+        state.eventStart = -1
     }
 
     /// `hl7.*` fields of a run of envelope segments: sender, receiver, time and control ID of its first
@@ -372,6 +379,18 @@ public struct EventParser: Sendable {
                 batch.rollback(to: mark)
             }
             batch.addField(.message, start: base, count: count)
+            // A message after a prefix that is not syslog (`2026-11-22 08:02:40,511 INFO … MSH|…`).
+            if hl7, options.format == .auto {
+                if let t = embeddedATNA(line, count: count, base: base, since: mark, into: &batch) {
+                    batch.endEvent(dataset: .atna, timestamp: t)
+                    return
+                }
+                if let at = HL7Framer.embeddedStart(line, from: 0, to: count),
+                   let t = embeddedHL7(line, count: count, base: base, at: at, since: mark, into: &batch) {
+                    batch.endEvent(dataset: .hl7v2, timestamp: t)
+                    return
+                }
+            }
             addError(grammar, error, to: &batch)
             batch.endEvent(dataset: .unparsed, timestamp: EventRecord.noTimestamp)
         }

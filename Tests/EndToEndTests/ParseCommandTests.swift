@@ -9,7 +9,9 @@ struct Run {
     var stderr: String
 }
 
-func wardwatch(_ arguments: [String], stdin: Data? = nil) throws -> Run {
+/// - Parameter phiKey: the patient-pseudonym key given through `WARDWATCH_PHI_KEY` (a fixed one, so
+///   that golden files hold stable tokens); `nil` runs without a key, as an operator who set none.
+func wardwatch(_ arguments: [String], stdin: Data? = nil, phiKey: String? = "wardwatch-end-to-end-test-key") throws -> Run {
     let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
     var directory = bundle.deletingLastPathComponent()
     while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("wardwatch").path),
@@ -20,6 +22,9 @@ func wardwatch(_ arguments: [String], stdin: Data? = nil) throws -> Run {
     process.executableURL = directory.appendingPathComponent("wardwatch")
     process.arguments = arguments
     process.currentDirectoryURL = Paths.root
+    var environment = ProcessInfo.processInfo.environment
+    environment["WARDWATCH_PHI_KEY"] = phiKey
+    process.environment = environment
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out

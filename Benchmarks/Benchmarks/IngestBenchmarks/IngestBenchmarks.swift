@@ -135,6 +135,38 @@ let firewallLines: [(String, @Sendable (inout Synthetic.Generator) -> String)] =
 let megabytesPerSecond = BenchmarkMetric.custom("MB/s", polarity: .prefersLarger, useScalingFactor: false)
 let eventsPerSecond = BenchmarkMetric.custom("k events/s", polarity: .prefersLarger, useScalingFactor: false)
 
+/// An ADT or ORU message of one of 2,000 patients, as an interface engine logs it (`\r` between segments).
+func hl7Message(_ g: inout Synthetic.Generator, separator: String) -> String {
+    let patient = 100_000 + g.next() % 2000
+    let stamp = String(format: "202611%02d%02d%02d%02d", 1 + g.next() % 28, g.next() % 24, g.next() % 60, g.next() % 60)
+    let control = g.next() % 99_999_999
+    let names = ["DOE^JANE^Q", "ROE^RICHARD", "SMITH^ANNA^M", "NGUYEN^BAO", "GARCIA^LUIS^A"]
+    let pid = "PID|1||\(patient)^^^GH^MR~\(900_000_000 + patient)^^^USSSA^SS||\(names[patient % 5])||19\(50 + patient % 50)0\(1 + patient % 9)1\(patient % 10)|\(patient % 2 == 0 ? "F" : "M")|||\(patient % 900) MAIN ST^^SPRINGFIELD^IL^62701||(217)555-\(1000 + patient % 9000)"
+    if g.next() % 2 == 0 {
+        return ["MSH|^~\\&|ADT|GH|EHR|GH|\(stamp)||ADT^A0\(1 + g.next() % 8)^ADT_A01|\(control)|P|2.5",
+                "EVN|A01|\(stamp)|||u\(g.next() % 400)^CLERK^ANNE", pid,
+                "PV1|1|\(["I", "O", "E"][g.next() % 3])|W\(g.next() % 9)^\(g.next() % 40)^\(g.next() % 4)^GH||||1234^HOUSE^GREGORY"]
+            .joined(separator: separator) + "\n"
+    }
+    return ["MSH|^~\\&|LAB|GH|EHR|GH|\(stamp)-0500||ORU^R01^ORU_R01|\(control)|P|2.5.1", pid,
+            "OBR|1|\(control)^EHR|\(control)^LAB|1554-5^GLUCOSE^LN|||\(stamp)",
+            "OBX|1|NM|1554-5^GLUCOSE^LN||\(70 + g.next() % 150)|mg/dL|70-105|H|||F"]
+        .joined(separator: separator) + "\n"
+}
+
+/// An IHE ATNA audit record (RFC 3881) inside RFC 5424, one line: patient record read by a clinician.
+func atnaMessage(_ g: inout Synthetic.Generator) -> String {
+    let patient = 100_000 + g.next() % 2000
+    let users = ["jmiller", "rthompson", "akhan", "mgarcia", "svc_hl7"]
+    return "<85>1 2026-11-22T08:\(10 + g.next() % 50):\(10 + g.next() % 50).\(100 + g.next() % 900)Z ehr-app0\(g.next() % 4) ehr-audit 4711 IHE+RFC-3881 - <?xml version=\"1.0\" encoding=\"UTF-8\"?><AuditMessage><EventIdentification EventActionCode=\"R\" EventDateTime=\"2026-11-22T08:00:00.000Z\" EventOutcomeIndicator=\"\(g.next() % 10 == 0 ? 4 : 0)\"><EventID code=\"110110\" codeSystemName=\"DCM\" displayName=\"Patient Record\"/><EventTypeCode code=\"ITI-\(g.next() % 60)\" codeSystemName=\"IHE Transactions\" displayName=\"Query\"/></EventIdentification><ActiveParticipant UserID=\"\(users[g.next() % 5])\" UserIsRequestor=\"true\" NetworkAccessPointID=\"10.30.\(g.next() % 256).\(g.next() % 256)\" NetworkAccessPointTypeCode=\"2\"><RoleIDCode code=\"110153\" codeSystemName=\"DCM\" displayName=\"Source\"/></ActiveParticipant><ActiveParticipant UserID=\"ehr\" UserIsRequestor=\"false\" NetworkAccessPointID=\"ehr-db01\" NetworkAccessPointTypeCode=\"1\"/><AuditSourceIdentification AuditSourceID=\"ehr-prod\"/><ParticipantObjectIdentification ParticipantObjectID=\"\(patient)^^^&amp;1.2.840.1&amp;ISO\" ParticipantObjectTypeCode=\"1\" ParticipantObjectTypeCodeRole=\"1\"><ParticipantObjectIDTypeCode code=\"2\"/><ParticipantObjectName>DOE^JANE</ParticipantObjectName></ParticipantObjectIdentification></AuditMessage>\n"
+}
+
+let auditCorpora: [(String, @Sendable (inout Synthetic.Generator) -> String, String)] = [
+    ("HL7 v2, one message per line", { hl7Message(&$0, separator: "\r") }, "hl7.v2"),
+    ("HL7 v2, one segment per line", { hl7Message(&$0, separator: "\n") }, "hl7.v2"),
+    ("ATNA in RFC 5424", { atnaMessage(&$0) }, "hl7.atna"),
+]
+
 func rates(_ benchmark: Benchmark, bytes: Int, events: Int, since start: ContinuousClock.Instant) {
     let seconds = Double((ContinuousClock.now - start).components.attoseconds) / 1e18
         + Double((ContinuousClock.now - start).components.seconds)
@@ -232,6 +264,30 @@ let benchmarks: @Sendable () -> Void = {
             var batch = EventBatch()
             parser.parse(chunk, into: &batch)
             precondition(batch.events.allSatisfy { $0.dataset.name.hasPrefix("firewall.") }, "\(vendor) lines not recognised")
+            benchmark.startMeasurement()
+            let start = ContinuousClock.now
+            parser.parse(chunk, into: &batch)
+            benchmark.stopMeasurement()
+            rates(benchmark, bytes: text.count, events: batch.events.count, since: start)
+        }
+    }
+
+    // Hospital audit trails: a 1 MiB chunk of HL7 v2 messages (one per line, \r segments, 2,000
+    // patients), of the same messages one segment per line, and of ATNA messages inside RFC 5424.
+    for (name, make, dataset) in auditCorpora {
+        Benchmark("parse \(name), 1 MiB chunk", configuration: .init(
+            metrics: [.wallClock, .mallocCountTotal, megabytesPerSecond, eventsPerSecond],
+            warmupIterations: 2, maxDuration: .seconds(3), maxIterations: 100)) { benchmark in
+            var g = Synthetic.Generator(seed: 5)
+            var text: [UInt8] = []
+            while text.count < 1 << 20 { text += Array(make(&g).utf8) }
+            let chunk = Chunk(bytes: text, origin: ChunkOrigin(sourceIndex: 0, path: "bench", offset: 0, firstLine: 1,
+                                                               referenceTime: 1_700_000_000))
+            let key = PatientDataPolicy(key: Array("benchmark-pseudonym-key".utf8), keySource: "file")
+            let parser = EventParser(options: ParseOptions(year: 2026, patientData: key))
+            var batch = EventBatch()
+            parser.parse(chunk, into: &batch)  // grow the batch and fill the pseudonym cache once
+            precondition(batch.events.allSatisfy { $0.dataset.name == dataset }, "\(name): not all \(dataset)")
             benchmark.startMeasurement()
             let start = ContinuousClock.now
             parser.parse(chunk, into: &batch)

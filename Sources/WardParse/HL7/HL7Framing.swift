@@ -1,4 +1,3 @@
-import CWardShims
 import WardCore
 
 /// Where HL7 v2 messages sit in the input, as interface engines and captures write them:
@@ -37,19 +36,23 @@ public enum HL7Framer {
         return ER7.isSegmentStart(p, at: 0, end: count, field: field)
     }
 
-    /// The start of an `MSH` segment with valid encoding characters inside `p[from..<to]`, preceded by a
-    /// byte that cannot be part of a word (a log prefix: `… received: MSH|^~\&|…`).
+    /// The start of an `MSH|` segment with valid encoding characters inside `p[from..<to]`, preceded by
+    /// a byte that cannot be part of a word (a log prefix: `… received: MSH|^~\&|…`).
+    ///
+    /// Every line that is not HL7 by itself pays for this search, so it looks for `|` with `memchr`
+    /// (most log lines have none) and checks for `MSH` before it: a message after a prefix must use the
+    /// standard field separator. A line that *starts* with a header may use any delimiters.
     @inlinable
     public static func embeddedStart(_ p: UnsafePointer<UInt8>, from: Int, to: Int) -> Int? {
-        var i = from
-        while to - i >= 8 {
-            guard let hit = memmem(p + i, to - i, "MSH", 3) else { return nil }
-            let at = p.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            if at == 0 || !(ASCII.isLetter(p[at - 1]) || ASCII.isDigit(p[at - 1])),
+        var i = from + 3
+        while i < to, let bar = ByteScan.firstIndex(of: UInt8(ascii: "|"), in: p, from: i, to: to) {
+            let at = bar - 3
+            if p[at] == UInt8(ascii: "M"), p[at + 1] == UInt8(ascii: "S"), p[at + 2] == UInt8(ascii: "H"),
+               at == 0 || !(ASCII.isLetter(p[at - 1]) || ASCII.isDigit(p[at - 1])),
                HL7Delimiters.read(p, start: at, end: to) != nil {
                 return at
             }
-            i = at + 3
+            i = bar + 1
         }
         return nil
     }

@@ -11,14 +11,15 @@ import WardCore
 /// are hashed as their bare ID (HL7 CX.1, the ID part of an ATNA ParticipantObjectID or a FHIR reference),
 /// so an HL7 PID-3 and the ATNA record of the same chart give the same token.
 ///
-/// swift-crypto's HMAC allocates (its digest context is a class), so tokens are remembered in a
-/// 4,096-entry direct-mapped cache behind a mutex: a patient seen before costs no allocation.
+/// swift-crypto's HMAC allocates (about five objects: its digest contexts are classes), so tokens are
+/// remembered in a 16,384-entry cache behind a mutex: a patient seen before costs no allocation.
 public final class PatientDataPolicy: Sendable {
     /// Patient data is written as read (the operator passed `--reveal-phi`).
     public let reveal: Bool
     /// Where the key came from, for the run's warning: `file`, `environment`, or `random`.
     public let keySource: String
-    private let key: [UInt8]
+    /// Immutable after `init` (swift-crypto's key type is not marked `Sendable`).
+    nonisolated(unsafe) private let key: SymmetricKey
     private let cache: Mutex<PseudonymCache>
     private let made = Mutex(false)
 
@@ -31,7 +32,7 @@ public final class PatientDataPolicy: Sendable {
     public static let placeholder: StaticString = "[redacted]"
 
     public init(key: [UInt8], keySource: String, reveal: Bool = false) {
-        self.key = key
+        self.key = SymmetricKey(data: key)
         self.keySource = keySource
         self.reveal = reveal
         self.cache = Mutex(PseudonymCache())
@@ -50,12 +51,15 @@ public final class PatientDataPolicy: Sendable {
             out.append(contentsOf: identifier)
             return
         }
-        out.append(contentsOf: [UInt8(ascii: "p"), UInt8(ascii: "i"), UInt8(ascii: "d"), UInt8(ascii: ":")] as [UInt8])
+        out.append(UInt8(ascii: "p"))
+        out.append(UInt8(ascii: "i"))
+        out.append(UInt8(ascii: "d"))
+        out.append(UInt8(ascii: ":"))
         let slot = PseudonymCache.slot(of: identifier)
         let hit = cache.withLock { $0.lookup(identifier, slot: slot, into: &out) }
         if hit { return }
         made.withLock { $0 = true }
-        let mac = HMAC<SHA256>.authenticationCode(for: UnsafeRawBufferPointer(identifier), using: SymmetricKey(data: key))
+        let mac = HMAC<SHA256>.authenticationCode(for: UnsafeRawBufferPointer(identifier), using: key)
         let start = out.count
         mac.withUnsafeBytes { bytes in
             for b in bytes.prefix(PatientDataPolicy.tokenLength / 2) {
@@ -70,44 +74,61 @@ public final class PatientDataPolicy: Sendable {
     }
 }
 
-/// Remembered pseudonyms: identifiers of up to 48 bytes, direct-mapped by an FNV-1a hash. Fixed storage,
-/// allocated once.
+/// Remembered pseudonyms: identifiers of up to 48 bytes in 4,096 sets of 4 (16,384 patients), found by
+/// an FNV-1a hash, replaced round-robin within a set. Fixed storage (1.1 MB), allocated once.
 struct PseudonymCache: ~Copyable {
-    static let slots = 4096
+    static let sets = 4096
+    static let ways = 4
     static let idCapacity = 48
     var ids: [UInt8]
     var lengths: [UInt8]
     var tokens: [UInt8]
+    var nextVictim: [UInt8]
 
     init() {
-        ids = [UInt8](repeating: 0, count: Self.slots * Self.idCapacity)
-        lengths = [UInt8](repeating: 0xFF, count: Self.slots)
-        tokens = [UInt8](repeating: 0, count: Self.slots * PatientDataPolicy.tokenLength)
+        ids = [UInt8](repeating: 0, count: Self.sets * Self.ways * Self.idCapacity)
+        lengths = [UInt8](repeating: 0xFF, count: Self.sets * Self.ways)
+        tokens = [UInt8](repeating: 0, count: Self.sets * Self.ways * PatientDataPolicy.tokenLength)
+        nextVictim = [UInt8](repeating: 0, count: Self.sets)
     }
 
     static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x61 + v - 10 }
 
+    /// The set of an identifier.
     static func slot(of id: UnsafeBufferPointer<UInt8>) -> Int {
         var h: UInt32 = 2_166_136_261
         for b in id { h = (h ^ UInt32(b)) &* 16_777_619 }
-        return Int(h & UInt32(slots - 1))
+        return Int((h ^ (h >> 15)) & UInt32(sets - 1))
     }
 
-    func lookup(_ id: UnsafeBufferPointer<UInt8>, slot: Int, into out: inout [UInt8]) -> Bool {
-        guard id.count <= Self.idCapacity, Int(lengths[slot]) == id.count else { return false }
-        let base = slot * Self.idCapacity
-        for i in 0..<id.count where ids[base + i] != id[i] { return false }
-        let t = slot * PatientDataPolicy.tokenLength
-        out.append(contentsOf: tokens[t..<(t + PatientDataPolicy.tokenLength)])
-        return true
+    func lookup(_ id: UnsafeBufferPointer<UInt8>, slot set: Int, into out: inout [UInt8]) -> Bool {
+        guard id.count <= Self.idCapacity else { return false }
+        for way in 0..<Self.ways {
+            let entry = set * Self.ways + way
+            guard Int(lengths[entry]) == id.count else { continue }
+            let base = entry * Self.idCapacity
+            var same = true
+            for i in 0..<id.count where ids[base + i] != id[i] {
+                same = false
+                break
+            }
+            guard same else { continue }
+            let t = entry * PatientDataPolicy.tokenLength
+            for i in 0..<PatientDataPolicy.tokenLength { out.append(tokens[t + i]) }
+            return true
+        }
+        return false
     }
 
-    mutating func store(_ id: UnsafeBufferPointer<UInt8>, slot: Int, token: UnsafeBufferPointer<UInt8>) {
+    mutating func store(_ id: UnsafeBufferPointer<UInt8>, slot set: Int, token: UnsafeBufferPointer<UInt8>) {
         guard id.count <= Self.idCapacity, token.count == PatientDataPolicy.tokenLength else { return }
-        let base = slot * Self.idCapacity
+        let way = Int(nextVictim[set])
+        nextVictim[set] = UInt8((way + 1) % Self.ways)
+        let entry = set * Self.ways + way
+        let base = entry * Self.idCapacity
         for i in 0..<id.count { ids[base + i] = id[i] }
-        lengths[slot] = UInt8(id.count)
-        let t = slot * PatientDataPolicy.tokenLength
+        lengths[entry] = UInt8(id.count)
+        let t = entry * PatientDataPolicy.tokenLength
         for i in 0..<token.count { tokens[t + i] = token[i] }
     }
 }
