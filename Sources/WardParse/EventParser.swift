@@ -120,11 +120,8 @@ public struct EventParser: Sendable {
         guard case .success(let timestamp) = HL7Parser.parseMessage(line, start: at, end: end, base: base,
                                                                      options: options, into: &batch) else { return nil }
         let policy = options.patientData
-        if !policy.reveal {
-            let from = batch.scratch.count
-            HL7Redactor.appendRedacted(line, start: 0, hl7Start: at, end: count, policy: policy, to: &batch.scratch)
-            redirectMessage(since: mark, base: base, to: from, in: &batch)
-            batch.addScratchField(.eventOriginal, from: from)
+        addRedactedCopy(since: mark, base: base, into: &batch) {
+            HL7Redactor.appendRedacted(line, start: 0, hl7Start: at, end: count, policy: policy, to: &$0)
         }
         return timestamp
     }
@@ -138,13 +135,22 @@ public struct EventParser: Sendable {
         let policy = options.patientData
         guard let timestamp = ATNAParser.parse(line, start: at, end: count, base: base, policy: policy,
                                                into: &batch) else { return nil }
-        if !policy.reveal {
-            let from = batch.scratch.count
-            ATNAParser.appendRedacted(line, start: 0, xmlStart: at, end: count, policy: policy, to: &batch.scratch)
-            redirectMessage(since: mark, base: base, to: from, in: &batch)
-            batch.addScratchField(.eventOriginal, from: from)
+        addRedactedCopy(since: mark, base: base, into: &batch) {
+            ATNAParser.appendRedacted(line, start: 0, xmlStart: at, end: count, policy: policy, to: &$0)
         }
         return timestamp
+    }
+
+    /// Adds `event.original` as `write` makes it (the line with patient data redacted) and points
+    /// `message` into it; nothing when the operator reveals patient data.
+    @usableFromInline
+    func addRedactedCopy(since mark: EventBatch.Mark, base: Int, into batch: inout EventBatch,
+                         _ write: (inout [UInt8]) -> Void) {
+        guard !options.patientData.reveal else { return }
+        let from = batch.scratch.count
+        write(&batch.scratch)
+        redirectMessage(since: mark, base: base, to: from, in: &batch)
+        batch.addScratchField(.eventOriginal, from: from)
     }
 
     /// Points `message` (a range of the line) at the same range of the redacted copy at `from` in scratch

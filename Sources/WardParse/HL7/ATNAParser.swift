@@ -180,52 +180,17 @@ public enum ATNAParser {
         }
         guard found else { return nil }
 
-        func add(_ id: FieldID, _ r: Range<Int>?) {
-            guard let r, !r.isEmpty else { return }
-            if ByteScan.firstIndex(of: UInt8(ascii: "&"), in: p, from: r.lowerBound, to: r.upperBound) == nil {
-                batch.addField(id, start: base + r.lowerBound, count: r.count)
-            } else {
-                let from = batch.scratch.count
-                XMLScanner.appendDecoded(p, r, to: &batch.scratch)
-                batch.addScratchField(id, from: from)
-            }
-        }
+        func add(_ id: FieldID, _ r: Range<Int>?) { AuditFields.add(id, p, r, base: base, .xml, into: &batch) }
         func add(_ name: StaticString, _ r: Range<Int>?) {
-            guard let r, !r.isEmpty else { return }
-            let nameStart = batch.scratch.count
-            name.withUTF8Buffer { batch.scratch.append(contentsOf: $0) }
-            let nameRef = ByteRef(start: nameStart, count: batch.scratch.count - nameStart, inScratch: true)
-            let value: ByteRef
-            if ByteScan.firstIndex(of: UInt8(ascii: "&"), in: p, from: r.lowerBound, to: r.upperBound) == nil {
-                value = ByteRef(start: base + r.lowerBound, count: r.count, inScratch: false)
-            } else {
-                let from = batch.scratch.count
-                XMLScanner.appendDecoded(p, r, to: &batch.scratch)
-                value = ByteRef(start: from, count: batch.scratch.count - from, inScratch: true)
-            }
-            batch.addNamedField(.atnaNamespace, name: nameRef, value: value)
+            AuditFields.add(.atnaNamespace, name, p, r, base: base, .xml, into: &batch)
         }
 
         add(.eventCode, eventCode)
         add("event_id.display", eventDisplay)
         add("event_id.system", eventSystem)
-        if let a = actionCode, a.count == 1 {
-            switch p[a.lowerBound] {
-            case UInt8(ascii: "C"): batch.addField(.eventAction, literal: "create")
-            case UInt8(ascii: "R"): batch.addField(.eventAction, literal: "read")
-            case UInt8(ascii: "U"): batch.addField(.eventAction, literal: "update")
-            case UInt8(ascii: "D"): batch.addField(.eventAction, literal: "delete")
-            case UInt8(ascii: "E"): batch.addField(.eventAction, literal: "execute")
-            default: break
-            }
-        }
+        AuditFields.addAction(p, actionCode, into: &batch)
         add("event_action_code", actionCode)
-        if let o = outcome {
-            if XMLScanner.equals(p, o, "0") { batch.addField(.eventOutcome, literal: "success") }
-            else if XMLScanner.equals(p, o, "4") || XMLScanner.equals(p, o, "8") || XMLScanner.equals(p, o, "12") {
-                batch.addField(.eventOutcome, literal: "failure")
-            }
-        }
+        AuditFields.addOutcome(p, outcome, into: &batch)
         add("event_outcome_indicator", outcome)
         add("event_type.code", typeCode)
         add("event_type.display", typeDisplay)
@@ -254,16 +219,7 @@ public enum ATNAParser {
             addPatientPseudonym(p, id, policy, into: &batch)
             add("patient.id_type.code", patient.idTypeCode)
         }
-        if patients > 0 {
-            let nameStart = batch.scratch.count
-            let label: StaticString = "patient_count"
-            label.withUTF8Buffer { batch.scratch.append(contentsOf: $0) }
-            let nameRef = ByteRef(start: nameStart, count: batch.scratch.count - nameStart, inScratch: true)
-            let from = batch.scratch.count
-            batch.appendDecimal(patients)
-            batch.addNamedField(.atnaNamespace, name: nameRef,
-                                value: ByteRef(start: from, count: batch.scratch.count - from, inScratch: true), .number)
-        }
+        if patients > 0 { AuditFields.add(.atnaNamespace, "patient_count", count: patients, into: &batch) }
         if let other {
             add("object.id", other.id)
             add("object.type_code", other.typeCode)

@@ -67,30 +67,9 @@ enum FHIRAuditEvent {
                       into batch: inout EventBatch) -> Int64 {
         func member(_ v: Range<Int>?, _ key: StaticString) -> Range<Int>? { JSONNav.member(p, v, key) }
         func scalar(_ v: Range<Int>?) -> Range<Int>? { JSONNav.scalar(p, v) }
-        func add(_ id: FieldID, _ r: Range<Int>?) {
-            guard let r, !r.isEmpty else { return }
-            if ByteScan.firstIndex(of: UInt8(ascii: "\\"), in: p, from: r.lowerBound, to: r.upperBound) == nil {
-                batch.addField(id, start: base + r.lowerBound, count: r.count)
-            } else {
-                let from = batch.scratch.count
-                JSONNav.appendDecoded(p, r, to: &batch.scratch)
-                batch.addScratchField(id, from: from)
-            }
-        }
+        func add(_ id: FieldID, _ r: Range<Int>?) { AuditFields.add(id, p, r, base: base, .json, into: &batch) }
         func add(_ name: StaticString, _ r: Range<Int>?) {
-            guard let r, !r.isEmpty else { return }
-            let nameStart = batch.scratch.count
-            name.withUTF8Buffer { batch.scratch.append(contentsOf: $0) }
-            let nameRef = ByteRef(start: nameStart, count: batch.scratch.count - nameStart, inScratch: true)
-            let value: ByteRef
-            if ByteScan.firstIndex(of: UInt8(ascii: "\\"), in: p, from: r.lowerBound, to: r.upperBound) == nil {
-                value = ByteRef(start: base + r.lowerBound, count: r.count, inScratch: false)
-            } else {
-                let from = batch.scratch.count
-                JSONNav.appendDecoded(p, r, to: &batch.scratch)
-                value = ByteRef(start: from, count: batch.scratch.count - from, inScratch: true)
-            }
-            batch.addNamedField(.fhirNamespace, name: nameRef, value: value)
+            AuditFields.add(.fhirNamespace, name, p, r, base: base, .json, into: &batch)
         }
         func addPseudonym(_ id: FieldID, _ r: Range<Int>, prefix: Int) {
             let from = batch.scratch.count
@@ -114,25 +93,11 @@ enum FHIRAuditEvent {
         let subtype = coding(p, member(event, "subtype"))
         add("subtype.code", scalar(member(subtype, "code")))
         add("subtype.display", scalar(member(subtype, "display")))
-        if let a = scalar(member(event, "action")), a.count == 1 {
-            switch p[a.lowerBound] {
-            case UInt8(ascii: "C"): batch.addField(.eventAction, literal: "create")
-            case UInt8(ascii: "R"): batch.addField(.eventAction, literal: "read")
-            case UInt8(ascii: "U"): batch.addField(.eventAction, literal: "update")
-            case UInt8(ascii: "D"): batch.addField(.eventAction, literal: "delete")
-            case UInt8(ascii: "E"): batch.addField(.eventAction, literal: "execute")
-            default: break
-            }
-        }
+        AuditFields.addAction(p, scalar(member(event, "action")), into: &batch)
         add("action", scalar(member(event, "action")))
         let outcomeValue = member(event, "outcome")
         let outcome = scalar(outcomeValue) ?? code(p, member(outcomeValue, "code"))
-        if let o = outcome {
-            if XMLScanner.equals(p, o, "0") { batch.addField(.eventOutcome, literal: "success") }
-            else if XMLScanner.equals(p, o, "4") || XMLScanner.equals(p, o, "8") || XMLScanner.equals(p, o, "12") {
-                batch.addField(.eventOutcome, literal: "failure")
-            }
-        }
+        AuditFields.addOutcome(p, outcome, into: &batch)
         add("outcome", outcome)
 
         // The requestor agent (R4/R5 "agent", DSTU "participant").
@@ -200,16 +165,7 @@ enum FHIRAuditEvent {
             addPseudonym(.patientID, reference, prefix: 8)
             patients = max(patients, 1)
         }
-        if patients > 0 {
-            let nameStart = batch.scratch.count
-            let label: StaticString = "patient_count"
-            label.withUTF8Buffer { batch.scratch.append(contentsOf: $0) }
-            let nameRef = ByteRef(start: nameStart, count: batch.scratch.count - nameStart, inScratch: true)
-            let from = batch.scratch.count
-            batch.appendDecimal(patients)
-            batch.addNamedField(.fhirNamespace, name: nameRef,
-                                value: ByteRef(start: from, count: batch.scratch.count - from, inScratch: true), .number)
-        }
+        if patients > 0 { AuditFields.add(.fhirNamespace, "patient_count", count: patients, into: &batch) }
 
         let recorded = scalar(member(resource, "recorded")) ?? scalar(member(event, "dateTime"))
             ?? scalar(member(resource, "occurredDateTime"))
