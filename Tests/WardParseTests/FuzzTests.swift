@@ -59,3 +59,56 @@ import WardTestSupport
         }
     }
 }
+
+/// HL7 v2, ATNA and FHIR inputs mutated at random (delimiters, escapes, frame bytes, tags, quotes):
+/// never a crash, every field inside the chunk or scratch, every line inside some event.
+@Suite struct AuditFuzzTests {
+    static func seeds() throws -> [[UInt8]] {
+        var seeds: [[UInt8]] = []
+        for name in ["sample_hl7", "sample_file1", "sample_batch", "rep_sample_hl7", "sample_bad_file1"] {
+            seeds.append(Array(try Data(contentsOf: Paths.sample("hl7v2_python-hl7/\(name).hl7"))))
+        }
+        for file in ["SampleLogs/hl7/interface-engine.log", "SampleLogs/ehr/atna-audit.log", "SampleLogs/ehr/fhir-audit.jsonl"] {
+            let data = try Data(contentsOf: Paths.root.appendingPathComponent(file))
+            seeds += data.split(separator: 0x0A).map { Array($0) }
+        }
+        seeds.append(Array("\u{0B}MSH#$*@!#A#B#C#D#2026##ADT$A08#M3#P#2.6\rPID###X@X41@1$$$AUTH!1\u{1C}\r".utf8))
+        return seeds
+    }
+
+    @Test func mutatedAuditMessagesNeverCrashAndKeepEveryLine() throws {
+        var generator = SystemRandomNumberGenerator()
+        let seeds = try Self.seeds()
+        let interesting: [UInt8] = Array("|^~\\&#\r\n<>/\"=:{}[],MSHPIDX0129 ".utf8) + [0x0B, 0x1C, 0xEF, 0xFF, 0x00]
+        var bytes: [UInt8] = []
+        for _ in 0..<3000 {
+            var text = seeds.randomElement(using: &generator)!
+            for _ in 0..<Int.random(in: 1...8, using: &generator) {
+                guard !text.isEmpty else { break }
+                let at = Int.random(in: 0..<text.count, using: &generator)
+                switch Int.random(in: 0..<4, using: &generator) {
+                case 0: text[at] = interesting.randomElement(using: &generator)!
+                case 1: text.insert(interesting.randomElement(using: &generator)!, at: at)
+                case 2: text.removeSubrange(at..<min(text.count, at + Int.random(in: 1...16, using: &generator)))
+                default: text = Array(text[0..<at])
+                }
+            }
+            bytes += text + [0x0A]
+        }
+        let chunk = Chunk(bytes: bytes, origin: testOrigin())
+        var batch = EventBatch()
+        EventParser().parse(chunk, into: &batch)
+        var covered = [Bool](repeating: false, count: bytes.count)
+        for (i, event) in batch.events.enumerated() {
+            #expect(Int(event.lineStart) + Int(event.lineLength) <= bytes.count)
+            for k in Int(event.lineStart)..<(Int(event.lineStart) + Int(event.lineLength)) { covered[k] = true }
+            for slot in batch.fields[batch.fieldRange(of: i)] {
+                let limit = slot.value.inScratch ? batch.scratch.count : chunk.count
+                #expect(Int(slot.value.start) + Int(slot.value.count) <= limit)
+            }
+        }
+        // Every byte that is not a line or segment separator or frame byte belongs to an event.
+        let lost = bytes.indices.filter { !covered[$0] && ![0x0A, 0x0D, 0x0B, 0x1C].contains(bytes[$0]) }
+        #expect(lost.isEmpty, "\(lost.count) bytes in no event, first at \(lost.first ?? -1)")
+    }
+}

@@ -450,6 +450,19 @@ import WardTestSupport
         }
     }
 
+    /// A high surrogate followed by an escape that is not a low one (found by the fuzz test: it trapped
+    /// on arithmetic overflow) gives U+FFFD and the second character, in plain JSON and in AuditEvents.
+    @Test func unpairedSurrogatesNeverTrap() {
+        let events = HL7Tests.parse(Array(#"""
+        {"a":"\ud800\u0041","b":"\udbff\ud800x"}
+        {"resourceType":"AuditEvent","agent":[{"who":{"display":"\ud800\u0041"},"requestor":true}]}
+        """#.utf8))
+        #expect(events.map(\.dataset) == ["json", "fhir.auditevent"])
+        #expect(events[0].fields["a"] == "\u{FFFD}A")
+        #expect(events[0].fields["b"] == "\u{FFFD}\u{FFFD}x")
+        #expect(events[1].fields["user.name"] == "\u{FFFD}A")
+    }
+
     @Test func brokenAuditEventIsKeptWithItsReasonAndNothingOfItsContent() {
         let events = HL7Tests.parse(Array(#"{"resourceType":"AuditEvent","entity":[{"name":"Broken Name"}"#.utf8))
         #expect(events.count == 1)

@@ -132,11 +132,16 @@ enum JSONNav {
             case UInt8(ascii: "b"): out.append(0x08)
             case UInt8(ascii: "f"): out.append(0x0C)
             case UInt8(ascii: "u"):
-                guard var scalar = hex4(p, j, r.upperBound) else { out.append(contentsOf: [0xEF, 0xBF, 0xBD] as [UInt8]); continue }
+                guard var scalar = hex4(p, j, r.upperBound) else {
+                    out.append(0xEF)
+                    out.append(0xBF)
+                    out.append(0xBD)
+                    continue
+                }
                 j += 4
                 if scalar >= 0xD800, scalar < 0xDC00, j + 6 <= r.upperBound, p[j] == UInt8(ascii: "\\"),
-                   p[j + 1] == UInt8(ascii: "u"), let low = hex4(p, j + 2, r.upperBound) {
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low &- 0xDC00)
+                   p[j + 1] == UInt8(ascii: "u"), let low = hex4(p, j + 2, r.upperBound), low >= 0xDC00, low <= 0xDFFF {
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     j += 6
                 }
                 let s = Unicode.Scalar(scalar) ?? "\u{FFFD}"

@@ -206,7 +206,15 @@ public enum JSONLineParser {
                     if scalar >= 0xD800 && scalar < 0xDC00, i + 1 < end, line[i] == UInt8(ascii: "\\"), line[i + 1] == UInt8(ascii: "u") {
                         i += 2
                         let low = try hex4()
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low &- 0xDC00)
+                        if low >= 0xDC00 && low <= 0xDFFF {
+                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            // An unpaired high surrogate (U+FFFD), then the second escape on its own.
+                            batch.scratch.append(0xEF)
+                            batch.scratch.append(0xBF)
+                            batch.scratch.append(0xBD)
+                            scalar = low
+                        }
                     }
                     let s = Unicode.Scalar(scalar) ?? "\u{FFFD}"
                     for unit in UTF8.encode(s)! { batch.scratch.append(unit) }
