@@ -127,7 +127,7 @@ extension BatchEvent {
     /// demand (first occurrence of the segment, first repetition), escape sequences decoded.
     func withHL7Path<R>(_ name: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
         guard let path = HL7Path(name: UnsafeBufferPointer(rebasing: name[4...])) else { return body(nil) }
-        for slot in slots where slot.id == .hl7Message && !slot.value.inScratch {
+        for slot in slots where slot.id == .hl7Message {
             let message = values[slot.value]
             guard let p = message.baseAddress,
                   let (range, d) = path.locate(in: p, count: message.count) else { return body(nil) }

@@ -153,6 +153,41 @@ public struct EventParser: Sendable {
         batch.addScratchField(.eventOriginal, from: from)
     }
 
+    /// Parses an HL7 v2 message in its XML encoding (alone, or after a syslog header), rewritten as ER7:
+    /// its fields, and `event.original` and `message` as the redacted ER7. Returns MSH-7's time, or `nil`
+    /// when the line holds no such message.
+    @usableFromInline
+    func embeddedHL7XML(_ line: UnsafePointer<UInt8>, count: Int, base: Int, since mark: EventBatch.Mark,
+                        into batch: inout EventBatch) -> Int64? {
+        guard HL7XML.mentions(line, from: 0, to: count) else { return nil }
+        var er7: [UInt8] = []
+        guard HL7XML.appendER7(line, from: 0, to: count, to: &er7) else { return nil }
+        let copy = batch.scratch.count
+        batch.scratch.append(contentsOf: er7)
+        let parsed = er7.withUnsafeBufferPointer { buf in
+            HL7Parser.parseMessage(buf.baseAddress!, start: 0, end: buf.count, base: copy, options: options,
+                                   inScratch: true, into: &batch)
+        }
+        guard case .success(let timestamp) = parsed else {
+            batch.rollback(to: mark)
+            return nil
+        }
+        let policy = options.patientData
+        if !policy.reveal {
+            let from = batch.scratch.count
+            er7.withUnsafeBufferPointer { buf in
+                HL7Redactor.appendRedacted(buf.baseAddress!, start: 0, hl7Start: 0, end: buf.count, policy: policy,
+                                           to: &batch.scratch)
+            }
+            let redacted = ByteRef(start: from, count: batch.scratch.count - from, inScratch: true)
+            for k in mark.fields..<batch.fields.count where batch.fields[k].id == .message && batch.fields[k].name.count == 0 {
+                batch.fields[k].value = redacted
+            }
+            batch.fields.append(FieldSlot(id: .eventOriginal, kind: .text, value: redacted))
+        }
+        return timestamp
+    }
+
     /// Points `message` (a range of the line) at the same range of the redacted copy at `from` in scratch
     /// (the copy keeps everything before the redacted part byte for byte).
     @usableFromInline
@@ -344,6 +379,10 @@ public struct EventParser: Sendable {
                     batch.endEvent(dataset: .atna, timestamp: t)
                     return
                 }
+                if hl7, let t = embeddedHL7XML(line, count: count, base: base, since: mark, into: &batch) {
+                    batch.endEvent(dataset: .hl7v2, timestamp: t)
+                    return
+                }
                 // An HL7 message after an application's log prefix.
                 if hl7, let at = HL7Framer.embeddedStart(line, from: 0, to: count),
                    let hl7 = embeddedHL7(line, count: count, base: base, at: at, since: mark, into: &batch) {
@@ -358,6 +397,10 @@ public struct EventParser: Sendable {
         case .success(let timestamp):
             if hl7, options.format == .auto, let t = embeddedATNA(line, count: count, base: base, since: mark, into: &batch) {
                 batch.endEvent(dataset: .atna, timestamp: t == EventRecord.noTimestamp ? timestamp : t)
+                return
+            }
+            if hl7, options.format == .auto, let t = embeddedHL7XML(line, count: count, base: base, since: mark, into: &batch) {
+                batch.endEvent(dataset: .hl7v2, timestamp: t == EventRecord.noTimestamp ? timestamp : t)
                 return
             }
             if hl7, options.format == .auto, let at = HL7Framer.embeddedStart(line, from: 0, to: count),
@@ -389,6 +432,10 @@ public struct EventParser: Sendable {
             if hl7, options.format == .auto {
                 if let t = embeddedATNA(line, count: count, base: base, since: mark, into: &batch) {
                     batch.endEvent(dataset: .atna, timestamp: t)
+                    return
+                }
+                if let t = embeddedHL7XML(line, count: count, base: base, since: mark, into: &batch) {
+                    batch.endEvent(dataset: .hl7v2, timestamp: t)
                     return
                 }
                 if let at = HL7Framer.embeddedStart(line, from: 0, to: count),

@@ -12,7 +12,8 @@ import WardTestSupport
         for dir in [Paths.sample("hl7v2_python-hl7"), hapi.appendingPathComponent("parser"), hapi.appendingPathComponent("util"),
                     Paths.sample("atna_openhim")] {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-            for name in names.sorted() where name.hasSuffix(".hl7") || name.hasSuffix(".txt") || name.hasSuffix(".log") {
+            for name in names.sorted() where name.hasSuffix(".hl7") || name.hasSuffix(".txt") || name.hasSuffix(".log")
+                || name.hasSuffix(".xml") {
                 paths.append(dir.appendingPathComponent(name).path)
             }
         }
@@ -41,6 +42,20 @@ import WardTestSupport
                         let components = rep.split(separator: "^", omittingEmptySubsequences: false)
                         // Identifiers: the ID itself; names, addresses: every part.
                         for component in ([2, 3, 4].contains(n) ? Array(components.prefix(1)) : components) { keep(component) }
+                    }
+                }
+            }
+            // HL7 v2 XML: the texts inside PID-3 (its CX.1), PID-5, 6, 7, 11, 13.
+            if path.hasSuffix(".xml") {
+                for field in ["PID.3", "PID.5", "PID.6", "PID.7", "PID.11", "PID.13"] {
+                    for part in text.components(separatedBy: "<\(field)").dropFirst() {
+                        guard let body = part.components(separatedBy: "</\(field)>").first else { continue }
+                        let leaves = body.components(separatedBy: ">").dropFirst().map { $0.prefix { $0 != "<" } }
+                        if field == "PID.3" {
+                            for id in body.components(separatedBy: "<CX.1>").dropFirst() { keep(id.prefix { $0 != "<" }) }
+                        } else {
+                            for leaf in leaves { keep(leaf.trimmingCharacters(in: .whitespacesAndNewlines)[...]) }
+                        }
                     }
                 }
             }
@@ -107,11 +122,11 @@ import WardTestSupport
 
     @Test func noPatientDataInParseOrScanOutputUnlessRevealed() throws {
         let inputs = Self.inputs()
-        #expect(inputs.count == 21)
+        #expect(inputs.count == 23)
         let secrets = try Self.secrets(in: inputs)
         // The collection itself must find what the samples hold.
         for known in ["EVERYWOMAN", "555-44-4444", "153 FERNWOOD DR.", "196203520", "fc133984036647e", "MRN20481137",
-                      "Margarethe Vandersloot", "1947-03-09", "RICHMOND"] {
+                      "Margarethe Vandersloot", "1947-03-09", "RICHMOND", "NiNa Bonita", "12345679", "19750322"] {
             #expect(secrets.contains(known), "\(known)")
         }
         #expect(secrets.count > 60)
@@ -124,7 +139,7 @@ import WardTestSupport
         let pretty = try wardwatch(["scan", "--rules", "Tests/EndToEndTests/Fixtures/rules-phi", "--format", "pretty"] + inputs)
         let alertText = try String(contentsOf: alerts, encoding: .utf8)
         // Every HL7/ATNA/FHIR event alerted (the rule matches them all), with its redacted original.
-        #expect(alertText.split(separator: "\n").filter { $0.contains("0d7e1f2a-3b4c-4d5e-8f60-718293a4b5c6") }.count == 54)
+        #expect(alertText.split(separator: "\n").filter { $0.contains("0d7e1f2a-3b4c-4d5e-8f60-718293a4b5c6") }.count == 56)
         #expect(parse.stderr.contains("pseudonymized with a random key"))
         let outputs = [("parse stdout", parse.stdout), ("parse stderr", parse.stderr), ("scan stdout", scan.stdout),
                        ("scan stderr", scan.stderr), ("alert file", alertText), ("pretty", pretty.stdout)]

@@ -224,6 +224,28 @@ import WardTestSupport
         }
     }
 
+    /// HAPI's XML-encoded messages parse to the same fields as ER7 (rewritten as ER7 inside).
+    @Test func xmlEncodedMessagesParse() throws {
+        let dir = "hl7v2_hapi/hapi-test/src/test/resources/ca/uhn/hl7v2/parser/"
+        let omd = HL7Tests.parse(Array(try Data(contentsOf: Paths.sample(dir + "OMD_O03.xml"))))
+        #expect(omd.count == 1)
+        #expect(omd[0].dataset == "hl7.v2")
+        #expect(omd[0].fields["hl7.message_type"] == "OMD^O03" && omd[0].fields["hl7.message_structure"] == "OMD_O03")
+        #expect(omd[0].fields["hl7.sending_application"] == "TestSendingSystem" && omd[0].fields["hl7.version"] == "2.5")
+        #expect(omd[0].timestamp == referenceNanos("2007-01-01T15:39:00Z"))
+        #expect(omd[0].fields["hl7.message"] == "MSH|^~\\&|TestSendingSystem||||200701011539||OMD^O03^OMD_O03|||2.5|123\rPID|||1^^^hellin^PI||Doe^John\rODS|S|^breakfast|^320\\S\\1/2 HAM SANDWICH\\S\\99FD8")
+        let adt = HL7Tests.parse(Array(try Data(contentsOf: Paths.sample(dir + "adt_a17.xml"))))
+        #expect(adt.count == 1)
+        let a = adt[0]
+        #expect(a.fields["hl7.message_type"] == "ADT^A17" && a.fields["hl7.control_id"] == "MENSAJE_EJEMPLO_ADT_A17_1")
+        #expect(a.fields["hl7.receiving_application"] == "CUIDADOS" && a.fields["hl7.pv1.patient_class"] == "I")
+        #expect(a.fields["hl7.pv1.assigned_location"] == "UE6D^117-^117-1^050101")
+        var token: [UInt8] = []
+        Array("12345679".utf8).withUnsafeBufferPointer { HL7Tests.key.appendPseudonym($0, to: &token) }
+        #expect(a.fields["patient.id"] == String(decoding: token, as: UTF8.self))
+        #expect(a.fields["event.original"]?.contains("12345679") == false)
+    }
+
     @Test func brokenMessagesAreKeptWithTheirReason() {
         let cases: [(String, String)] = [
             ("MSH|^~^&|A|B\rPID|||1", "HL7: invalid encoding characters in MSH-1/MSH-2 at byte 3 of the line."),

@@ -12,6 +12,11 @@ public enum ATNAParser {
         var i = from
         while let lt = ByteScan.firstIndex(of: UInt8(ascii: "<"), in: p, from: i, to: to) {
             if to - lt >= 13, XMLScanner.equals(p, (lt + 1)..<(lt + 13), "AuditMessage") { return lt }
+            // The root of an HL7 v2 message in its XML encoding.
+            if lt + 1 < to, ASCII.isUpper(p[lt + 1]),
+               HL7XML.mentions(p, from: lt, to: ByteScan.firstIndex(of: UInt8(ascii: ">"), in: p, from: lt, to: to) ?? to) {
+                return lt
+            }
             if to - lt >= 5, XMLScanner.equals(p, (lt + 1)..<(lt + 5), "?xml") {
                 var end = to
                 while end > lt, XMLScanner.isSpace(p[end - 1]) { end -= 1 }
@@ -39,7 +44,8 @@ public enum ATNAParser {
         guard count > 0 else { return true }
         let b = p[0]
         if b == ASCII.space || b == ASCII.tab { return true }
-        return b == UInt8(ascii: "<") && count > 1 && !ASCII.isDigit(p[1])
+        // A tag, an end tag or a comment; not a syslog "<PRI>" nor a new "<?xml" declaration.
+        return b == UInt8(ascii: "<") && count > 1 && (ASCII.isLetter(p[1]) || p[1] == UInt8(ascii: "/") || p[1] == UInt8(ascii: "!"))
     }
 
     struct Participant {

@@ -10,7 +10,10 @@ public enum HL7Parser {
     /// ``EventRecord/noTimestamp`` when MSH-7 is empty or not an HL7 DTM.
     /// - Parameter base: the chunk offset of `p[0]`.
     @inlinable
+    /// - Parameter inScratch: `p` is a copy of the batch's scratch bytes at `base` (an XML message
+    ///   rewritten as ER7), not the chunk.
     public static func parseMessage(_ p: UnsafePointer<UInt8>, start: Int, end: Int, base: Int, options: ParseOptions,
+                                    inScratch: Bool = false,
                                     into batch: inout EventBatch) -> Result<Int64, LineParseError> {
         let mshEnd = ER7.segmentEnd(p, from: start, to: end)
         guard ER7.segmentID(p, at: start) == ER7.msh || ER7.segmentID(p, at: start) == ER7.fhs
@@ -37,28 +40,29 @@ public enum HL7Parser {
             }
             i = segEnd
         }
-        batch.addField(.hl7Message, start: base + start, count: end - start)
-        add(.hl7MessageType, p, msh, field: 9, component: 1, d, base, &batch, joinNext: true)
-        add(.hl7TriggerEvent, p, msh, field: 9, component: 2, d, base, &batch)
-        add(.hl7MessageStructure, p, msh, field: 9, component: 3, d, base, &batch)
-        add(.hl7ControlID, p, msh, field: 10, component: 0, d, base, &batch)
-        add(.hl7ProcessingID, p, msh, field: 11, component: 1, d, base, &batch)
-        add(.hl7Version, p, msh, field: 12, component: 1, d, base, &batch)
-        add(.hl7SendingApplication, p, msh, field: 3, component: 1, d, base, &batch)
-        add(.hl7SendingFacility, p, msh, field: 4, component: 1, d, base, &batch)
-        add(.hl7ReceivingApplication, p, msh, field: 5, component: 1, d, base, &batch)
-        add(.hl7ReceivingFacility, p, msh, field: 6, component: 1, d, base, &batch)
+        batch.fields.append(FieldSlot(id: .hl7Message, kind: .text,
+                                      value: ByteRef(start: base + start, count: end - start, inScratch: inScratch)))
+        add(.hl7MessageType, p, msh, field: 9, component: 1, d, base, &batch, joinNext: true, inScratch: inScratch)
+        add(.hl7TriggerEvent, p, msh, field: 9, component: 2, d, base, &batch, inScratch: inScratch)
+        add(.hl7MessageStructure, p, msh, field: 9, component: 3, d, base, &batch, inScratch: inScratch)
+        add(.hl7ControlID, p, msh, field: 10, component: 0, d, base, &batch, inScratch: inScratch)
+        add(.hl7ProcessingID, p, msh, field: 11, component: 1, d, base, &batch, inScratch: inScratch)
+        add(.hl7Version, p, msh, field: 12, component: 1, d, base, &batch, inScratch: inScratch)
+        add(.hl7SendingApplication, p, msh, field: 3, component: 1, d, base, &batch, inScratch: inScratch)
+        add(.hl7SendingFacility, p, msh, field: 4, component: 1, d, base, &batch, inScratch: inScratch)
+        add(.hl7ReceivingApplication, p, msh, field: 5, component: 1, d, base, &batch, inScratch: inScratch)
+        add(.hl7ReceivingFacility, p, msh, field: 6, component: 1, d, base, &batch, inScratch: inScratch)
         if let evn {
-            add(.hl7EVNOperatorID, p, evn, field: 5, component: 1, d, base, &batch)
-            add(.userName, p, evn, field: 5, component: 1, d, base, &batch)
+            add(.hl7EVNOperatorID, p, evn, field: 5, component: 1, d, base, &batch, inScratch: inScratch)
+            add(.userName, p, evn, field: 5, component: 1, d, base, &batch, inScratch: inScratch)
         }
         if let pid, let f = ER7.field(3, of: p, start: pid.lowerBound, end: pid.upperBound, delimiters: d),
            let id = ER7.value(of: p, field: f, component: 1, delimiters: d), !id.isEmpty {
             addPseudonym(p, id, d, options.patientData, &batch)
         }
         if let pv1 {
-            add(.hl7PV1PatientClass, p, pv1, field: 2, component: 0, d, base, &batch)
-            add(.hl7PV1AssignedLocation, p, pv1, field: 3, component: 0, d, base, &batch)
+            add(.hl7PV1PatientClass, p, pv1, field: 2, component: 0, d, base, &batch, inScratch: inScratch)
+            add(.hl7PV1AssignedLocation, p, pv1, field: 3, component: 0, d, base, &batch, inScratch: inScratch)
         }
         var timestamp = EventRecord.noTimestamp
         if let f = ER7.field(7, of: p, start: msh.lowerBound, end: msh.upperBound, delimiters: d),
@@ -77,7 +81,8 @@ public enum HL7Parser {
     /// empty (`ADT^A01`), written with `^` whatever the message's component separator.
     @inlinable
     static func add(_ id: FieldID, _ p: UnsafePointer<UInt8>, _ segment: Range<Int>, field: Int, component: Int,
-                    _ d: HL7Delimiters, _ base: Int, _ batch: inout EventBatch, joinNext: Bool = false) {
+                    _ d: HL7Delimiters, _ base: Int, _ batch: inout EventBatch, joinNext: Bool = false,
+                    inScratch: Bool = false) {
         guard let f = ER7.field(field, of: p, start: segment.lowerBound, end: segment.upperBound, delimiters: d),
               let v = ER7.value(of: p, field: f, component: component, delimiters: d), !v.isEmpty else { return }
         var next: Range<Int>?
@@ -85,7 +90,8 @@ public enum HL7Parser {
             next = n
         }
         if next == nil && !ER7.needsDecoding(p, v, delimiters: d) {
-            batch.addField(id, start: base + v.lowerBound, count: v.count)
+            batch.fields.append(FieldSlot(id: id, kind: .text,
+                                          value: ByteRef(start: base + v.lowerBound, count: v.count, inScratch: inScratch)))
             return
         }
         let start = batch.scratch.count
