@@ -129,7 +129,7 @@ import WardTestSupport
                       "Margarethe Vandersloot", "1947-03-09", "RICHMOND", "NiNa Bonita", "12345679", "19750322"] {
             #expect(secrets.contains(known), "\(known)")
         }
-        #expect(secrets.count > 60)
+        #expect(secrets.count > 100)
 
         let parse = try wardwatch(["parse"] + inputs, phiKey: nil)
         let dir = try Paths.temporaryDirectory()
