@@ -101,10 +101,8 @@ enum FHIRAuditEvent {
         add("outcome", outcome)
 
         // The requestor agent (R4/R5 "agent", DSTU "participant").
-        var requestorSeen = false
         JSONNav.forEachElement(p, member(resource, "agent") ?? member(resource, "participant")) { agent in
             guard let r = scalar(member(agent, "requestor")), XMLScanner.equals(p, r, "true") else { return true }
-            requestorSeen = true
             let who = member(agent, "who")
             let reference = scalar(member(who, "reference"))
             if startsWithPatient(p, reference), let reference {
@@ -125,7 +123,6 @@ enum FHIRAuditEvent {
             if let networkType, XMLScanner.equals(p, networkType, "2") { add(.sourceIP, address) }
             return false
         }
-        _ = requestorSeen
 
         let source = member(resource, "source")
         let observer = member(source, "observer")

@@ -30,7 +30,6 @@ enum HL7XML {
         var header = false
         var separators = 0  // field separators written in this segment
         var field = 0  // open field number, 0 = none
-        var component = 0, subcomponent = 0
         var componentsWritten = 1, subcomponentsWritten = 1
         var depth = 0  // 0 outside, 1 segment, 2 field, 3 component, 4 sub-component
         var sawMSH = false
@@ -78,7 +77,6 @@ enum HL7XML {
                 }
                 field = number
                 componentsWritten = 1
-                component = 0
                 if !tag.isEmpty {
                     depth = 2
                     if header && number == 2 {
@@ -89,16 +87,13 @@ enum HL7XML {
                 }
             case 2:
                 while componentsWritten < number { out.append(UInt8(ascii: "^")); componentsWritten += 1 }
-                component = number
                 subcomponentsWritten = 1
-                subcomponent = 0
                 if !tag.isEmpty {
                     depth = 3
                     appendText(p, s.text(), to: &out)
                 }
             case 3:
                 while subcomponentsWritten < number { out.append(UInt8(ascii: "&")); subcomponentsWritten += 1 }
-                subcomponent = number
                 if !tag.isEmpty {
                     depth = 4
                     appendText(p, s.text(), to: &out)
@@ -107,7 +102,6 @@ enum HL7XML {
                 if !tag.isEmpty { depth += 1 }
             }
         }
-        _ = (component, subcomponent)
         if !sawMSH { out.removeSubrange(start...) }
         return sawMSH
     }
