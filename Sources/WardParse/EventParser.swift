@@ -17,7 +17,9 @@ public struct EventParser: Sendable {
     public func parse(_ chunk: Chunk, into batch: inout EventBatch) {
         batch.reset()
         let reference = chunk.origin.referenceTime
-        let hl7 = options.format == .auto
+        // Hospital audit content is recognized in every format unless the operator reveals patient data:
+        // a forced `--format raw` must not be a way around the redaction.
+        let hl7 = options.format == .auto || !options.patientData.reveal
         chunk.withUnsafeBytes { buf in
             guard let base = buf.baseAddress else { return }
             // An HL7 unit being gathered: its start, end, first line number and field separator.
@@ -375,6 +377,8 @@ public struct EventParser: Sendable {
                     batch.endEvent(dataset: firewall.0, timestamp: firewall.1 ?? EventRecord.noTimestamp)
                     return
                 }
+            }
+            do {
                 if hl7, let t = embeddedATNA(line, count: count, base: base, since: mark, into: &batch) {
                     batch.endEvent(dataset: .atna, timestamp: t)
                     return
@@ -395,15 +399,15 @@ public struct EventParser: Sendable {
         }
         switch result {
         case .success(let timestamp):
-            if hl7, options.format == .auto, let t = embeddedATNA(line, count: count, base: base, since: mark, into: &batch) {
+            if hl7, let t = embeddedATNA(line, count: count, base: base, since: mark, into: &batch) {
                 batch.endEvent(dataset: .atna, timestamp: t == EventRecord.noTimestamp ? timestamp : t)
                 return
             }
-            if hl7, options.format == .auto, let t = embeddedHL7XML(line, count: count, base: base, since: mark, into: &batch) {
+            if hl7, let t = embeddedHL7XML(line, count: count, base: base, since: mark, into: &batch) {
                 batch.endEvent(dataset: .hl7v2, timestamp: t == EventRecord.noTimestamp ? timestamp : t)
                 return
             }
-            if hl7, options.format == .auto, let at = HL7Framer.embeddedStart(line, from: 0, to: count),
+            if hl7, let at = HL7Framer.embeddedStart(line, from: 0, to: count),
                let hl7 = embeddedHL7(line, count: count, base: base, at: at, since: mark, into: &batch) {
                 batch.endEvent(dataset: .hl7v2, timestamp: hl7 == EventRecord.noTimestamp ? timestamp : hl7)
                 return
@@ -429,7 +433,7 @@ public struct EventParser: Sendable {
             }
             batch.addField(.message, start: base, count: count)
             // A message after a prefix that is not syslog (`2026-11-22 08:02:40,511 INFO … MSH|…`).
-            if hl7, options.format == .auto {
+            if hl7 {
                 if let t = embeddedATNA(line, count: count, base: base, since: mark, into: &batch) {
                     batch.endEvent(dataset: .atna, timestamp: t)
                     return

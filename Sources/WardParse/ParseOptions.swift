@@ -13,7 +13,9 @@ public enum LogFormat: String, Sendable, CaseIterable {
     case rfc3164
     /// One JSON object per line (Windows events exported as JSON included).
     case json
-    /// No parsing: every line is an `unparsed` event with `message` = the line.
+    /// No parsing: every line is an `unparsed` event with `message` = the line — except HL7, ATNA and
+    /// FHIR content, which every format recognizes so that its patient data is redacted (unless the
+    /// operator reveals it, `PatientDataPolicy/reveal`).
     case raw
 }
 

@@ -149,6 +149,14 @@ import WardTestSupport
             #expect(leaked.isEmpty, "\(name) shows \(leaked)")
         }
 
+        // A forced format is no way around the policy.
+        for format in ["raw", "syslog", "rfc5424", "rfc3164", "json"] {
+            let forced = try wardwatch(["parse", "--format", format] + inputs)
+            let haystack = Self.searchable(forced.stdout + forced.stderr)
+            let leaked = secrets.filter { haystack.contains($0) }.sorted()
+            #expect(leaked.isEmpty, "--format \(format) shows \(leaked)")
+        }
+
         // With --reveal-phi, the operator sees them.
         let revealed = try wardwatch(["parse", "--reveal-phi"] + inputs)
         let haystack = Self.searchable(revealed.stdout)
