@@ -71,6 +71,14 @@ public struct EventParser: Sendable {
                         return
                     }
                 }
+                // A line cut at the limit is parsed alone (the cut stays flagged), but still as hospital
+                // audit content when it looks like some: its patient data is redacted all the same.
+                if hl7, !whole, line.length > 0, Self.mayHoldPatientData(p, count: line.length) {
+                    batch.beginEvent(lineStart: line.start, lineLength: line.length, fullLength: line.fullLength,
+                                     lineNumber: line.number)
+                    parseLine(p, count: line.length, base: line.start, reference: reference, hl7: true, into: &batch)
+                    return
+                }
                 // One scan for '<' serves both the multi-line test and the look inside a one-line message.
                 let audit = hl7 && whole && ATNAParser.opening(p, from: 0, to: line.length) != nil
                 if audit, !ATNAParser.closes(p, count: line.length) {
@@ -153,6 +161,67 @@ public struct EventParser: Sendable {
         write(&batch.scratch)
         redirectMessage(since: mark, base: base, to: from, in: &batch)
         batch.addScratchField(.eventOriginal, from: from)
+    }
+
+    /// Whether a line looks like HL7, ATNA or FHIR content (for lines that are not parsed as a unit).
+    static func mayHoldPatientData(_ p: UnsafePointer<UInt8>, count: Int) -> Bool {
+        HL7Framer.opening(p, count: count) != nil || isSegmentLine(p, count: count)
+            || HL7Framer.embeddedStart(p, from: 0, to: count) != nil || ATNAParser.opening(p, from: 0, to: count) != nil
+            || p[0] == UInt8(ascii: "{") && FHIRAuditEvent.mentions(p, count: count) || ByteScan.firstIndex(of: UInt8(ascii: "<"), in: p, from: 0, to: count) != nil
+                && (HL7XML.mentions(p, from: 0, to: count) || isAuditXMLFragment(p, count: count))
+    }
+
+    /// A line that starts like an HL7 segment (`DST|…`, `ZPI|…`): part of a message broken by a cut line.
+    static func isSegmentLine(_ p: UnsafePointer<UInt8>, count: Int) -> Bool {
+        count >= 4 && p[3] == UInt8(ascii: "|") && ER7.isSegmentStart(p, at: 0, end: count, field: p[3])
+    }
+
+    /// A line of an ATNA or HL7-XML document on its own (the document was broken by a cut line):
+    /// it starts with a `ParticipantObject…` tag or an HL7 XML part such as `<PID.5>` or `<XPN.1>`.
+    static func isAuditXMLFragment(_ p: UnsafePointer<UInt8>, count: Int) -> Bool {
+        var i = 0
+        while i < count, p[i] == ASCII.space || p[i] == ASCII.tab { i += 1 }
+        guard i < count, p[i] == UInt8(ascii: "<") else { return false }
+        i += 1
+        if i < count, p[i] == UInt8(ascii: "/") { i += 1 }
+        let name = i
+        while i < count, ASCII.isLetter(p[i]) || ASCII.isDigit(p[i]) || p[i] == UInt8(ascii: "_") || p[i] == UInt8(ascii: ".") {
+            i += 1
+        }
+        let n = name..<i
+        if n.count >= 17, XMLScanner.equals(p, name..<(name + 17), "ParticipantObject") { return true }
+        // <XX.n> … <XXXX.n>: two to four capitals or digits, a dot, digits.
+        guard let dot = ByteScan.firstIndex(of: UInt8(ascii: "."), in: p, from: name, to: i), dot - name >= 2, dot - name <= 4,
+              dot + 1 < i else { return false }
+        for k in name..<dot where !(ASCII.isUpper(p[k]) || ASCII.isDigit(p[k])) { return false }
+        for k in (dot + 1)..<i where !ASCII.isDigit(p[k]) { return false }
+        return true
+    }
+
+    /// The last resort for a line that looks like patient data but could not be parsed as such (cut,
+    /// broken): `message` and `event.original` become the HL7 text redacted segment by segment, or are
+    /// withheld entirely.
+    @usableFromInline
+    func withholdPatientData(_ line: UnsafePointer<UInt8>, count: Int, base: Int, since mark: EventBatch.Mark,
+                             into batch: inout EventBatch) {
+        guard !options.patientData.reveal, Self.mayHoldPatientData(line, count: count) else { return }
+        let policy = options.patientData
+        let hl7Start = HL7Framer.opening(line, count: count) != nil || Self.isSegmentLine(line, count: count)
+            ? 0 : HL7Framer.embeddedStart(line, from: 0, to: count)
+        addRedactedCopy(since: mark, base: base, into: &batch) { out in
+            if let hl7Start {
+                HL7Redactor.appendRedacted(line, start: 0, hl7Start: hl7Start, end: count, policy: policy, to: &out)
+            } else {
+                PatientDataPolicy.placeholder.withUTF8Buffer { out.append(contentsOf: $0) }
+            }
+        }
+        // Withheld: `message` pointed into the copy only where the copy keeps the line's bytes.
+        if hl7Start == nil {
+            let placeholder = batch.fields.last!.value
+            for k in mark.fields..<batch.fields.count where batch.fields[k].id == .message && batch.fields[k].name.count == 0 {
+                batch.fields[k].value = placeholder
+            }
+        }
     }
 
     /// Parses an HL7 v2 message in its XML encoding (alone, or after a syslog header), rewritten as ER7:
@@ -394,6 +463,7 @@ public struct EventParser: Sendable {
                     return
                 }
             }
+            withholdPatientData(line, count: count, base: base, since: mark, into: &batch)
             batch.endEvent(dataset: .unparsed, timestamp: EventRecord.noTimestamp)
             return
         }
@@ -449,6 +519,7 @@ public struct EventParser: Sendable {
                 }
             }
             addError(grammar, error, to: &batch)
+            withholdPatientData(line, count: count, base: base, since: mark, into: &batch)
             batch.endEvent(dataset: .unparsed, timestamp: EventRecord.noTimestamp)
         }
     }

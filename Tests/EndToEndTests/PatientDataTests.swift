@@ -157,6 +157,15 @@ import WardTestSupport
             #expect(leaked.isEmpty, "--format \(format) shows \(leaked)")
         }
 
+        // Nor is a line cut at the limit (an HL7 message, an ATNA or HL7-XML document broken in two).
+        for limit in ["64", "100", "200"] {
+            let cut = try wardwatch(["parse", "--max-line-bytes", limit] + inputs)
+            #expect(cut.status == 3)  // the cuts are reported
+            let haystack = Self.searchable(cut.stdout + cut.stderr)
+            let leaked = secrets.filter { haystack.contains($0) }.sorted()
+            #expect(leaked.isEmpty, "--max-line-bytes \(limit) shows \(leaked)")
+        }
+
         // With --reveal-phi, the operator sees them.
         let revealed = try wardwatch(["parse", "--reveal-phi"] + inputs)
         let haystack = Self.searchable(revealed.stdout)
