@@ -4,6 +4,24 @@ import WardCore
 import WardParse
 import WardTestSupport
 
+/// `input` after 1…`edits` random edits: a byte replaced by or inserted from `interesting`, up to
+/// `longestCut` bytes removed, or the rest cut off.
+func mutate(_ input: [UInt8], edits: Int, longestCut: Int, _ interesting: [UInt8],
+            _ generator: inout SystemRandomNumberGenerator) -> [UInt8] {
+    var text = input
+    for _ in 0..<Int.random(in: 1...edits, using: &generator) {
+        guard !text.isEmpty else { break }
+        let at = Int.random(in: 0..<text.count, using: &generator)
+        switch Int.random(in: 0..<4, using: &generator) {
+        case 0: text[at] = interesting.randomElement(using: &generator)!
+        case 1: text.insert(interesting.randomElement(using: &generator)!, at: at)
+        case 2: text.removeSubrange(at..<min(text.count, at + Int.random(in: 1...longestCut, using: &generator)))
+        default: text = Array(text[0..<at])  // truncated
+        }
+    }
+    return text
+}
+
 /// Bad input never crashes and never loses a line: mutated real lines and random bytes through the
 /// per-line detection and every parser.
 @Suite struct FuzzTests {
@@ -24,17 +42,7 @@ import WardTestSupport
         let interesting: [UInt8] = Array("<>[]{}\":\\ -=,0123456789TZ.\u{0}\r\n".utf8) + [0xEF, 0xBB, 0xBF, 0xFF, 0xC3]
         var lines: [[UInt8]] = []
         for _ in 0..<6000 {
-            var line = seeds.randomElement(using: &generator)!
-            for _ in 0..<Int.random(in: 1...6, using: &generator) {
-                guard !line.isEmpty else { break }
-                let at = Int.random(in: 0..<line.count, using: &generator)
-                switch Int.random(in: 0..<4, using: &generator) {
-                case 0: line[at] = interesting.randomElement(using: &generator)!
-                case 1: line.insert(interesting.randomElement(using: &generator)!, at: at)
-                case 2: line.removeSubrange(at..<min(line.count, at + Int.random(in: 1...8, using: &generator)))
-                default: line = Array(line[0..<at])  // truncated
-                }
-            }
+            let line = mutate(seeds.randomElement(using: &generator)!, edits: 6, longestCut: 8, interesting, &generator)
             lines.append(line.filter { $0 != 0x0A })
         }
         for _ in 0..<2000 {
@@ -82,17 +90,7 @@ import WardTestSupport
         let interesting: [UInt8] = Array("|^~\\&#\r\n<>/\"=:{}[],MSHPIDX0129 ".utf8) + [0x0B, 0x1C, 0xEF, 0xFF, 0x00]
         var bytes: [UInt8] = []
         for _ in 0..<3000 {
-            var text = seeds.randomElement(using: &generator)!
-            for _ in 0..<Int.random(in: 1...8, using: &generator) {
-                guard !text.isEmpty else { break }
-                let at = Int.random(in: 0..<text.count, using: &generator)
-                switch Int.random(in: 0..<4, using: &generator) {
-                case 0: text[at] = interesting.randomElement(using: &generator)!
-                case 1: text.insert(interesting.randomElement(using: &generator)!, at: at)
-                case 2: text.removeSubrange(at..<min(text.count, at + Int.random(in: 1...16, using: &generator)))
-                default: text = Array(text[0..<at])
-                }
-            }
+            let text = mutate(seeds.randomElement(using: &generator)!, edits: 8, longestCut: 16, interesting, &generator)
             bytes += text + [0x0A]
         }
         let chunk = Chunk(bytes: bytes, origin: testOrigin())
