@@ -45,8 +45,8 @@ public struct BatchEvent: SigmaEvent {
     /// The whole line.
     var originalBytes: UnsafeBufferPointer<UInt8> { values.line(of: record) }
 
-    /// The bytes of a field given by id (well-known) or by full name (namespaced), as
-    /// ``withValue(of:_:)`` finds them; `nil` when absent. `event.dataset` is not served here.
+    /// The bytes of a slot or event property given by id (well-known) or by full name (namespaced);
+    /// `nil` when absent. `event.dataset` and HL7 paths are served by ``withBytes(id:name:_:)``.
     func bytes(id: FieldID?, name: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
         if let id {
             if id == .eventOriginal { return originalBytes }
@@ -67,13 +67,11 @@ public struct BatchEvent: SigmaEvent {
         return nil
     }
 
-    /// ``bytes(id:name:)`` and the values that are not slots: `event.dataset`, and `hl7.<SEG>.<n>` paths
-    /// extracted on demand (what the literal prefilter scans).
+    /// Every value a rule can name — ``bytes(id:name:)`` plus `event.dataset` and `hl7.<SEG>.<n>` paths
+    /// extracted on demand. The one look-up both the literal prefilter and rule evaluation use.
+    @inline(__always)
     func withBytes<R>(id: FieldID?, name: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
-        if id == .eventDataset {
-            return Dataset.nameBytesTable[Int(min(record.dataset.rawValue, UInt16(Dataset.nameBytesTable.count - 1)))]
-                .withUnsafeBufferPointer { body($0) }
-        }
+        if id == .eventDataset { return Dataset.nameBytes(of: record.dataset).withUnsafeBufferPointer { body($0) } }
         if id == nil, Self.isHL7Path(name) { return withHL7Path(name, body) }
         return body(bytes(id: id, name: name))
     }
@@ -85,40 +83,9 @@ public struct BatchEvent: SigmaEvent {
     }
 
     public func withValue<R>(of field: FieldRef, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
-        if let id = field.id {
-            switch id {
-            case .eventDataset:
-                return Dataset.nameBytes(of: record.dataset).withUnsafeBufferPointer { body($0) }
-            case .eventOriginal:
-                return body(values.line(of: record))
-            case .logFilePath:
-                return body(path)
-            default:
-                for slot in slots where slot.id == id && slot.name.count == 0 {
-                    return body(values[slot.value])
-                }
-                return body(nil)
-            }
-        }
-        // A namespaced name: the slot's namespace, a dot, then its own name bytes.
-        let wanted = field.nameBytes
-        if wanted.count > 7, wanted[0] == UInt8(ascii: "h"), wanted[1] == UInt8(ascii: "l"),
-           wanted[2] == UInt8(ascii: "7"), wanted[3] == UInt8(ascii: "."), ASCII.isUpper(wanted[4]) {
-            return wanted.withUnsafeBufferPointer { withHL7Path($0, body) }
-        }
-        for slot in slots where slot.name.count > 0 {
-            let prefix = FieldID.nameBytes(of: slot.id)
-            let rest = values[slot.name]
-            let dot = prefix.isEmpty ? 0 : 1
-            guard wanted.count == prefix.count + dot + rest.count else { continue }
-            if !prefix.isEmpty {
-                guard wanted[prefix.count] == UInt8(ascii: "."), wanted.starts(with: prefix) else { continue }
-            }
-            if zip(wanted[(prefix.count + dot)...], rest).allSatisfy({ $0 == $1 }) {
-                return body(values[slot.value])
-            }
-        }
-        return body(nil)
+        // Well-known fields need no name bytes: skip borrowing them.
+        if let id = field.id { return withBytes(id: id, name: UnsafeBufferPointer(start: nil, count: 0), body) }
+        return field.nameBytes.withUnsafeBufferPointer { withBytes(id: nil, name: $0, body) }
     }
 }
 
