@@ -8,29 +8,9 @@ import WardTestSupport
 @Suite struct OracleScanTests {
     /// Back-to-back pretty-printed JSON objects → one compact object per line.
     static func jsonLines(_ text: String) throws -> String {
-        var out = ""
-        var depth = 0, inString = false, escaped = false, start: String.Index?
-        for index in text.indices {
-            let c = text[index]
-            if inString {
-                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
-                continue
-            }
-            switch c {
-            case "\"": inString = true
-            case "{":
-                if depth == 0 { start = index }
-                depth += 1
-            case "}":
-                depth -= 1
-                if depth == 0, let s = start {
-                    let object = try JSONSerialization.jsonObject(with: Data(text[s...index].utf8))
-                    out += String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes]), as: UTF8.self) + "\n"
-                }
-            default: break
-            }
-        }
-        return out
+        try backToBackJSONObjects(text).map {
+            String(decoding: try JSONSerialization.data(withJSONObject: $0, options: [.withoutEscapingSlashes]), as: UTF8.self) + "\n"
+        }.joined()
     }
 
     @Test func everyRegressionCaseAlertsWithTheWholeSigmaHQRuleSetLoaded() throws {

@@ -5,33 +5,6 @@ import WardTestSupport
 
 /// SigmaHQ's own true-positive regression data: 202 rules, each with the Windows events it must match.
 @Suite struct RegressionDataTests {
-    /// Splits back-to-back pretty-printed JSON objects.
-    static func objects(in text: String) throws -> [[String: Any]] {
-        var objects: [[String: Any]] = []
-        var depth = 0, inString = false, escaped = false, start: String.Index?
-        for index in text.indices {
-            let c = text[index]
-            if inString {
-                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
-                continue
-            }
-            switch c {
-            case "\"": inString = true
-            case "{":
-                if depth == 0 { start = index }
-                depth += 1
-            case "}":
-                depth -= 1
-                if depth == 0, let s = start {
-                    let data = Data(text[s...index].utf8)
-                    objects.append(try JSONSerialization.jsonObject(with: data) as! [String: Any])
-                }
-            default: break
-            }
-        }
-        return objects
-    }
-
     /// Sigma field names of a Windows event (the oracle README): System children by name, System
     /// attributes as `Tag_Attribute`, EventData/UserData children by name with spaces removed.
     static func flatten(_ event: [String: Any]) -> [String: String] {
@@ -77,7 +50,7 @@ import WardTestSupport
                 continue
             }
             let text = try String(contentsOf: oracle.appendingPathComponent(case_["events_file"] as! String), encoding: .utf8)
-            let events = try Self.objects(in: text)
+            let events = try backToBackJSONObjects(text) as! [[String: Any]]
             #expect(events.count == case_["events_in_file"] as! Int)
             let set = RuleSet([rule])
             let scratch = MatchScratch()

@@ -136,3 +136,30 @@ public func referenceNanos(_ text: String) -> Int64 {
     let date = calendar.date(from: components)!
     return (Int64(date.timeIntervalSince1970.rounded()) - Int64(offset)) * 1_000_000_000 + nanos
 }
+
+/// The objects of text that holds JSON objects back to back, pretty-printed or not (SigmaHQ's
+/// regression event files), parsed.
+public func backToBackJSONObjects(_ text: String) throws -> [Any] {
+    var objects: [Any] = []
+    var depth = 0, inString = false, escaped = false, start: String.Index?
+    for index in text.indices {
+        let c = text[index]
+        if inString {
+            if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+            continue
+        }
+        switch c {
+        case "\"": inString = true
+        case "{":
+            if depth == 0 { start = index }
+            depth += 1
+        case "}":
+            depth -= 1
+            if depth == 0, let s = start {
+                objects.append(try JSONSerialization.jsonObject(with: Data(text[s...index].utf8)))
+            }
+        default: break
+        }
+    }
+    return objects
+}
