@@ -22,52 +22,31 @@ public struct EventParser: Sendable {
         let hl7 = options.format == .auto || !options.patientData.reveal
         chunk.withUnsafeBytes { buf in
             guard let base = buf.baseAddress else { return }
-            // An HL7 unit being gathered: its start, end, first line number and field separator.
-            var unit: (start: Int, end: Int, line: Int64, field: UInt8)?
-            var embedded: (start: Int, end: Int, line: Int64, field: UInt8)?
-            // An ATNA audit message whose XML runs over several lines, to its </AuditMessage>.
-            var xml: (start: Int, end: Int, line: Int64, field: UInt8)?
+            // The multi-line record being gathered, if any (at most one at a time).
+            var open: Gathering?
             chunk.forEachLine { line in
                 let p = base + line.start
                 let whole = line.length == line.fullLength
-                if let open = xml {
-                    if whole, ATNAParser.continues(p, count: line.length) {
-                        xml!.end = line.start + line.length
-                        if ATNAParser.closes(p, count: line.length) {
-                            finishEmbedded(base, xml!, reference: reference, into: &batch)
-                            xml = nil
+                if let g = open {
+                    if whole, g.continues(p, count: line.length) {
+                        open!.end = line.start + line.length
+                        if g.kind == .xml, ATNAParser.closes(p, count: line.length) {
+                            finish(base, open!, reference: reference, into: &batch)
+                            open = nil
                         }
                         return
                     }
-                    finishEmbedded(base, open, reference: reference, into: &batch)
-                    xml = nil
+                    finish(base, g, reference: reference, into: &batch)
+                    open = nil
                 }
-                if let open = embedded {
-                    // A message after a log prefix, its segments on the lines after it (up to a new message).
-                    if line.length == line.fullLength, HL7Framer.continues(p, count: line.length, field: open.field),
-                       HL7Framer.opening(p, count: line.length) == nil {
-                        embedded!.end = line.start + line.length
+                // A line that is HL7 by itself, or a stray patient segment (kept, rejected, redacted).
+                if hl7, whole {
+                    if let field = HL7Framer.opening(p, count: line.length) {
+                        open = Gathering(.hl7, line, field: field)
                         return
                     }
-                    finishEmbedded(base, open, reference: reference, into: &batch)
-                    embedded = nil
-                }
-                if let open = unit {
-                    // An MLLP start byte begins a new unit; so does a header after stray segments.
-                    let strayUnit = !ER7.isHeader(ER7.segmentID(base, at: open.start)) && base[open.start] != 0x0B
-                    if line.length == line.fullLength, line.length > 0, p[0] != 0x0B,
-                       HL7Framer.continues(p, count: line.length, field: open.field),
-                       !(strayUnit && HL7Framer.opening(p, count: line.length) != nil) {
-                        unit!.end = line.start + line.length
-                        return
-                    }
-                    emitUnit(base, start: open.start, end: open.end, line: open.line, into: &batch)
-                    unit = nil
-                }
-                if hl7, line.length == line.fullLength {
-                    // A line that is HL7 by itself, or a stray patient segment (kept, rejected, redacted).
-                    if let field = HL7Framer.opening(p, count: line.length) ?? HL7Framer.strayPatientSegment(p, count: line.length) {
-                        unit = (line.start, line.start + line.length, line.number, field)
+                    if let field = HL7Framer.strayPatientSegment(p, count: line.length) {
+                        open = Gathering(.strayHL7, line, field: field)
                         return
                     }
                 }
@@ -82,11 +61,11 @@ public struct EventParser: Sendable {
                 // One scan for '<' serves both the multi-line test and the look inside a one-line message.
                 let audit = hl7 && whole && ATNAParser.opening(p, from: 0, to: line.length) != nil
                 if audit, !ATNAParser.closes(p, count: line.length) {
-                    xml = (line.start, line.start + line.length, line.number, 0)
+                    open = Gathering(.xml, line, field: 0)
                     return
                 }
-                if hl7, line.length == line.fullLength, let at = HL7Framer.embeddedStart(p, from: 1, to: line.length) {
-                    embedded = (line.start, line.start + line.length, line.number, p[at + 3])
+                if hl7, whole, let at = HL7Framer.embeddedStart(p, from: 1, to: line.length) {
+                    open = Gathering(.embedded, line, field: p[at + 3])
                     return
                 }
                 if (hl7 || options.format == .json), whole, line.length > 0, p[0] == UInt8(ascii: "{"),
@@ -99,19 +78,64 @@ public struct EventParser: Sendable {
                 // A one-line audit message still needs the look inside.
                 parseLine(p, count: line.length, base: line.start, reference: reference, hl7: audit, into: &batch)
             }
-            if let open = unit { emitUnit(base, start: open.start, end: open.end, line: open.line, into: &batch) }
-            if let open = embedded { finishEmbedded(base, open, reference: reference, into: &batch) }
-            if let open = xml { finishEmbedded(base, open, reference: reference, into: &batch) }
+            if let g = open { finish(base, g, reference: reference, into: &batch) }
         }
     }
 
-    /// Makes the event of a message that follows a log prefix or syslog header (`p[open.start..<open.end]`,
-    /// possibly several lines): the prefix is parsed as usual, the message adds its `hl7.*` fields.
-    func finishEmbedded(_ p: UnsafePointer<UInt8>, _ open: (start: Int, end: Int, line: Int64, field: UInt8),
-                        reference: Int64, into batch: inout EventBatch) {
-        let count = open.end - open.start
-        batch.beginEvent(lineStart: open.start, lineLength: count, fullLength: count, lineNumber: open.line)
-        parseLine(p + open.start, count: count, base: open.start, reference: reference, hl7: true, into: &batch)
+    /// A record that runs over several lines, being gathered by ``parse(_:into:)``.
+    struct Gathering {
+        enum Kind {
+            /// An HL7 unit that started with MSH, FHS, BHS or an MLLP frame.
+            case hl7
+            /// HL7 segments without a header (kept as a rejected, redacted unit).
+            case strayHL7
+            /// An HL7 message after a log prefix, its segments on the following lines.
+            case embedded
+            /// An ATNA or HL7-XML document, to its `</AuditMessage>` or its last XML line.
+            case xml
+        }
+
+        var kind: Kind
+        var start: Int
+        var end: Int
+        var line: Int64
+        /// The HL7 field separator (unused for XML).
+        var field: UInt8
+
+        init(_ kind: Kind, _ line: Chunk.Line, field: UInt8) {
+            self.kind = kind
+            start = line.start
+            end = line.start + line.length
+            self.line = line.number
+            self.field = field
+        }
+
+        /// Whether the (whole) line `p[0..<count]` belongs to the record.
+        func continues(_ p: UnsafePointer<UInt8>, count: Int) -> Bool {
+            switch kind {
+            case .xml:
+                return ATNAParser.continues(p, count: count)
+            case .embedded:
+                // Up to the next message.
+                return HL7Framer.continues(p, count: count, field: field) && HL7Framer.opening(p, count: count) == nil
+            case .hl7, .strayHL7:
+                // An MLLP start byte begins a new unit; so does a header after stray segments.
+                return count > 0 && p[0] != 0x0B && HL7Framer.continues(p, count: count, field: field)
+                    && !(kind == .strayHL7 && HL7Framer.opening(p, count: count) != nil)
+            }
+        }
+    }
+
+    /// Makes the events of a gathered record.
+    func finish(_ p: UnsafePointer<UInt8>, _ g: Gathering, reference: Int64, into batch: inout EventBatch) {
+        switch g.kind {
+        case .hl7, .strayHL7:
+            emitUnit(p, start: g.start, end: g.end, line: g.line, into: &batch)
+        case .embedded, .xml:
+            let count = g.end - g.start
+            batch.beginEvent(lineStart: g.start, lineLength: count, fullLength: count, lineNumber: g.line)
+            parseLine(p + g.start, count: count, base: g.start, reference: reference, hl7: true, into: &batch)
+        }
     }
 
     /// After the prefix of an event was parsed (fields since `mark`), parses the HL7 message at `at` in the
