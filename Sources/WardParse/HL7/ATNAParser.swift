@@ -251,19 +251,7 @@ public enum ATNAParser {
     static func appendPseudonym(_ p: UnsafePointer<UInt8>, _ r: Range<Int>, _ policy: PatientDataPolicy,
                                 to out: inout [UInt8]) {
         let idEnd = ByteScan.firstIndex(of: UInt8(ascii: "^"), in: p, from: r.lowerBound, to: r.upperBound) ?? r.upperBound
-        guard ByteScan.firstIndex(of: UInt8(ascii: "&"), in: p, from: r.lowerBound, to: idEnd) != nil else {
-            policy.appendPseudonym(UnsafeBufferPointer(start: p + r.lowerBound, count: idEnd - r.lowerBound), to: &out)
-            return
-        }
-        // Decode the entities at the end of `out`, then hash a stack copy in their place.
-        let start = out.count
-        XMLScanner.appendDecoded(p, r.lowerBound..<idEnd, to: &out)
-        let n = out.count - start
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, n)) { tmp in
-            for k in 0..<n { tmp[k] = out[start + k] }
-            out.removeLast(n)
-            policy.appendPseudonym(UnsafeBufferPointer(rebasing: tmp[0..<n]), to: &out)
-        }
+        policy.appendPseudonym(to: &out) { XMLScanner.appendDecoded(p, r.lowerBound..<idEnd, to: &$0) }
     }
 }
 

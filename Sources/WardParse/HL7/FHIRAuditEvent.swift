@@ -73,13 +73,7 @@ enum FHIRAuditEvent {
         }
         func addPseudonym(_ id: FieldID, _ r: Range<Int>, prefix: Int) {
             let from = batch.scratch.count
-            JSONNav.appendDecoded(p, idPart(p, r, prefix: prefix), to: &batch.scratch)
-            let n = batch.scratch.count - from
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, n)) { tmp in
-                for k in 0..<n { tmp[k] = batch.scratch[from + k] }
-                batch.scratch.removeLast(n)
-                policy.appendPseudonym(UnsafeBufferPointer(rebasing: tmp[0..<n]), to: &batch.scratch)
-            }
+            policy.appendPseudonym(to: &batch.scratch) { JSONNav.appendDecoded(p, idPart(p, r, prefix: prefix), to: &$0) }
             batch.addScratchField(id, from: from)
         }
 
@@ -196,14 +190,7 @@ extension FHIRAuditEvent {
             if let prefix {
                 out.append(contentsOf: UnsafeBufferPointer(start: p + string.lowerBound, count: prefix))
                 let id = idPart(p, string, prefix: prefix)
-                let from = out.count
-                JSONNav.appendDecoded(p, id, to: &out)
-                let n = out.count - from
-                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, n)) { tmp in
-                    for k in 0..<n { tmp[k] = out[from + k] }
-                    out.removeLast(n)
-                    policy.appendPseudonym(UnsafeBufferPointer(rebasing: tmp[0..<n]), to: &out)
-                }
+                policy.appendPseudonym(to: &out) { JSONNav.appendDecoded(p, id, to: &$0) }
                 copied = id.upperBound  // "/_history/1" stays
                 return
             } else {

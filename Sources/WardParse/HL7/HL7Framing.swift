@@ -159,7 +159,7 @@ public enum HL7Redactor {
                     // Empty stays empty.
                 } else if rule.pseudonym & bit != 0,
                           let v = ER7.value(of: p, field: fieldStart..<fieldEnd, component: 1, delimiters: d), !v.isEmpty {
-                    appendPseudonym(p, v, d, policy, to: &out)
+                    HL7Parser.appendPseudonym(p, v, d, policy, to: &out)
                 } else if rule.redact & bit != 0 || (rule.all && !(rule.keep & bit != 0)) {
                     PatientDataPolicy.placeholder.withUTF8Buffer { out.append(contentsOf: $0) }
                 } else {
@@ -168,14 +168,6 @@ public enum HL7Redactor {
                 sep = fieldEnd
                 n += 1
             }
-        }
-    }
-
-    static func appendPseudonym(_ p: UnsafePointer<UInt8>, _ v: Range<Int>, _ d: HL7Delimiters,
-                                _ policy: PatientDataPolicy, to out: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, v.count)) { tmp in
-            let n = ER7.decode(p, v, delimiters: d, into: tmp.baseAddress!)
-            policy.appendPseudonym(UnsafeBufferPointer(rebasing: tmp[0..<n]), to: &out)
         }
     }
 

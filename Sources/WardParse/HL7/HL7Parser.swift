@@ -120,15 +120,18 @@ public enum HL7Parser {
     static func addPseudonym(_ p: UnsafePointer<UInt8>, _ range: Range<Int>, _ d: HL7Delimiters,
                              _ policy: PatientDataPolicy, _ batch: inout EventBatch) {
         let start = batch.scratch.count
-        appendDecoded(p, range, d, to: &batch.scratch)
-        let idEnd = batch.scratch.count
-        // Hash from a copy at the scratch end, then move the token over the identifier.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, idEnd - start)) { tmp in
-            for i in 0..<(idEnd - start) { tmp[i] = batch.scratch[start + i] }
-            batch.scratch.removeLast(idEnd - start)
-            policy.appendPseudonym(UnsafeBufferPointer(rebasing: tmp[0..<(idEnd - start)]), to: &batch.scratch)
-        }
+        appendPseudonym(p, range, d, policy, to: &batch.scratch)
         batch.addScratchField(.patientID, from: start)
+    }
+
+    /// Appends the pseudonym of the identifier at `p[range]`, escapes decoded on the stack first.
+    @inlinable
+    public static func appendPseudonym(_ p: UnsafePointer<UInt8>, _ range: Range<Int>, _ d: HL7Delimiters,
+                                       _ policy: PatientDataPolicy, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, range.count)) { tmp in
+            let n = ER7.decode(p, range, delimiters: d, into: tmp.baseAddress!)
+            policy.appendPseudonym(UnsafeBufferPointer(rebasing: tmp[0..<n]), to: &out)
+        }
     }
 }
 

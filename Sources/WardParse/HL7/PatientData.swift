@@ -74,6 +74,21 @@ public final class PatientDataPolicy: Sendable {
     }
 }
 
+extension PatientDataPolicy {
+    /// Appends the pseudonym of an identifier that `decode` first appends to `out` (XML or JSON text
+    /// with escapes): the decoded bytes are hashed from a stack copy and replaced by their token.
+    public func appendPseudonym(to out: inout [UInt8], decodedBy decode: (inout [UInt8]) -> Void) {
+        let start = out.count
+        decode(&out)
+        let n = out.count - start
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, n)) { tmp in
+            for k in 0..<n { tmp[k] = out[start + k] }
+            out.removeLast(n)
+            appendPseudonym(UnsafeBufferPointer(rebasing: tmp[0..<n]), to: &out)
+        }
+    }
+}
+
 /// Remembered pseudonyms: identifiers of up to 48 bytes in 4,096 sets of 4 (16,384 patients), found by
 /// an FNV-1a hash, replaced round-robin within a set. Fixed storage (1.1 MB), allocated once.
 struct PseudonymCache: ~Copyable {
