@@ -21,17 +21,34 @@ public struct FileDescriptorOutput {
     public func flush(_ writer: inout JSONWriter, force: Bool = false) -> Bool {
         guard force || writer.bytes.count >= threshold, !writer.bytes.isEmpty else { return true }
         defer { writer.bytes.removeAll(keepingCapacity: true) }
-        return writer.bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                done += n
-            }
-            return true
-        }
+        return writer.bytes.withUnsafeBytes { write($0) }
     }
+
+    /// Writes all of `bytes`, retrying after signals. Returns `false` if the descriptor refused them.
+    @discardableResult
+    public func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let n = systemWrite(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            if n == 0 { return false }
+            done += n
+        }
+        return true
+    }
+
+    /// Writes all of `text`'s UTF-8.
+    @discardableResult
+    public func write(_ text: String) -> Bool {
+        var copy = text
+        return copy.withUTF8 { write(UnsafeRawBufferPointer($0)) }
+    }
+}
+
+/// The C `write(2)` (the name is taken inside ``FileDescriptorOutput``).
+private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, bytes, count)
 }

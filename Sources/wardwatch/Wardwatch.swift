@@ -1,4 +1,5 @@
 import ArgumentParser
+import WardOutput
 import WardParse
 
 #if canImport(Glibc)
@@ -51,31 +52,14 @@ struct Wardwatch: ParsableCommand {
 /// Results on stdout, in one write.
 enum Console {
     static func writeStdout(_ text: String) {
-        var copy = text
-        copy.withUTF8 { bytes in
-            var done = 0
-            while done < bytes.count {
-                let n = Glibc.write(1, bytes.baseAddress! + done, bytes.count - done)
-                if n <= 0 { return }
-                done += n
-            }
-        }
+        FileDescriptorOutput(fd: 1).write(text)
     }
 }
 
 /// Messages for people, on stderr.
 enum Diagnostics {
     static func write(_ line: String) {
-        var text = line
-        if !text.hasSuffix("\n") { text += "\n" }
-        text.withUTF8 { bytes in
-            var done = 0
-            while done < bytes.count {
-                let n = Glibc.write(2, bytes.baseAddress! + done, bytes.count - done)
-                if n <= 0 { return }
-                done += n
-            }
-        }
+        FileDescriptorOutput(fd: 2).write(line.hasSuffix("\n") ? line : line + "\n")
     }
 
     static func error(_ message: String) { write("wardwatch: error: " + message) }
