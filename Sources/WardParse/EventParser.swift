@@ -337,7 +337,9 @@ public struct EventParser: Sendable {
         if let error = HL7Framer.validate(p, start: start, end: end) {
             batch.beginEvent(lineStart: start, lineLength: end - start, fullLength: end - start, lineNumber: line)
             addError("HL7", error, to: &batch)
-            addRedactedOriginal(p, start: start, hl7Start: start, end: end, policy: policy, into: &batch)
+            addRedactedCopy(since: batch.mark(), base: 0, into: &batch) {
+                HL7Redactor.appendRedacted(p, start: start, hl7Start: start, end: end, policy: policy, to: &$0)
+            }
             batch.endEvent(dataset: .unparsed, timestamp: EventRecord.noTimestamp)
             return
         }
@@ -383,7 +385,9 @@ public struct EventParser: Sendable {
         } else if case .success(let t) = HL7Parser.parseMessage(p, start: s, end: e, base: 0, options: options, into: &batch) {
             timestamp = t
         }
-        addRedactedOriginal(p, start: s, hl7Start: s, end: e, policy: policy, into: &batch)
+        addRedactedCopy(since: batch.mark(), base: 0, into: &batch) {
+            HL7Redactor.appendRedacted(p, start: s, hl7Start: s, end: e, policy: policy, to: &$0)
+        }
         batch.endEvent(dataset: state.envelope ? .hl7Batch : .hl7v2, timestamp: timestamp)
         state.eventStart = -1
     }
@@ -422,15 +426,6 @@ public struct EventParser: Sendable {
         return timestamp
     }
 
-    /// Adds `event.original` written with patient data redacted (nothing when the operator reveals it).
-    @usableFromInline
-    func addRedactedOriginal(_ p: UnsafePointer<UInt8>, start: Int, hl7Start: Int, end: Int,
-                             policy: PatientDataPolicy, into batch: inout EventBatch) {
-        guard !policy.reveal else { return }
-        let from = batch.scratch.count
-        HL7Redactor.appendRedacted(p, start: start, hl7Start: hl7Start, end: end, policy: policy, to: &batch.scratch)
-        batch.addScratchField(.eventOriginal, from: from)
-    }
 
     /// Parses one line into the event just begun in `batch`, and ends the event.
     @inlinable
