@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "WardRegex", targets: ["WardRegex"]),
         .library(name: "WardRules", targets: ["WardRules"]),
         .library(name: "WardDetect", targets: ["WardDetect"]),
+        .library(name: "WardPipeline", targets: ["WardPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -47,17 +48,22 @@ let package = Package(
         .target(name: "WardIngest", dependencies: ["WardCore", "CZlib", "CWardShims"], swiftSettings: swiftSettings),
         .target(name: "WardParse", dependencies: ["WardCore", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
-        .target(name: "WardDetect", dependencies: ["WardCore", "WardParse", "WardRules", "WardRegex"],
+        .target(name: "WardDetect", dependencies: ["WardCore", "WardRules", "WardRegex"],
                 swiftSettings: swiftSettings),
         .target(name: "WardOutput", dependencies: ["WardCore", "WardDetect", "WardRules"], swiftSettings: swiftSettings),
         .target(name: "WardRegex", dependencies: ["CPCRE2"], swiftSettings: swiftSettings),
         .target(name: "WardRules", dependencies: ["WardCore", "WardRegex", .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),
 
+        // The runtime: sources → ordered parallel window → merge → stages → writer → commit.
+        .target(name: "WardPipeline",
+                dependencies: ["WardCore", "WardIngest", "WardParse", "WardDetect", "WardRules", "WardOutput"],
+                swiftSettings: swiftSettings),
+
         .executableTarget(
             name: "wardwatch",
             dependencies: [
-                "WardCore", "WardIngest", "WardParse", "WardOutput", "WardRules", "WardDetect",
+                "WardCore", "WardIngest", "WardParse", "WardOutput", "WardRules", "WardDetect", "WardPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -77,6 +83,10 @@ let package = Package(
         .testTarget(name: "WardRulesTests", dependencies: ["WardRules", "WardRegex", "WardCore", "WardTestSupport"],
                     exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "WardDetectTests", dependencies: ["WardDetect", "WardRules", "WardParse", "WardCore", "WardTestSupport"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "WardPipelineTests",
+                    dependencies: ["WardPipeline", "WardIngest", "WardParse", "WardDetect", "WardRules", "WardOutput", "WardCore",
+                                   "WardTestSupport"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "EndToEndTests", dependencies: ["wardwatch", "WardTestSupport"],
                     exclude: ["Expected", "Fixtures"], swiftSettings: swiftSettings),

@@ -1,12 +1,13 @@
 import WardCore
-import WardParse
 import WardRules
 
 /// One event of a parsed batch, seen through the interface the rules evaluate against.
 ///
 /// Field look-ups scan the event's slots (a syslog event has about a dozen); well-known fields compare
 /// their `FieldID`, namespaced ones (`log.syslog.structured_data.meta.x`) their name bytes. A few
-/// fields are not slots but properties of the event: `event.dataset`, `event.original`, `log.file.path`.
+/// fields are not slots but properties of the event: `event.dataset`, `event.original`, `log.file.path`;
+/// and some are derived on demand by the parse stage's ``DerivedFieldResolver`` (HL7 paths), so that
+/// detection knows no log format.
 ///
 /// It holds raw buffers, not the batch: building one per event costs no reference counting.
 /// Valid only inside ``EventBatch/withEventBuffers(in:_:)`` (or while the buffers it was made from live).
@@ -16,14 +17,16 @@ public struct BatchEvent: SigmaEvent {
     public let values: EventValues
     public let index: Int
     public let path: UnsafeBufferPointer<UInt8>
+    public let resolver: (any DerivedFieldResolver)?
 
     public init(events: UnsafeBufferPointer<EventRecord>, fields: UnsafeBufferPointer<FieldSlot>, values: EventValues,
-                index: Int, path: UnsafeBufferPointer<UInt8>) {
+                index: Int, path: UnsafeBufferPointer<UInt8>, resolver: (any DerivedFieldResolver)? = nil) {
         self.events = events
         self.fields = fields
         self.values = values
         self.index = index
         self.path = path
+        self.resolver = resolver
     }
 
     var record: EventRecord { events[index] }
@@ -67,46 +70,21 @@ public struct BatchEvent: SigmaEvent {
         return nil
     }
 
-    /// Every value a rule can name — ``bytes(id:name:)`` plus `event.dataset` and `hl7.<SEG>.<n>` paths
-    /// extracted on demand. The one look-up both the literal prefilter and rule evaluation use.
+    /// Every value a rule can name — ``bytes(id:name:)`` plus `event.dataset` and the fields the
+    /// resolver derives. The one look-up both the literal prefilter and rule evaluation use.
     @inline(__always)
     func withBytes<R>(id: FieldID?, name: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
         if id == .eventDataset { return Dataset.nameBytes(of: record.dataset).withUnsafeBufferPointer { body($0) } }
-        if id == nil, Self.isHL7Path(name) { return withHL7Path(name, body) }
+        if id == nil, let resolver, resolver.serves(name) {
+            return resolver.withValue(name, slots: slots, values: values, body)
+        }
         return body(bytes(id: id, name: name))
-    }
-
-    /// `hl7.` and an upper-case letter: a path into the HL7 message.
-    static func isHL7Path(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
-        name.count > 7 && name[0] == UInt8(ascii: "h") && name[1] == UInt8(ascii: "l") && name[2] == UInt8(ascii: "7")
-            && name[3] == UInt8(ascii: ".") && ASCII.isUpper(name[4])
     }
 
     public func withValue<R>(of field: FieldRef, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
         // Well-known fields need no name bytes: skip borrowing them.
         if let id = field.id { return withBytes(id: id, name: UnsafeBufferPointer(start: nil, count: 0), body) }
         return field.nameBytes.withUnsafeBufferPointer { withBytes(id: nil, name: $0, body) }
-    }
-}
-
-extension BatchEvent {
-    /// `hl7.<SEG>.<field>[.<component>[.<subcomponent>]]`, extracted from the event's HL7 message on
-    /// demand (first occurrence of the segment, first repetition), escape sequences decoded.
-    func withHL7Path<R>(_ name: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
-        guard let path = HL7Path(name: UnsafeBufferPointer(rebasing: name[4...])) else { return body(nil) }
-        for slot in slots where slot.id == .hl7Message {
-            let message = values[slot.value]
-            guard let p = message.baseAddress,
-                  let (range, d) = path.locate(in: p, count: message.count) else { return body(nil) }
-            guard ER7.needsDecoding(p, range, delimiters: d) else {
-                return body(UnsafeBufferPointer(start: p + range.lowerBound, count: range.count))
-            }
-            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: range.count) { tmp in
-                let n = ER7.decode(p, range, delimiters: d, into: tmp.baseAddress!)
-                return body(UnsafeBufferPointer(rebasing: tmp[0..<n]))
-            }
-        }
-        return body(nil)
     }
 }
 

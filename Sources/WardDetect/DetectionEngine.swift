@@ -80,8 +80,12 @@ public final class DetectionEngine: Sendable {
     /// routes do not name datasets. Rules without routes have no bits and are never evaluated.
     let datasetMask: [UInt64]
 
-    public init(ruleSet: RuleSet) {
+    /// Fields the parse stage derives on demand (HL7 paths).
+    public let resolver: (any DerivedFieldResolver)?
+
+    public init(ruleSet: RuleSet, resolver: (any DerivedFieldResolver)? = nil) {
         self.ruleSet = ruleSet
+        self.resolver = resolver
         var masks: [UInt64] = []
         var always: [Int32] = []
         for (index, compiled) in ruleSet.rules.enumerated() {
@@ -174,7 +178,8 @@ public final class DetectionEngine: Sendable {
                 for index in events.indices {
                     let record = events[index]
                     guard include(record) else { continue }
-                    let event = BatchEvent(events: events, fields: fields, values: values, index: index, path: pathBytes)
+                    let event = BatchEvent(events: events, fields: fields, values: values, index: index, path: pathBytes,
+                                           resolver: resolver)
                     matchEvent(event, dataset: record.dataset, scratch: scratch) { hit(RuleHit(event: index, rule: $0)) }
                 }
             }

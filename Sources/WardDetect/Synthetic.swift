@@ -65,6 +65,16 @@ public enum Synthetic {
         return out
     }
 
+    /// A corpus of exactly `events` lines (the first lines of ``corpus(bytes:seed:)``).
+    public static func corpus(events: Int, seed: UInt64 = 1) -> [UInt8] {
+        var corpus = Synthetic.corpus(bytes: events * 150, seed: seed)
+        var lines = 0
+        if let cut = corpus.indices.first(where: { corpus[$0] == 0x0A && { lines += 1; return lines == events }() }) {
+            corpus.removeSubrange((cut + 1)...)
+        }
+        return corpus
+    }
+
     static func format2(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 
     /// `count` Sigma rules in the shape of real ones: a selection on `message` or a keyword list,

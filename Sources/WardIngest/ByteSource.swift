@@ -9,6 +9,14 @@ public protocol ByteSource {
     /// Reads up to `buffer.count` bytes into `buffer`; returns 0 at the end of the stream.
     /// Bytes read before a failure are returned first; the failure comes with the next call.
     mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(IngestError) -> Int
+
+    /// Waits up to `milliseconds` for bytes to read (a live source); `true` when a ``read(into:)``
+    /// would not block (bytes, the end of the stream or an error). Files and memory are always ready.
+    mutating func waitForInput(milliseconds: Int) -> Bool
+}
+
+extension ByteSource {
+    public mutating func waitForInput(milliseconds: Int) -> Bool { true }
 }
 
 /// Bytes from an open file descriptor, starting with an already-read prefix (format sniffing reads
@@ -49,6 +57,18 @@ public struct FileDescriptorSource: ByteSource {
             if errno == EINTR { continue }
             let reason = String(cString: strerror(errno))
             throw IngestError(code: .readFailed, path: path, offset: position, message: "read failed: \(reason).")
+        }
+    }
+}
+
+extension FileDescriptorSource {
+    public mutating func waitForInput(milliseconds: Int) -> Bool {
+        if prefixUsed < prefix.count { return true }
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let n = poll(&p, 1, Int32(clamping: milliseconds))
+            if n >= 0 { return n > 0 }
+            if errno != EINTR { return true }
         }
     }
 }

@@ -57,6 +57,11 @@ public struct GzipSource<Upstream: ByteSource>: ByteSource {
     /// The source the compressed bytes come from.
     public var upstreamSource: Upstream { upstream }
 
+    public mutating func waitForInput(milliseconds: Int) -> Bool {
+        if finished || pendingError != nil || pendingFailure != nil || stream.pointee.avail_in > 0 { return true }
+        return upstream.waitForInput(milliseconds: milliseconds)
+    }
+
     /// Compressed bytes consumed so far (the position in the `.gz` file).
     private var compressedPosition: Int64 {
         inputConsumedBefore + Int64(inputFill - Int(stream.pointee.avail_in))

@@ -99,6 +99,17 @@ public enum DecodedInput: ByteSource {
         }
     }
 
+    public mutating func waitForInput(milliseconds: Int) -> Bool {
+        switch self {
+        case .plain(var source):
+            defer { self = .plain(source) }
+            return source.waitForInput(milliseconds: milliseconds)
+        case .gzip(var source):
+            defer { self = .gzip(source) }
+            return source.waitForInput(milliseconds: milliseconds)
+        }
+    }
+
     /// The notice a gzip stream left (trailing garbage), if any.
     public var notice: IngestNotice? {
         if case .gzip(let source) = self { return source.notice }
@@ -115,13 +126,26 @@ public enum DecodedInput: ByteSource {
 public struct IngestOptions: Sendable {
     public var chunkSize: Int
     public var lineLimit: Int
+    /// Multi-line records (HL7 messages one segment per line, XML audit messages) longer than this
+    /// are cut.
+    public var recordLimit: Int
+    /// The rule that groups lines into records (``LineFraming``: every line is one).
+    public var framing: any RecordFraming
+    /// A live source closes a multi-line record after this long without new bytes.
+    public var idleMilliseconds: Int
+    /// Treat every input as live (records handed out as soon as they are closed), not only stdin.
+    public var live = false
     /// Reference time for stdin's year-less timestamps (seconds since the epoch); files use their
     /// modification time.
     public var now: Int64
 
-    public init(chunkSize: Int = 1 << 20, lineLimit: Int = 1 << 20, now: Int64 = Int64(time(nil))) {
+    public init(chunkSize: Int = 1 << 20, lineLimit: Int = 1 << 20, recordLimit: Int = 16 << 20,
+                framing: any RecordFraming = LineFraming(), idleMilliseconds: Int = 1000, now: Int64 = Int64(time(nil))) {
         self.chunkSize = chunkSize
         self.lineLimit = lineLimit
+        self.recordLimit = max(recordLimit, lineLimit)
+        self.framing = framing
+        self.idleMilliseconds = idleMilliseconds
         self.now = now
     }
 }
@@ -130,7 +154,7 @@ public struct IngestOptions: Sendable {
 public enum InputReader {
     /// Opens one input and detects gzip by its magic bytes (`1f 8b`), whatever its name.
     public static func open(_ input: InputFile, index: Int, options: IngestOptions) throws(IngestError)
-        -> LineChunker<DecodedInput>
+        -> RecordChunker<DecodedInput>
     {
         let fd: Int32
         var reference = options.now
@@ -172,12 +196,14 @@ public enum InputReader {
         let stream: DecodedInput = head.count == 2 && head[0] == 0x1F && head[1] == 0x8B
             ? .gzip(GzipSource(upstream: plain, path: input.path))
             : .plain(plain)
-        return LineChunker(source: stream, path: input.path, sourceIndex: index, referenceTime: reference,
-                           chunkSize: options.chunkSize, lineLimit: options.lineLimit, eager: input.isStdin)
+        return RecordChunker(source: stream, path: input.path, sourceIndex: index, referenceTime: reference,
+                             framing: options.framing, chunkSize: options.chunkSize, lineLimit: options.lineLimit,
+                             recordLimit: options.recordLimit, eager: input.isStdin || options.live,
+                             idleMilliseconds: options.idleMilliseconds)
     }
 
     /// Closes the descriptor behind a chunker made by ``open(_:index:options:)`` (not stdin).
-    public static func close(_ chunker: LineChunker<DecodedInput>) {
+    public static func close(_ chunker: RecordChunker<DecodedInput>) {
         let fd: Int32
         switch chunker.source {
         case .plain(let s): fd = s.fd

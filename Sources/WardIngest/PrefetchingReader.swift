@@ -9,7 +9,7 @@ import WardCore
 /// consumer's used chunk goes back to the reader for refilling — so nothing is allocated per chunk.
 ///
 /// Errors keep the chunker's order: every chunk read before a failure is delivered first.
-public final class PrefetchingReader: @unchecked Sendable {
+public final class PrefetchingReader: RecordSource, @unchecked Sendable {
     // All mutable state below is guarded by `condition`.
     private let condition = NSCondition()
     private var ready: [Chunk] = []
@@ -24,12 +24,12 @@ public final class PrefetchingReader: @unchecked Sendable {
 
     /// The chunker and the input's descriptor belong to the reader thread from here on.
     private final class Handoff: @unchecked Sendable {
-        var chunker: LineChunker<DecodedInput>
-        init(_ chunker: LineChunker<DecodedInput>) { self.chunker = chunker }
+        var chunker: RecordChunker<DecodedInput>
+        init(_ chunker: RecordChunker<DecodedInput>) { self.chunker = chunker }
     }
 
     /// - Parameter depth: chunks in flight (read ahead plus the one being parsed).
-    public init(_ chunker: LineChunker<DecodedInput>, depth: Int = 3) {
+    public init(_ chunker: RecordChunker<DecodedInput>, depth: Int = 3) {
         spare = (0..<max(1, depth)).map { _ in Chunk() }
         let handoff = Handoff(chunker)
         let thread = Thread { [self] in
@@ -101,6 +101,9 @@ public final class PrefetchingReader: @unchecked Sendable {
         }
         return false
     }
+
+    /// Files resume by offset; nothing to record.
+    public func commit(_ cursor: SourceCursor) {}
 
     /// A notice the input left once read to its end (bytes after the last gzip member).
     public var notice: IngestNotice? {

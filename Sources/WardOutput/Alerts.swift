@@ -28,6 +28,8 @@ public struct AlertEncoder: Sendable {
     let ruleMembers: [[UInt8]]
     let levels: [AlertLevel]
     let titles: [String]
+    /// Per rule, its searches' names as JSON strings, for `rule.matched`.
+    let searchNames: [[[UInt8]]]
     public let style: Style
 
     public init(ruleSet: RuleSet, style: Style = .json) {
@@ -51,6 +53,13 @@ public struct AlertEncoder: Sendable {
             members.append(w.bytes)
         }
         ruleMembers = members
+        searchNames = ruleSet.rules.map { compiled in
+            compiled.rule.searches.map { search in
+                var w = JSONWriter(capacity: 32)
+                w.appendString(search.name)
+                return w.bytes
+            }
+        }
         levels = ruleSet.rules.map { AlertLevel(ruleLevel: $0.rule.metadata.level) }
         titles = ruleSet.rules.map(\.rule.metadata.title)
     }
@@ -66,9 +75,11 @@ public struct AlertEncoder: Sendable {
 
     public func level(of rule: Int) -> AlertLevel { levels[rule] }
 
-    /// Appends one alert for `hit` to `out`.
-    public func encode(_ hit: RuleHit, matched: [String], batch: EventBatch, values: EventValues, origin: ChunkOrigin,
-                       path: UnsafeBufferPointer<UInt8>, to out: inout JSONWriter) {
+    /// Appends one alert for event `event` of `batch` and rule `rule`, whose searches in `searches`
+    /// (bit *n* = search *n*) were true, to `out`.
+    public func encode(event: Int, rule: Int, searches: UInt64, batch: EventBatch, values: EventValues,
+                       origin: ChunkOrigin, path: UnsafeBufferPointer<UInt8>, to out: inout JSONWriter) {
+        let hit = RuleHit(event: event, rule: rule)
         switch style {
         case .json:
             out.append("{")
@@ -79,8 +90,14 @@ public struct AlertEncoder: Sendable {
                 out.append("\",")
             }
             out.bytes.append(contentsOf: ruleMembers[hit.rule])
-            out.append(",\"rule.matched\":")
-            Self.array(matched, &out)
+            out.append(",\"rule.matched\":[")
+            var first = true
+            for (n, name) in searchNames[hit.rule].enumerated() where n < 64 && searches & (1 << UInt64(n)) != 0 {
+                if !first { out.append(",") }
+                first = false
+                out.bytes.append(contentsOf: name)
+            }
+            out.append("]")
             out.append(",")
             events.writeFields(hit.event, batch, values, origin: origin, path: path, includeTimestamp: false, to: &out)
             out.append("}\n")

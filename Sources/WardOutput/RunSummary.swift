@@ -16,12 +16,25 @@ public struct ScanSummary: Sendable {
     public var alerts = 0
     public let ruleCount: Int
     public let activeRules: Int
-    public let started = ContinuousClock.now
+    public var started = ContinuousClock.now
 
     public init(ruleCount: Int, activeRules: Int) {
         self.ruleCount = ruleCount
         self.activeRules = activeRules
         self.alertsByRule = [Int](repeating: 0, count: ruleCount)
+    }
+
+    public init(files: Int, bytes: Int64, events: Int, eventsByDataset: [Int], alertsByRule: [Int], ruleCount: Int,
+                activeRules: Int, started: ContinuousClock.Instant) {
+        self.ruleCount = ruleCount
+        self.activeRules = activeRules
+        self.alertsByRule = alertsByRule
+        self.files = files
+        self.bytes = bytes
+        self.events = events
+        self.eventsByDataset = eventsByDataset
+        self.alerts = alertsByRule.reduce(0, +)
+        self.started = started
     }
 
     public mutating func add(events: Int, byDataset: [Int], alertsByRule: [Int], bytes: Int) {

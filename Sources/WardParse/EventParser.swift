@@ -12,129 +12,67 @@ public struct EventParser: Sendable {
         self.options = options
     }
 
-    /// Replaces `batch`'s contents with the events of `chunk`.
+    /// Whether hospital audit content (HL7, ATNA, FHIR) is looked for: in every format unless the
+    /// operator reveals patient data, so that a forced `--format raw` is no way around the redaction.
+    public var auditContent: Bool { options.format == .auto || !options.patientData.reveal }
+
+    /// The rule by which the sources must group lines into records for this parser.
+    public var framing: any RecordFraming { auditContent ? AuditRecordFraming() : LineFraming() }
+
+    /// A parser for one worker: the same options, its own pseudonym cache (no lock shared by workers).
+    public func forWorker() -> EventParser {
+        var copy = self
+        copy.options.patientData = options.patientData.forWorker()
+        return copy
+    }
+
+    /// Replaces `batch`'s contents with the events of `chunk`, one or more per record as the source
+    /// framed them (``framing``).
     /// - Complexity: O(*n*) in the chunk's size; no allocation once `batch` has grown to the chunk.
     public func parse(_ chunk: Chunk, into batch: inout EventBatch) {
         batch.reset()
         let reference = chunk.origin.referenceTime
-        // Hospital audit content is recognized in every format unless the operator reveals patient data:
-        // a forced `--format raw` must not be a way around the redaction.
-        let hl7 = options.format == .auto || !options.patientData.reveal
+        let hl7 = auditContent
         chunk.withUnsafeBytes { buf in
             guard let base = buf.baseAddress else { return }
-            // The multi-line record being gathered, if any (at most one at a time).
-            var open: Gathering?
-            chunk.forEachLine { line in
-                let p = base + line.start
-                let whole = line.length == line.fullLength
-                if let g = open {
-                    if whole, g.continues(p, count: line.length) {
-                        open!.end = line.start + line.length
-                        if g.kind == .xml, ATNAParser.closes(p, count: line.length) {
-                            finish(base, open!, reference: reference, into: &batch)
-                            open = nil
-                        }
-                        return
+            for record in chunk.records {
+                let start = Int(record.start)
+                let length = Int(record.length)
+                let p = base + start
+                switch record.kind {
+                case .hl7Unit, .strayHL7:
+                    emitUnit(base, start: start, end: start + length, line: record.line, into: &batch)
+                    if record.isTruncated, !batch.events.isEmpty {
+                        let last = batch.events.count - 1
+                        batch.events[last].fullLength = start + Int(record.fullLength) - Int(batch.events[last].lineStart)
+                        batch.events[last].flags.insert(.truncated)
                     }
-                    finish(base, g, reference: reference, into: &batch)
-                    open = nil
-                }
-                // A line that is HL7 by itself, or a stray patient segment (kept, rejected, redacted).
-                if hl7, whole {
-                    if let field = HL7Framer.opening(p, count: line.length) {
-                        open = Gathering(.hl7, line, field: field)
-                        return
+                case .embeddedHL7, .xml:
+                    batch.beginEvent(lineStart: start, lineLength: length, fullLength: Int(record.fullLength),
+                                     lineNumber: record.line)
+                    parseLine(p, count: length, base: start, reference: reference, hl7: true, into: &batch)
+                default:
+                    let whole = !record.isTruncated
+                    // A line cut at the limit is parsed alone (the cut stays flagged), but still as hospital
+                    // audit content when it looks like some: its patient data is redacted all the same.
+                    if hl7, !whole, length > 0, Self.mayHoldPatientData(p, count: length) {
+                        batch.beginEvent(lineStart: start, lineLength: length, fullLength: Int(record.fullLength),
+                                         lineNumber: record.line)
+                        parseLine(p, count: length, base: start, reference: reference, hl7: true, into: &batch)
+                        continue
                     }
-                    if let field = HL7Framer.strayPatientSegment(p, count: line.length) {
-                        open = Gathering(.strayHL7, line, field: field)
-                        return
+                    if (hl7 || options.format == .json), whole, length > 0, p[0] == UInt8(ascii: "{"),
+                       FHIRAuditEvent.mentions(p, count: length),
+                       emitFHIR(p, count: length, base: start, line: record.line, into: &batch) {
+                        continue
                     }
+                    batch.beginEvent(lineStart: start, lineLength: length, fullLength: Int(record.fullLength),
+                                     lineNumber: record.line)
+                    // A one-line audit message still needs the look inside.
+                    parseLine(p, count: length, base: start, reference: reference, hl7: record.kind == .auditLine,
+                              into: &batch)
                 }
-                // A line cut at the limit is parsed alone (the cut stays flagged), but still as hospital
-                // audit content when it looks like some: its patient data is redacted all the same.
-                if hl7, !whole, line.length > 0, Self.mayHoldPatientData(p, count: line.length) {
-                    batch.beginEvent(lineStart: line.start, lineLength: line.length, fullLength: line.fullLength,
-                                     lineNumber: line.number)
-                    parseLine(p, count: line.length, base: line.start, reference: reference, hl7: true, into: &batch)
-                    return
-                }
-                // One scan for '<' serves both the multi-line test and the look inside a one-line message.
-                let audit = hl7 && whole && ATNAParser.opening(p, from: 0, to: line.length) != nil
-                if audit, !ATNAParser.closes(p, count: line.length) {
-                    open = Gathering(.xml, line, field: 0)
-                    return
-                }
-                if hl7, whole, let at = HL7Framer.embeddedStart(p, from: 1, to: line.length) {
-                    open = Gathering(.embedded, line, field: p[at + 3])
-                    return
-                }
-                if (hl7 || options.format == .json), whole, line.length > 0, p[0] == UInt8(ascii: "{"),
-                   FHIRAuditEvent.mentions(p, count: line.length),
-                   emitFHIR(p, count: line.length, base: line.start, line: line.number, into: &batch) {
-                    return
-                }
-                batch.beginEvent(lineStart: line.start, lineLength: line.length, fullLength: line.fullLength,
-                                 lineNumber: line.number)
-                // A one-line audit message still needs the look inside.
-                parseLine(p, count: line.length, base: line.start, reference: reference, hl7: audit, into: &batch)
             }
-            if let g = open { finish(base, g, reference: reference, into: &batch) }
-        }
-    }
-
-    /// A record that runs over several lines, being gathered by ``parse(_:into:)``.
-    struct Gathering {
-        enum Kind {
-            /// An HL7 unit that started with MSH, FHS, BHS or an MLLP frame.
-            case hl7
-            /// HL7 segments without a header (kept as a rejected, redacted unit).
-            case strayHL7
-            /// An HL7 message after a log prefix, its segments on the following lines.
-            case embedded
-            /// An ATNA or HL7-XML document, to its `</AuditMessage>` or its last XML line.
-            case xml
-        }
-
-        var kind: Kind
-        var start: Int
-        var end: Int
-        var line: Int64
-        /// The HL7 field separator (unused for XML).
-        var field: UInt8
-
-        init(_ kind: Kind, _ line: Chunk.Line, field: UInt8) {
-            self.kind = kind
-            start = line.start
-            end = line.start + line.length
-            self.line = line.number
-            self.field = field
-        }
-
-        /// Whether the (whole) line `p[0..<count]` belongs to the record.
-        func continues(_ p: UnsafePointer<UInt8>, count: Int) -> Bool {
-            switch kind {
-            case .xml:
-                return ATNAParser.continues(p, count: count)
-            case .embedded:
-                // Up to the next message.
-                return HL7Framer.continues(p, count: count, field: field) && HL7Framer.opening(p, count: count) == nil
-            case .hl7, .strayHL7:
-                // An MLLP start byte begins a new unit; so does a header after stray segments.
-                return count > 0 && p[0] != 0x0B && HL7Framer.continues(p, count: count, field: field)
-                    && !(kind == .strayHL7 && HL7Framer.opening(p, count: count) != nil)
-            }
-        }
-    }
-
-    /// Makes the events of a gathered record.
-    func finish(_ p: UnsafePointer<UInt8>, _ g: Gathering, reference: Int64, into batch: inout EventBatch) {
-        switch g.kind {
-        case .hl7, .strayHL7:
-            emitUnit(p, start: g.start, end: g.end, line: g.line, into: &batch)
-        case .embedded, .xml:
-            let count = g.end - g.start
-            batch.beginEvent(lineStart: g.start, lineLength: count, fullLength: count, lineNumber: g.line)
-            parseLine(p + g.start, count: count, base: g.start, reference: reference, hl7: true, into: &batch)
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import WardOutput
+import WardPipeline
 import WardParse
 
 #if canImport(Glibc)
@@ -65,6 +66,22 @@ enum Diagnostics {
     static func error(_ message: String) { write("wardwatch: error: " + message) }
 
     static func warning(_ message: String) { write("wardwatch: warning: " + message) }
+
+    /// A problem the pipeline reported.
+    static func report(_ diagnostic: PipelineDiagnostic) {
+        switch diagnostic.severity {
+        case .error: error(diagnostic.message)
+        case .warning: warning(diagnostic.message)
+        }
+    }
+}
+
+extension ScanSummary {
+    /// The summary of a pipeline run.
+    init(_ s: RunStatistics, rules: Int, active: Int, started: ContinuousClock.Instant) {
+        self.init(files: s.files, bytes: s.bytes, events: s.events, eventsByDataset: s.eventsByDataset,
+                  alertsByRule: s.alertsByRule, ruleCount: rules, activeRules: active, started: started)
+    }
 }
 
 extension PatientDataPolicy {

@@ -26,6 +26,30 @@ import Glibc
         }
     }
 
+    /// Several inputs are merged by event time: the rotated `auth.log.1.gz` of 21 Nov comes before
+    /// `auth.log` of 22 Nov and the other hosts' files interleave; `--order input` keeps file after
+    /// file, as wardwatch did before the merge; both are the same for any thread count.
+    @Test func inputsAreMergedByEventTimeUnlessAskedForInputOrder() throws {
+        let merged = try wardwatch(["scan", "--year", "2026", "--threads", "1", "SampleLogs"])
+        let stamps = merged.stdout.split(separator: "\n").map { line -> String in
+            let object = try! JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            return object["@timestamp"] as! String
+        }
+        #expect(stamps == stamps.sorted())
+        let paths = merged.stdout.split(separator: "\n").map { line -> String in
+            let object = try! JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            return object["log.file.path"] as! String
+        }
+        #expect(paths.prefix(3) == ["SampleLogs/linux/auth.log.1.gz", "SampleLogs/linux/auth.log.1.gz", "SampleLogs/linux/auth.log.1.gz"])
+        #expect(merged.stdout == (try expected("scan-samplelogs.jsonl")))
+        let four = try wardwatch(["scan", "--year", "2026", "--threads", "4", "SampleLogs"])
+        #expect(four.stdout == merged.stdout)
+        for threads in ["1", "4"] {
+            let input = try wardwatch(["scan", "--year", "2026", "--order", "input", "--threads", threads, "SampleLogs"])
+            #expect(input.stdout == (try expected("scan-samplelogs-input-order.jsonl")))
+        }
+    }
+
     @Test func loghubWithASmallRuleSetGivesTheGoldenAlerts() throws {
         let run = try wardwatch(["scan", "--year", "2017", "--rules", "Rules/linux/lnx_sshd_max_auth_attempts.yml",
                                  "--rules", "../shared/sigma/rules/linux/builtin",

@@ -104,15 +104,16 @@ import WardTestSupport
 
     @Test func linesSplitOnNewlineDropCRAndAreCutAtTheLimit() {
         let bytes = Array("one\r\n\r\n\(String(repeating: "z", count: 100))\nlast".utf8)
-        var chunk = Chunk(bytes: bytes, origin: testOrigin(), lineLimit: 64)
-        chunk.origin.firstLine = 41
-        #expect(chunk.lineCount == 4)
-        var lines: [Chunk.Line] = []
-        chunk.forEachLine { lines.append($0) }
+        var origin = testOrigin()
+        origin.firstLine = 41
+        let chunk = Chunk(bytes: bytes, origin: origin, lineLimit: 64)
+        #expect(chunk.recordCount == 4)
+        let lines = chunk.records
         #expect(lines.map(\.start) == [0, 5, 7, 108])
         #expect(lines.map(\.length) == [3, 0, 64, 4])
         #expect(lines.map(\.fullLength) == [3, 0, 100, 4])
-        #expect(lines.map(\.number) == [41, 42, 43, 44])
+        #expect(lines.map(\.line) == [41, 42, 43, 44])
+        #expect(lines.map(\.kind) == [.line, .line, .line, .line])
     }
 
     @Test func batchReuseAllocatesNothingOnceGrown() {

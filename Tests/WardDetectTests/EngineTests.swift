@@ -86,31 +86,3 @@ import WardTestSupport
         #expect(total == 17)  // the starter rules' alerts on these three files
     }
 }
-
-@Suite struct ScanWindowTests {
-    struct Failure: Error {}
-
-    /// An input error that arrives while a window is half full must not lose the chunks before it,
-    /// and results come in input order whatever the thread count.
-    @Test func chunksReadBeforeAFailureAreDeliveredInOrderThenTheErrorIsThrown() {
-        for threads in [1, 2, 4] {
-            let window = ScanWindow<Int>(threads: threads) { 0 }
-            var produced = 0
-            var delivered: [Int] = []
-            do {
-                try window.run(
-                    fill: { (chunk: inout Chunk, _: Bool) throws(Failure) -> Bool? in
-                        if produced == 7 { throw Failure() }
-                        chunk = Chunk(bytes: [UInt8(produced)], origin: testOrigin())
-                        produced += 1
-                        return true
-                    },
-                    work: { slot, _ in slot.result = Int(slot.chunk.storage[0]) * 10 },
-                    deliver: { delivered.append($0.result) })
-                Issue.record("the failure was not thrown")
-            } catch {
-                #expect(delivered == [0, 10, 20, 30, 40, 50, 60], "threads \(threads)")
-            }
-        }
-    }
-}

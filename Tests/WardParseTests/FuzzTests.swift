@@ -51,9 +51,10 @@ func mutate(_ input: [UInt8], edits: Int, longestCut: Int, _ interesting: [UInt8
         }
         for format in [LogFormat.auto, .rfc5424, .rfc3164, .json] {
             let bytes = Array(lines.joined(separator: [0x0A]))
-            let chunk = Chunk(bytes: bytes, origin: testOrigin())
+            let parser = EventParser(options: ParseOptions(format: format))
+            let chunk = Chunk(bytes: bytes, origin: testOrigin(), framing: parser.framing)
             var batch = EventBatch()
-            EventParser(options: ParseOptions(format: format)).parse(chunk, into: &batch)
+            parser.parse(chunk, into: &batch)
             #expect(batch.events.count == lines.count, "\(format)")
             // Every event keeps its line, and every field lies inside the chunk or the scratch area.
             for (i, event) in batch.events.enumerated() {
@@ -93,7 +94,7 @@ func mutate(_ input: [UInt8], edits: Int, longestCut: Int, _ interesting: [UInt8
             let text = mutate(seeds.randomElement(using: &generator)!, edits: 8, longestCut: 16, interesting, &generator)
             bytes += text + [0x0A]
         }
-        let chunk = Chunk(bytes: bytes, origin: testOrigin())
+        let chunk = Chunk(bytes: bytes, origin: testOrigin(), framing: AuditRecordFraming())
         var batch = EventBatch()
         EventParser().parse(chunk, into: &batch)
         var covered = [Bool](repeating: false, count: bytes.count)

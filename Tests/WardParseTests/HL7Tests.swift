@@ -10,7 +10,7 @@ import WardTestSupport
     static let key = PatientDataPolicy(key: Array("wardwatch-test-key-0123456789".utf8), keySource: "file")
 
     static func parse(_ bytes: [UInt8], policy: PatientDataPolicy = key) -> [ReadEvent] {
-        let chunk = Chunk(bytes: bytes, origin: testOrigin())
+        let chunk = Chunk(bytes: bytes, origin: testOrigin(), framing: AuditRecordFraming())
         var batch = EventBatch()
         EventParser(options: ParseOptions(patientData: policy)).parse(chunk, into: &batch)
         return batch.readEvents(in: chunk)

@@ -15,7 +15,7 @@ enum Grammar { case rfc5424, rfc3164, detected }
 func parse(_ bytes: [UInt8], _ grammar: Grammar, options: ParseOptions = ParseOptions(),
            reference: Int64 = 1_700_000_000) -> LineOutcome {
     var batch = EventBatch()
-    let chunk = Chunk(bytes: bytes, origin: testOrigin(reference: reference))
+    let chunk = Chunk(bytes: bytes, origin: testOrigin(reference: reference), framing: AuditRecordFraming())
     var error: LineParseError?
     bytes.withUnsafeBufferPointer { buf in
         let p = buf.baseAddress ?? UnsafePointer(bitPattern: 1)!

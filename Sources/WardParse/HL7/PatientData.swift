@@ -20,12 +20,19 @@ public final class PatientDataPolicy: Sendable {
     public let keySource: String
     /// Immutable after `init` (swift-crypto's key type is not marked `Sendable`).
     nonisolated(unsafe) private let key: SymmetricKey
+    /// Remembered tokens. Each worker has a policy of its own (``forWorker()``), so this lock is never
+    /// contended: it only makes the class safe to share where one is shared by mistake.
     private let cache: Mutex<PseudonymCache>
-    private let made = Mutex(false)
+    /// Shared by a policy and its worker copies: written once, on the first pseudonym made.
+    private let made: UsageFlag
+
+    final class UsageFlag: Sendable {
+        let value = Atomic<Bool>(false)
+    }
 
     /// Whether this run made a pseudonym with a random key (the operator should hear that tokens will
     /// not match other runs).
-    public var randomKeyWasUsed: Bool { keySource == "random" && made.withLock { $0 } }
+    public var randomKeyWasUsed: Bool { keySource == "random" && made.value.load(ordering: .relaxed) }
 
     /// Bytes of the hex token after `pid:`.
     public static let tokenLength = 16
@@ -36,7 +43,19 @@ public final class PatientDataPolicy: Sendable {
         self.keySource = keySource
         self.reveal = reveal
         self.cache = Mutex(PseudonymCache())
+        self.made = UsageFlag()
     }
+
+    private init(sharing other: PatientDataPolicy) {
+        key = other.key
+        keySource = other.keySource
+        reveal = other.reveal
+        cache = Mutex(PseudonymCache())
+        made = other.made
+    }
+
+    /// The same key and settings with a pseudonym cache of its own, for one worker.
+    public func forWorker() -> PatientDataPolicy { PatientDataPolicy(sharing: self) }
 
     /// A policy with a fresh random key: tokens are stable within the run only.
     public static func randomKey(reveal: Bool = false) -> PatientDataPolicy {
@@ -58,7 +77,7 @@ public final class PatientDataPolicy: Sendable {
         let slot = PseudonymCache.slot(of: identifier)
         let hit = cache.withLock { $0.lookup(identifier, slot: slot, into: &out) }
         if hit { return }
-        made.withLock { $0 = true }
+        if !made.value.load(ordering: .relaxed) { made.value.store(true, ordering: .relaxed) }
         let mac = HMAC<SHA256>.authenticationCode(for: UnsafeRawBufferPointer(identifier), using: key)
         let start = out.count
         mac.withUnsafeBytes { bytes in

@@ -4,6 +4,7 @@ import WardCore
 import WardDetect
 import WardIngest
 import WardParse
+import WardPipeline
 import WardRules
 
 struct Bench: ParsableCommand {
@@ -89,18 +90,14 @@ struct Bench: ParsableCommand {
         }
         let loadStart = ContinuousClock.now
         let ruleSet = RuleSet(collection.rules)
-        let engine = DetectionEngine(ruleSet: ruleSet)
+        let engine = DetectionEngine(ruleSet: ruleSet, resolver: HL7PathResolver())
         let compile = ContinuousClock.now - loadStart
 
         // Corpus.
         var corpus: [UInt8] = []
         var source = "generated mixed hospital syslog"
         if self.paths.isEmpty {
-            corpus = Synthetic.corpus(bytes: events * 150)
-            var lines = 0
-            if let cut = corpus.indices.first(where: { corpus[$0] == 0x0A && { lines += 1; return lines == events }() }) {
-                corpus.removeSubrange((cut + 1)...)
-            }
+            corpus = Synthetic.corpus(events: events)
         } else {
             for path in self.paths {
                 guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("Cannot read '\(path)'.") }
@@ -114,65 +111,17 @@ struct Bench: ParsableCommand {
         out += "rules: \(ruleSet.rules.count) (\(engine.activeRuleCount) for log sources with events; \(ruleSet.rules.filter { $0.requiredAnyOf != nil }.count) with prefilter literals), compiled in \(Self.ms(compile)) ms\n\n"
         out += "stage                 threads      seconds        MB/s      events/s\n"
 
-        // Ingest: chunking from memory.
-        var chunks: [Chunk] = []
-        let ingestStart = ContinuousClock.now
-        var chunker = LineChunker(source: MemorySource(corpus), path: "bench", referenceTime: 1_796_000_000)
-        var chunk = Chunk()
-        while try chunker.next(into: &chunk) { chunks.append(chunk) }
-        let ingest = ContinuousClock.now - ingestStart
-
-        // Parse.
         let parser = EventParser(options: ParseOptions(year: 2026))
-        var batch = EventBatch()
-        var eventCount = 0
-        let parseStart = ContinuousClock.now
-        for c in chunks {
-            parser.parse(c, into: &batch)
-            eventCount += batch.events.count
-        }
-        let parse = ContinuousClock.now - parseStart
-
-        // Match (parse outside the timing).
-        let scratch = EngineScratch(engine: engine)
-        var match: Duration = .zero
-        var hits = 0
-        for c in chunks {
-            parser.parse(c, into: &batch)
-            let start = ContinuousClock.now
-            engine.match(batch, chunk: c, scratch: scratch) { _ in hits += 1 }
-            match += ContinuousClock.now - start
-        }
-        out += Self.row("ingest (chunking)", 1, ingest, megabytes, eventCount)
-        out += Self.row("parse", 1, parse, megabytes, eventCount)
-        out += Self.row("match", 1, match, megabytes, eventCount)
-
-        // The pipeline, 1…N threads.
+        let times = PipelineBenchmark.stages(corpus: corpus, parser: parser, engine: engine)
+        out += Self.row("ingest (chunking)", 1, times.ingest, megabytes, times.events)
+        out += Self.row("parse", 1, times.parse, megabytes, times.events)
+        out += Self.row("match", 1, times.match, megabytes, times.events)
         for t in 1...threads {
-            let window = ScanWindow<Int>(threads: t) { 0 }
-            let scratches = (0..<t).map { _ in EngineScratch(engine: engine) }
-            nonisolated(unsafe) let lanes = scratches
-            var next = 0
-            var total = 0
-            let start = ContinuousClock.now
-            window.run(
-                fill: { (chunk: inout Chunk, _: Bool) -> Bool? in
-                    guard next < chunks.count else { return false }
-                    chunk = chunks[next]
-                    next += 1
-                    return true
-                },
-                work: { slot, lane in
-                    parser.parse(slot.chunk, into: &slot.batch)
-                    var n = 0
-                    engine.match(slot.batch, chunk: slot.chunk, scratch: lanes[lane]) { _ in n += 1 }
-                    slot.result = n
-                },
-                deliver: { total += $0.result })
-            out += Self.row("parse + match", t, ContinuousClock.now - start, megabytes, eventCount)
-            precondition(total == hits, "thread counts disagree")
+            let (time, matches) = PipelineBenchmark.pipeline(chunks: times.chunks, parser: parser, engine: engine, threads: t)
+            out += Self.row("parse + match", t, time, megabytes, times.events)
+            precondition(matches == times.matches, "thread counts disagree")
         }
-        out += "\n\(eventCount) events, \(hits) alerts.\n"
+        out += "\n\(times.events) events, \(times.matches) alerts.\n"
         Console.writeStdout(out)
     }
 

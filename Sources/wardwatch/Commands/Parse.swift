@@ -3,6 +3,8 @@ import WardCore
 import WardIngest
 import WardOutput
 import WardParse
+import WardPipeline
+import Foundation
 
 struct Parse: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,56 +23,31 @@ struct Parse: ParsableCommand {
     @Option(help: "Parse lines as this format instead of detecting it per line ('syslog' = RFC 5424 or 3164; 'raw' = no parsing).")
     var format: LogFormat = .auto
 
-    func run() throws {
-        let (inputs, walkErrors) = InputWalker.expand(input.paths)
-        var failed = false
-        for error in walkErrors {
-            Diagnostics.error(error.description)
-            failed = true
-        }
-        let parser = EventParser(options: try input.parseOptions(format: format))
-        let encoder = EventEncoder()
-        let output = FileDescriptorOutput(fd: 1)
-        var chunk = Chunk()
-        var batch = EventBatch()
-        var writer = JSONWriter()
+    @Option(help: "Worker threads. Default: the number of active cores. Output is the same for any number.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-        for (index, file) in inputs.enumerated() {
-            let reader: PrefetchingReader
-            do {
-                reader = PrefetchingReader(try InputReader.open(file, index: index, options: input.ingestOptions))
-            } catch {
-                Diagnostics.error(error.description)
-                failed = true
-                continue
-            }
-            defer { reader.close() }
-            do {
-                while try reader.next(into: &chunk) {
-                    parser.parse(chunk, into: &batch)
-                    if reportCutLines(batch, chunk) { failed = true }
-                    encoder.encode(batch, chunk: chunk, to: &writer)
-                    guard output.flush(&writer) else { throw ExitCode(WardExit.input) }
-                }
-            } catch let error as IngestError {
-                Diagnostics.error(error.description)
-                failed = true
-            }
-            if let notice = reader.notice { Diagnostics.warning(notice.description) }
-        }
-        guard output.flush(&writer, force: true) else { throw ExitCode(WardExit.input) }
-        parser.options.patientData.warnIfRandom()
-        if failed { throw ExitCode(WardExit.input) }
+    func validate() throws {
+        guard threads >= 1 && threads <= 256 else { throw ValidationError("'--threads' must be between 1 and 256, not \(threads).") }
     }
 
-    /// Reports every line that was cut at the line limit. Returns whether there was one.
-    private func reportCutLines(_ batch: EventBatch, _ chunk: Chunk) -> Bool {
-        var any = false
-        for event in batch.events where event.flags.contains(.truncated) {
-            any = true
-            let offset = chunk.origin.offset + Int64(event.lineStart)
-            Diagnostics.error("\(chunk.origin.path): line \(event.lineNumber) (byte \(offset)): line of \(event.fullLength) bytes cut to \(event.lineLength) bytes; raise --max-line-bytes to keep it whole.")
+    func run() throws {
+        let parser = EventParser(options: try input.parseOptions(format: format))
+        let (inputs, walkErrors) = PipelineInput.files(input.paths, options: input.ingestOptions(for: parser))
+        for error in walkErrors { Diagnostics.error(error.description) }
+        let sinks = try AlertSinks(output: nil)
+        var configuration = PipelineConfiguration(inputs: inputs, parser: parser, engine: nil,
+                                                  encoding: .events(EventEncoder()), sinks: sinks, threads: threads)
+        configuration.order = input.order ?? .input
+        configuration.reorderWindow = Int64(input.reorderWindow) * 1_000_000_000
+        configuration.onDiagnostic = Diagnostics.report
+        configuration.stop = StopController.install()
+        let report = Pipeline(configuration).run()
+        parser.options.patientData.warnIfRandom()
+        if let failure = report.outputError {
+            Diagnostics.error("writing events failed (\(failure)).")
+            throw ExitCode(WardExit.input)
         }
-        return any
+        if let signal = report.signal { throw ExitCode(128 + signal) }
+        if report.inputFailed || !walkErrors.isEmpty { throw ExitCode(WardExit.input) }
     }
 }

@@ -6,6 +6,7 @@ import WardDetect
 import WardIngest
 import WardOutput
 import WardParse
+import WardPipeline
 import WardRules
 
 #if canImport(Glibc)
@@ -87,6 +88,7 @@ struct Scan: ParsableCommand {
     }
 
     func run() throws {
+        let started = ContinuousClock.now
         // Rules: all must be valid, or nothing is scanned.
         let ruleOptions = try RuleOptions.loadOptions(placeholders: placeholders, mappings: mappings)
         let paths = rulePaths.isEmpty ? RuleOptions.bundledRules().map { [$0] } ?? [] : rulePaths
@@ -98,10 +100,8 @@ struct Scan: ParsableCommand {
             Diagnostics.error("the rules have errors; nothing was scanned ('wardwatch rules lint' lists them all).")
             throw ExitCode(WardExit.usage)
         }
-        let minimum = AlertLevel(rawValue: minLevel)!
-        let rules = collection.rules.filter { AlertLevel(ruleLevel: $0.metadata.level) >= minimum }
-        let ruleSet = RuleSet(rules)
-        let engine = DetectionEngine(ruleSet: ruleSet)
+        let ruleSet = RuleSet(collection.rules)
+        let engine = DetectionEngine(ruleSet: ruleSet, resolver: HL7PathResolver())
         let color = format == "pretty" && output == nil && isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
         let encoder = AlertEncoder(ruleSet: ruleSet, style: format == "pretty" ? .pretty(color: color) : .json)
         let sinks: AlertSinks
@@ -111,134 +111,37 @@ struct Scan: ParsableCommand {
             throw ValidationError("\(error)")
         }
         let parser = EventParser(options: try input.parseOptions(format: inputFormat))
-        let sinceNanos = since.flatMap(Self.parseTime)
-        let untilNanos = until.flatMap(Self.parseTime)
-        let timeWindow = sinceNanos != nil || untilNanos != nil
+        let (inputs, walkErrors) = PipelineInput.files(input.paths, options: input.ingestOptions(for: parser))
+        for error in walkErrors { Diagnostics.error(error.description) }
 
-        let stop = StopRequest.install()
-        var summary = ScanSummary(ruleCount: ruleSet.rules.count, activeRules: engine.activeRuleCount)
+        var configuration = PipelineConfiguration(inputs: inputs, parser: parser, engine: engine, encoding: .alerts(encoder),
+                                                  sinks: sinks, threads: threads)
+        configuration.order = input.order ?? (inputs.count > 1 ? .eventTime : .input)
+        configuration.reorderWindow = Int64(input.reorderWindow) * 1_000_000_000
+        // Rules below --min-level are still evaluated; only their alerts are dropped.
+        configuration.filters.append(LevelFilter(levels: (0..<ruleSet.rules.count).map { encoder.level(of: $0) },
+                                                 minimum: AlertLevel(rawValue: minLevel)!))
+        let timeWindow = since != nil || until != nil
+        if timeWindow {
+            configuration.filters.append(TimeWindowFilter(since: since.flatMap(Self.parseTime), until: until.flatMap(Self.parseTime)))
+        }
+        configuration.onDiagnostic = Diagnostics.report
         let progress = Progress(enabled: isatty(2) == 1)
-        let scratches = (0..<threads).map { _ in EngineScratch(engine: engine) }
-        nonisolated(unsafe) let lanes = scratches
-        let window = ScanWindow<SlotResult>(threads: threads) { SlotResult(rules: ruleSet.rules.count) }
+        configuration.onProgress = { progress.update(ScanSummary($0, rules: ruleSet.rules.count, active: engine.activeRuleCount, started: started)) }
+        configuration.stop = StopController.install()
 
-        let (inputs, walkErrors) = InputWalker.expand(input.paths)
-        var failed = false
-        for error in walkErrors {
-            Diagnostics.error(error.description)
-            failed = true
-        }
-        for (index, file) in inputs.enumerated() {
-            if stop.requested { break }
-            let reader: PrefetchingReader
-            do {
-                reader = PrefetchingReader(try InputReader.open(file, index: index, options: input.ingestOptions),
-                                           depth: 2 * threads + 2)
-            } catch {
-                Diagnostics.error(error.description)
-                failed = true
-                continue
-            }
-            stop.reading(reader)
-            defer {
-                stop.reading(nil)
-                reader.close()
-            }
-            summary.files += 1
-            do {
-                try window.run(
-                    fill: { (chunk: inout Chunk, wait: Bool) throws(IngestError) -> Bool? in
-                        try reader.next(into: &chunk, wait: wait)
-                    },
-                    work: { slot, lane in
-                        slot.result.reset()
-                        parser.parse(slot.chunk, into: &slot.batch)
-                        slot.result.count(slot.batch, origin: slot.chunk.origin)
-                        slot.hits.removeAll(keepingCapacity: true)
-                        let scratch = lanes[lane]
-                        engine.match(slot.batch, chunk: slot.chunk, scratch: scratch, include: { record in
-                            guard timeWindow else { return true }
-                            guard record.timestamp != EventRecord.noTimestamp else { return false }
-                            if let s = sinceNanos, record.timestamp < s { return false }
-                            if let u = untilNanos, record.timestamp >= u { return false }
-                            return true
-                        }) { slot.hits.append($0) }
-                        let batch = slot.batch
-                        var path = slot.chunk.origin.path
-                        let origin = slot.chunk.origin
-                        let hits = slot.hits
-                        batch.withEventBuffers(in: slot.chunk) { events, fields, values in
-                            path.withUTF8 { pathBytes in
-                                for hit in hits {
-                                    let event = BatchEvent(events: events, fields: fields, values: values, index: hit.event, path: pathBytes)
-                                    let matched = engine.matchedSearches(hit.rule, event, scratch: scratch)
-                                    let level = encoder.level(of: hit.rule)
-                                    let sink = sinks.perLevel ? AlertLevel.allCases.firstIndex(of: level)! : 0
-                                    encoder.encode(hit, matched: matched, batch: batch, values: values, origin: origin,
-                                                   path: pathBytes, to: &slot.result.outputs[sink])
-                                    slot.result.alertsByRule[hit.rule] += 1
-                                }
-                            }
-                        }
-                    },
-                    deliver: { slot in
-                        if !sinks.write(slot.result.outputs) { stop.outputFailed() }
-                        summary.add(events: slot.result.events, byDataset: slot.result.eventsByDataset, alertsByRule: slot.result.alertsByRule, bytes: slot.chunk.count)
-                        for (line, offset, full, kept) in slot.result.cutLines {
-                            Diagnostics.error("\(slot.chunk.origin.path): line \(line) (byte \(offset)): line of \(full) bytes cut to \(kept) bytes; raise --max-line-bytes to keep it whole.")
-                            failed = true
-                        }
-                        progress.update(summary)
-                    },
-                    shouldStop: { stop.requested })
-            } catch {
-                Diagnostics.error(error.description)
-                failed = true
-            }
-            if let notice = reader.notice { Diagnostics.warning(notice.description) }
-        }
+        let report = Pipeline(configuration).run()
         progress.finish()
         sinks.close()
+        let summary = ScanSummary(report.statistics, rules: ruleSet.rules.count, active: engine.activeRuleCount, started: started)
         Diagnostics.write(summary.text(timeWindow: timeWindow, rules: ruleSet, encoder: encoder))
         parser.options.patientData.warnIfRandom()
-        if stop.outputBroken {
-            Diagnostics.error("writing alerts failed (\(String(cString: strerror(errno)))).")
+        if let failure = report.outputError {
+            Diagnostics.error("writing alerts failed (\(failure)).")
             throw ExitCode(WardExit.input)
         }
-        if let signal = stop.signal { throw ExitCode(128 + signal) }
-        if failed { throw ExitCode(WardExit.input) }
+        if let signal = report.signal { throw ExitCode(128 + signal) }
+        if report.inputFailed || !walkErrors.isEmpty { throw ExitCode(WardExit.input) }
         if failOnAlert && summary.alerts > 0 { throw ExitCode(WardExit.alerts) }
-    }
-}
-
-/// What one chunk produced: encoded alerts (one buffer per sink) and counts.
-struct SlotResult {
-    var outputs: [JSONWriter]
-    var alertsByRule: [Int]
-    var eventsByDataset = [Int](repeating: 0, count: 64)
-    var events = 0
-    var cutLines: [(line: Int64, offset: Int64, full: Int, kept: Int)] = []
-
-    init(rules: Int) {
-        outputs = (0..<AlertLevel.allCases.count).map { _ in JSONWriter(capacity: 64 << 10) }
-        alertsByRule = [Int](repeating: 0, count: rules)
-    }
-
-    mutating func reset() {
-        for i in outputs.indices { outputs[i].bytes.removeAll(keepingCapacity: true) }
-        for i in alertsByRule.indices where alertsByRule[i] != 0 { alertsByRule[i] = 0 }
-        for i in eventsByDataset.indices where eventsByDataset[i] != 0 { eventsByDataset[i] = 0 }
-        events = 0
-        cutLines.removeAll(keepingCapacity: true)
-    }
-
-    mutating func count(_ batch: EventBatch, origin: ChunkOrigin) {
-        events = batch.events.count
-        for event in batch.events {
-            eventsByDataset[min(63, Int(event.dataset.rawValue))] += 1
-            if event.flags.contains(.truncated) {
-                cutLines.append((event.lineNumber, origin.offset + Int64(event.lineStart), event.fullLength, Int(event.lineLength)))
-            }
-        }
     }
 }

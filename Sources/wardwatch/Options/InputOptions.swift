@@ -2,8 +2,10 @@ import ArgumentParser
 import Foundation
 import WardIngest
 import WardParse
+import WardPipeline
 
 extension LogFormat: ExpressibleByArgument {}
+extension InputOrder: ExpressibleByArgument {}
 
 /// How inputs are read and parsed; shared by the commands that read logs.
 struct InputOptions: ParsableArguments {
@@ -20,6 +22,17 @@ struct InputOptions: ParsableArguments {
     @Option(name: .customLong("max-line-bytes"), help: "Cut lines longer than this many bytes (the cut is flagged and reported).")
     var maxLineBytes: Int = 1 << 20
 
+    @Option(name: .customLong("max-record-bytes"),
+            help: "Cut multi-line records (an HL7 message one segment per line, an XML audit message) longer than this many bytes (the cut is flagged and reported).")
+    var maxRecordBytes: Int = 16 << 20
+
+    @Option(help: "Order of output across several inputs: event-time (merged by the events' own time; the default for scan with several inputs) or input (input after input).")
+    var order: InputOrder?
+
+    @Option(name: .customLong("reorder-window"),
+            help: "Seconds by which events inside one input may be out of order and still be put in order (with --order event-time).")
+    var reorderWindow: Int = 60
+
     @Option(name: .customLong("phi-key-file"),
             help: "File holding the secret key (16 bytes or more) for patient pseudonyms; also WARDWATCH_PHI_KEY. Without one, a random key for this run.")
     var phiKeyFile: String?
@@ -31,6 +44,12 @@ struct InputOptions: ParsableArguments {
     mutating func validate() throws {
         guard maxLineBytes >= 64, maxLineBytes <= 1 << 30 else {
             throw ValidationError("'--max-line-bytes' must be between 64 and 1073741824, not \(maxLineBytes).")
+        }
+        guard maxRecordBytes >= maxLineBytes, maxRecordBytes <= 1 << 30 else {
+            throw ValidationError("'--max-record-bytes' must be between '--max-line-bytes' (\(maxLineBytes)) and 1073741824, not \(maxRecordBytes).")
+        }
+        guard reorderWindow >= 0, reorderWindow <= 86_400 * 366 else {
+            throw ValidationError("'--reorder-window' must be between 0 and 31622400 seconds, not \(reorderWindow).")
         }
         if let year, !(1970...2261).contains(year) {
             throw ValidationError("'--year' must be between 1970 and 2261, not \(year).")
@@ -70,8 +89,9 @@ struct InputOptions: ParsableArguments {
         return .randomKey(reveal: revealPHI)
     }
 
-    var ingestOptions: IngestOptions {
-        IngestOptions(lineLimit: maxLineBytes)
+    /// How sources read and frame records for `parser`.
+    func ingestOptions(for parser: EventParser) -> IngestOptions {
+        IngestOptions(lineLimit: maxLineBytes, recordLimit: maxRecordBytes, framing: parser.framing)
     }
 
     /// Seconds east of UTC of `±HH:MM` (also `Z`).

@@ -1,0 +1,71 @@
+import WardCore
+import WardRules
+
+/// One output of detection, as a value: an event of a batch and the rule it matched (or no rule, when
+/// every event is output, as `parse` does). Encoding to JSON or text happens later, in the output
+/// stage; stages between the ordered merge and the sinks see matches in order and may drop, hold,
+/// add or annotate them.
+public struct Match: Sendable, Equatable {
+    /// Index of the event in its batch.
+    public var event: Int32
+    /// Index of the rule in the ``RuleSet``; ``Match/noRule`` for an event output without a rule.
+    public var rule: Int32
+    /// The input the event came from.
+    public var sourceIndex: Int32
+    /// Which sink the match goes to (one per level with per-level files, else 0).
+    public var sink: UInt8
+    /// The detection's searches that were true, bit *n* = search *n* of the rule (the first 64).
+    public var searches: UInt64
+    /// The event's time (UTC nanoseconds), ``EventRecord/noTimestamp`` when it has none.
+    public var timestamp: Int64
+    /// `log.offset`: the event's byte offset in the decompressed input.
+    public var offset: Int64
+    /// Where the match's encoded output lies in its batch's ``MatchBatch/encoded`` bytes.
+    public var encodedStart: Int32
+    public var encodedLength: Int32
+
+    public static let noRule: Int32 = -1
+
+    public init(event: Int32, rule: Int32, sourceIndex: Int32, sink: UInt8 = 0, searches: UInt64 = 0,
+                timestamp: Int64, offset: Int64, encodedStart: Int32 = 0, encodedLength: Int32 = 0) {
+        self.event = event
+        self.rule = rule
+        self.sourceIndex = sourceIndex
+        self.sink = sink
+        self.searches = searches
+        self.timestamp = timestamp
+        self.offset = offset
+        self.encodedStart = encodedStart
+        self.encodedLength = encodedLength
+    }
+}
+
+/// The matches of one chunk, in event order (and rule order within an event), with their encoded
+/// output once the encoding stage ran.
+public struct MatchBatch: Sendable {
+    public var matches: [Match] = []
+    public var encoded: [UInt8] = []
+
+    public init() {}
+
+    public mutating func reset() {
+        matches.removeAll(keepingCapacity: true)
+        encoded.removeAll(keepingCapacity: true)
+    }
+}
+
+extension DetectionEngine {
+    /// The searches of `rule` that are true for `event`, as bits (search *n* = bit *n*, the first 64).
+    public func matchedSearchMask(_ rule: Int, _ event: some SigmaEvent, scratch: EngineScratch) -> UInt64 {
+        var mask: UInt64 = 0
+        for (n, search) in programs[rule].searches.enumerated() where n < 64 {
+            if search.expression.matches(event, scratch: scratch.match) { mask |= 1 << UInt64(n) }
+        }
+        return mask
+    }
+
+    /// The names of the searches in `mask`.
+    public func searchNames(_ rule: Int, mask: UInt64) -> [String] {
+        programs[rule].searches.enumerated().filter { $0.offset < 64 && mask & (1 << UInt64($0.offset)) != 0 }.map(\.element.name)
+    }
+}

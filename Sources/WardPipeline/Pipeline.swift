@@ -1,0 +1,450 @@
+import WardCore
+import WardDetect
+import WardIngest
+import WardOutput
+import WardParse
+import WardRules
+
+/// The runtime every command runs on: sources → ordered parallel window (parse, match, filter,
+/// encode on the workers) → merge (input order, or event time across inputs) → ordered stages →
+/// writer thread → sinks → commit of source cursors.
+///
+/// It does not know which command or which kind of source it serves. Output is byte-identical for any
+/// thread count: a chunk's result depends only on the chunk, and the merge order only on the inputs.
+///
+/// **Event-time merge.** Each input's events get a merge key: the event's time, but never less than
+/// the newest time seen earlier in that input minus the reorder window (an event later than that
+/// keeps its place and is counted as late); an event without a time takes the key of the event
+/// before it. Output is the matches sorted by (key, input, position) — a function of the inputs alone,
+/// not of chunk sizes or scheduling. A match is written once no input can still produce a smaller
+/// key: every input's future keys are at least its newest time minus the window. The input furthest
+/// behind is always read next; others are held at a few chunks each, and their read-ahead shares
+/// ``PipelineConfiguration/mergeMemory``.
+public final class Pipeline {
+    let config: PipelineConfiguration
+
+    public init(_ config: PipelineConfiguration) { self.config = config }
+
+    // MARK: - State
+
+    final class SourceState {
+        let index: Int
+        let input: PipelineInput
+        var reader: (any RecordSource)?
+        var opened = false
+        var done = false
+        /// Newest event time so far, and the time of the last timed event.
+        var newest = Int64.min
+        var lastTime = Int64.min
+        /// Results delivered and not yet committed, in input order.
+        var results: [ChunkResult] = []
+        var sequence: Int64 = 0
+
+        init(index: Int, input: PipelineInput) {
+            self.index = index
+            self.input = input
+        }
+    }
+
+    struct Slot {
+        var chunk = Chunk()
+        var batch = EventBatch()
+        var hits: [RuleHit] = []
+        var result: ChunkResult?
+    }
+
+    struct Lane {
+        var parser: EventParser
+        var scratch: EngineScratch?
+    }
+
+    // MARK: - Run
+
+    public func run() -> PipelineReport {
+        let ruleCount = config.engine?.ruleSet.rules.count ?? 0
+        var stats = RunStatistics(rules: ruleCount)
+        let perLevel = config.sinks?.perLevel ?? false
+        let sinkCount = perLevel ? AlertLevel.allCases.count : 1
+        let writer = OutputWriter(sinks: config.sinks, sinkCount: sinkCount, commit: config.onCommit)
+        var batch = OutputWriter.Batch(buffers: writer.buffers())
+        let sources = config.inputs.enumerated().map { SourceState(index: $0.offset, input: $0.element) }
+        let merging = config.order == .eventTime
+        let chunkSize = merging
+            ? max(64 << 10, min(config.chunkSize, config.mergeMemory / max(1, sources.count * 5)))
+            : config.chunkSize
+        let threads = config.threads
+        let window = OrderedWindow<Slot>(threads: threads, count: 2 * threads) { Slot() }
+        let lanes = (0..<threads).map { _ in
+            Lane(parser: config.parser.forWorker(), scratch: config.engine.map { EngineScratch(engine: $0) })
+        }
+        nonisolated(unsafe) let laneState = lanes
+        var pool: [ChunkResult] = []
+        var live: [ChunkResult?] = []
+        var freeLive: [Int32] = []
+        var heap = MergeHeap()
+        var inputFailed = false
+        let window64 = config.reorderWindow
+        let stages = config.stages
+        let levels: [UInt8]
+        if case .alerts(let encoder) = config.encoding, let engine = config.engine {
+            levels = (0..<engine.ruleSet.rules.count).map { UInt8(AlertLevel.allCases.firstIndex(of: encoder.level(of: $0))!) }
+        } else {
+            levels = []
+        }
+
+        func report(_ severity: PipelineDiagnostic.Severity, _ message: String) {
+            config.onDiagnostic(PipelineDiagnostic(severity: severity, message: message))
+        }
+
+        func open(_ s: SourceState) {
+            s.opened = true
+            do {
+                let reader = try s.input.open(s.index, chunkSize)
+                s.reader = reader
+                stats.files += 1
+                config.stop?.opened(reader)
+            } catch {
+                report(.error, error.description)
+                stats.inputErrors += 1
+                inputFailed = true
+                s.done = true
+            }
+        }
+
+        func finish(_ s: SourceState) {
+            guard !s.done else { return }
+            s.done = true
+            if let reader = s.reader {
+                if let notice = reader.notice { report(.warning, notice.description) }
+                reader.close()
+                config.stop?.closed(reader)
+            }
+            s.reader = nil
+        }
+
+        func fetch(_ s: SourceState, into chunk: inout Chunk, wait: Bool) -> Bool? {
+            if !s.opened { open(s) }
+            guard !s.done, let reader = s.reader else { return false }
+            do {
+                let got = try reader.next(into: &chunk, wait: wait)
+                if got == false { finish(s) }
+                return got
+            } catch {
+                report(.error, error.description)
+                stats.inputErrors += 1
+                inputFailed = true
+                finish(s)
+                return false
+            }
+        }
+
+        /// The lowest key the source can still produce.
+        func lowerBound(_ s: SourceState) -> Int64 {
+            if s.done { return .max }
+            if !s.opened { return .min }
+            return s.newest == .min ? .min : s.newest &- window64
+        }
+
+        // Output: each item through the stages, then into the batch for the writer.
+        // A match's bytes live in its chunk result, valid while the stage chain handles it; a match a
+        // stage passes on later (from `finish`) has none, so stages that hold matches emit records.
+        func write(_ item: StageItem) {
+            if case .record(let rule, let sink, _, let bytes) = item {
+                batch.buffers[Int(sink) < batch.buffers.count ? Int(sink) : 0].bytes.append(contentsOf: bytes)
+                count(rule)
+            }
+        }
+        func count(_ rule: Int32) {
+            stats.outputs += 1
+            if rule >= 0 && Int(rule) < stats.alertsByRule.count {
+                stats.alertsByRule[Int(rule)] += 1
+                stats.alerts += 1
+            }
+        }
+        func writeMatch(_ m: Match, of r: ChunkResult) {
+            if m.encodedLength > 0 {
+                let start = Int(m.encodedStart)
+                r.output.encoded.withUnsafeBufferPointer { buf in
+                    batch.buffers[Int(m.sink) < batch.buffers.count ? Int(m.sink) : 0].bytes
+                        .append(contentsOf: UnsafeBufferPointer(rebasing: buf[start..<(start + Int(m.encodedLength))]))
+                }
+            }
+            count(m.rule)
+        }
+        func emit(_ r: ChunkResult, _ index: Int) {
+            let m = r.output.matches[index]
+            if stages.isEmpty {
+                writeMatch(m, of: r)
+            } else {
+                runStages(.match(m), from: 0, r)
+            }
+            r.pending -= 1
+        }
+        func runStages(_ item: StageItem, from stage: Int, _ r: ChunkResult?) {
+            if stage == stages.count {
+                if case .match(let m) = item, let r {
+                    writeMatch(m, of: r)
+                } else {
+                    write(item)
+                }
+                return
+            }
+            stages[stage].process(item) { runStages($0, from: stage + 1, r) }
+        }
+        /// Commits the source's results whose matches were all written, oldest first.
+        func settle(_ s: SourceState) {
+            var n = 0
+            while n < s.results.count && s.results[n].pending == 0 {
+                let r = s.results[n]
+                batch.commits.append(SourceCursor(sourceIndex: s.index, identity: s.input.name, offset: r.endOffset))
+                pool.append(r)
+                n += 1
+            }
+            if n > 0 { s.results.removeFirst(n) }
+        }
+
+        func deliver(_ r: ChunkResult) {
+            let s = sources[r.source]
+            stats.events += r.events
+            stats.bytes += r.bytes
+            stats.filtered += r.filtered
+            for (i, n) in r.byDataset.enumerated() where n != 0 { stats.eventsByDataset[i] += n }
+            if r.earliest != .max {
+                stats.firstEventTime = min(stats.firstEventTime ?? .max, r.earliest)
+                stats.lastEventTime = max(stats.lastEventTime ?? .min, r.newest)
+            }
+            for c in r.cut {
+                stats.cutRecords += 1
+                inputFailed = true
+                if c.multiLine {
+                    report(.error, "\(r.path): line \(c.line) (byte \(c.offset)): record longer than the record limit cut to \(c.kept) bytes, the rest of it skipped; raise --max-record-bytes to keep it whole.")
+                } else {
+                    report(.error, "\(r.path): line \(c.line) (byte \(c.offset)): line of \(c.full) bytes cut to \(c.kept) bytes; raise --max-line-bytes to keep it whole.")
+                }
+            }
+            r.pending = r.output.matches.count
+            s.results.append(r)
+            if !merging {
+                for i in 0..<r.output.matches.count { emit(r, i) }
+                settle(s)
+                return
+            }
+            // Keys: see the type's documentation.
+            let id: Int32
+            if let free = freeLive.popLast() {
+                id = free
+                live[Int(id)] = r
+            } else {
+                id = Int32(live.count)
+                live.append(r)
+            }
+            for i in 0..<r.output.matches.count {
+                let t = r.effectiveTime[i] != .min ? r.effectiveTime[i] : s.lastTime
+                let newest = max(s.newest, r.newestBefore[i])
+                let floor = newest == .min ? Int64.min : newest &- window64
+                let key = max(t, floor)
+                let own = r.output.matches[i].timestamp
+                if own != EventRecord.noTimestamp && own < floor { stats.lateEvents += 1 }
+                heap.push(.init(key: key, source: Int32(s.index), sequence: s.sequence, result: id, match: Int32(i)))
+                s.sequence += 1
+            }
+            s.newest = max(s.newest, r.newest)
+            if r.lastTime != .min { s.lastTime = r.lastTime }
+            if r.output.matches.isEmpty {
+                live[Int(id)] = nil
+                freeLive.append(id)
+                settle(s)
+            }
+        }
+
+        /// Writes the merged matches no input can still precede (all of them when `all`).
+        func release(all: Bool) {
+            var first = (Int64.max, Int.max)
+            var second = (Int64.max, Int.max)
+            if !all {
+                for s in sources where !s.done {
+                    let b = (lowerBound(s), s.index)
+                    if b < first {
+                        second = first
+                        first = b
+                    } else if b < second {
+                        second = b
+                    }
+                }
+            }
+            while let top = heap.top {
+                if !all {
+                    let other = first.1 == Int(top.source) ? second : first
+                    let own = first.1 == Int(top.source) ? first.0 : (second.1 == Int(top.source) ? second.0 : lowerBound(sources[Int(top.source)]))
+                    guard (top.key, Int(top.source)) < other, own >= top.key else { break }
+                }
+                _ = heap.pop()
+                let r = live[Int(top.result)]!
+                emit(r, Int(top.match))
+                if r.pending == 0 {
+                    live[Int(top.result)] = nil
+                    freeLive.append(top.result)
+                    settle(sources[r.source])
+                }
+            }
+        }
+
+        // The loop.
+        var current = 0
+        while true {
+            if config.stop?.requested == true || writer.failed != nil { break }
+            var filled = 0
+            if merging {
+                let order = sources.filter { !$0.done }.sorted { (lowerBound($0), $0.index) < (lowerBound($1), $1.index) }
+                for (rank, s) in order.enumerated() where filled < window.slots.count {
+                    // Inputs ahead of the one furthest behind are held at a few chunks each.
+                    if rank > 0 && s.results.count >= 4 { continue }
+                    var taken = 0
+                    while filled < window.slots.count && (rank == 0 || taken < 2) {
+                        guard fetch(s, into: &window.slots[filled].chunk, wait: filled == 0) == true else { break }
+                        filled += 1
+                        taken += 1
+                    }
+                }
+            } else {
+                while filled < window.slots.count && current < sources.count {
+                    let s = sources[current]
+                    if s.done {
+                        current += 1
+                        continue
+                    }
+                    let got = fetch(s, into: &window.slots[filled].chunk, wait: filled == 0)
+                    if got == true {
+                        filled += 1
+                    } else if got == nil {
+                        break
+                    }
+                }
+            }
+            if filled == 0 {
+                if sources.allSatisfy(\.done) { break }
+                continue
+            }
+            for i in 0..<filled where window.slots[i].result == nil {
+                window.slots[i].result = pool.popLast() ?? ChunkResult()
+            }
+            window.process(filled) { slot, lane in
+                self.work(&slot, lane: laneState[lane], filters: self.config.filters, levels: levels, perLevel: perLevel)
+            }
+            for i in 0..<filled {
+                let r = window.slots[i].result!
+                window.slots[i].result = nil
+                deliver(r)
+            }
+            if merging { release(all: false) }
+            if !batch.isEmpty || !batch.commits.isEmpty {
+                writer.submit(batch)
+                batch = OutputWriter.Batch(buffers: writer.buffers())
+            }
+            config.onProgress?(stats)
+        }
+        // The end, a signal or a failed output: what was matched is written.
+        if merging { release(all: true) }
+        if !stages.isEmpty {
+            for (k, stage) in stages.enumerated() {
+                stage.finish { runStages($0, from: k + 1, nil) }
+            }
+        }
+        for s in sources { settle(s) }
+        writer.submit(batch)
+        for s in sources where !s.done {
+            if let reader = s.reader {
+                reader.close()
+                config.stop?.closed(reader)
+            }
+        }
+        let failure = writer.finish()
+        return PipelineReport(statistics: stats, outputError: failure, signal: config.stop?.signal, inputFailed: inputFailed)
+    }
+
+    // MARK: - Worker
+
+    /// Parses the slot's chunk, matches it, filters and encodes the matches, and notes what the merge
+    /// needs. Touches only the slot and the lane's own state.
+    func work(_ slot: inout Slot, lane: Lane, filters: [any MatchFilter], levels: [UInt8], perLevel: Bool) {
+        let r = slot.result!
+        r.reset()
+        let chunk = slot.chunk
+        r.source = chunk.origin.sourceIndex
+        r.path = chunk.origin.path
+        r.endOffset = chunk.endOffset
+        r.bytes = chunk.endOffset - chunk.origin.offset
+        lane.parser.parse(chunk, into: &slot.batch)
+        let batch = slot.batch
+        r.events = batch.events.count
+        for e in batch.events { r.byDataset[min(63, Int(e.dataset.rawValue))] += 1 }
+        for record in chunk.records where record.isTruncated {
+            r.cut.append((record.line, chunk.origin.offset + Int64(record.start), record.fullLength, Int(record.length),
+                          record.kind.isMultiLine))
+        }
+        slot.hits.removeAll(keepingCapacity: true)
+        let engine = config.engine
+        if let engine, let scratch = lane.scratch {
+            engine.match(batch, chunk: chunk, scratch: scratch) { slot.hits.append($0) }
+        } else if engine == nil {
+            for e in 0..<batch.events.count { slot.hits.append(RuleHit(event: e, rule: Int(Match.noRule))) }
+        }
+        let hits = slot.hits
+        var out = JSONWriter(capacity: 0)
+        swap(&out.bytes, &r.output.encoded)
+        var path = chunk.origin.path
+        var alertEncoder: AlertEncoder?
+        var eventEncoder: EventEncoder?
+        switch config.encoding {
+        case .alerts(let e): alertEncoder = e
+        case .events(let e): eventEncoder = e
+        case .none: break
+        }
+        batch.withEventBuffers(in: chunk) { events, fields, values in
+            path.withUTF8 { pathBytes in
+                var h = 0
+                var newest = Int64.min
+                var last = Int64.min
+                for e in 0..<events.count {
+                    let t = events[e].timestamp
+                    while h < hits.count && hits[h].event == e {
+                        let rule = hits[h].rule
+                        h += 1
+                        var m = Match(event: Int32(e), rule: Int32(rule), sourceIndex: Int32(r.source), timestamp: t,
+                                      offset: chunk.origin.offset + Int64(events[e].lineStart))
+                        if !filters.isEmpty && !filters.allSatisfy({ $0.keeps(m) }) {
+                            r.filtered += 1
+                            continue
+                        }
+                        if perLevel && rule >= 0 { m.sink = levels[rule] }
+                        let start = out.bytes.count
+                        if let alertEncoder, let engine, let scratch = lane.scratch, rule >= 0 {
+                            let event = BatchEvent(events: events, fields: fields, values: values, index: e,
+                                                   path: pathBytes, resolver: engine.resolver)
+                            m.searches = engine.matchedSearchMask(rule, event, scratch: scratch)
+                            alertEncoder.encode(event: e, rule: rule, searches: m.searches, batch: batch, values: values,
+                                                origin: chunk.origin, path: pathBytes, to: &out)
+                        } else if let eventEncoder {
+                            out.append(byte: UInt8(ascii: "{"))
+                            eventEncoder.writeFields(e, batch, values, origin: chunk.origin, path: pathBytes, to: &out)
+                            out.append("}\n")
+                        }
+                        m.encodedStart = Int32(truncatingIfNeeded: start)
+                        m.encodedLength = Int32(truncatingIfNeeded: out.bytes.count - start)
+                        r.output.matches.append(m)
+                        r.effectiveTime.append(t != EventRecord.noTimestamp ? t : last)
+                        r.newestBefore.append(newest)
+                    }
+                    if t != EventRecord.noTimestamp {
+                        if t > newest { newest = t }
+                        if t < r.earliest { r.earliest = t }
+                        last = t
+                    }
+                }
+                r.newest = newest
+                r.lastTime = last
+            }
+        }
+        swap(&out.bytes, &r.output.encoded)
+    }
+}
