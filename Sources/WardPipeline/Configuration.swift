@@ -68,7 +68,7 @@ public struct PipelineConfiguration {
     public var threads: Int
     public var order: InputOrder = .input
     /// Events up to this much older than the newest event seen before them in their input are put in
-    /// order; older ones keep their place (counted as late). Nanoseconds.
+    /// order; older ones are placed at that edge (counted as late). Nanoseconds.
     public var reorderWindow: Int64 = 60_000_000_000
     /// Chunk size for reading; with several inputs merged by event time it is lowered so that all
     /// inputs' read-ahead fits ``mergeMemory``.

@@ -13,9 +13,9 @@ import WardRules
 /// thread count: a chunk's result depends only on the chunk, and the merge order only on the inputs.
 ///
 /// **Event-time merge.** Each input's events get a merge key: the event's time, but never less than
-/// the newest time seen earlier in that input minus the reorder window (an event later than that
-/// keeps its place and is counted as late); an event without a time takes the key of the event
-/// before it. Output is the matches sorted by (key, input, position) — a function of the inputs alone,
+/// the newest time seen earlier in that input minus the reorder window (an event later than that is
+/// placed at that edge and counted as late); an event without a time takes the time of the event
+/// before it, so it stays next to its neighbour. Output is the matches sorted by (key, input, position) — a function of the inputs alone,
 /// not of chunk sizes or scheduling. A match is written once no input can still produce a smaller
 /// key: every input's future keys are at least its newest time minus the window. The input furthest
 /// behind is always read next; others are held at a few chunks each, and their read-ahead shares
