@@ -70,7 +70,8 @@ public final class Pipeline {
         let sources = config.inputs.enumerated().map { SourceState(index: $0.offset, input: $0.element) }
         let merging = config.order == .eventTime
         let chunkSize = merging
-            ? max(64 << 10, min(config.chunkSize, config.mergeMemory / max(1, sources.count * 5)))
+            // Per input: the reader's buffer, its read-ahead chunks, a chunk in a slot, held results.
+            ? max(16 << 10, min(config.chunkSize, config.mergeMemory / max(1, sources.count * 8)))
             : config.chunkSize
         let threads = config.threads
         let window = OrderedWindow<Slot>(threads: threads, count: 2 * threads) { Slot() }
@@ -197,7 +198,8 @@ public final class Pipeline {
             while n < s.results.count && s.results[n].pending == 0 {
                 let r = s.results[n]
                 batch.commits.append(SourceCursor(sourceIndex: s.index, identity: s.input.name, offset: r.endOffset))
-                pool.append(r)
+                // Results keep their buffers' capacity: recycle only as many as a window needs.
+                if pool.count < 4 * threads { pool.append(r) }
                 n += 1
             }
             if n > 0 { s.results.removeFirst(n) }
