@@ -9,7 +9,7 @@ import WardRules
 
 // Ingest + syslog parse throughput on a generated corpus, plain and gzip, with zlib's own inflate rate
 // as the gzip baseline, and heap allocations counted. Each iteration reads the whole corpus file
-// from the page cache through the real path `wardwatch parse` uses (InputReader → LineChunker on a
+// from the page cache through the real path `wardwatch parse` uses (InputReader → RecordChunker on a
 // PrefetchingReader thread → EventParser), without JSON output.
 
 /// A day of a hospital's /var/log/auth.log-like traffic: RFC 3164 without PRI, as /var/log holds it.
@@ -295,7 +295,7 @@ let benchmarks: @Sendable () -> Void = {
         let start = ContinuousClock.now
         parser.parse(chunk, into: &batch)
         benchmark.stopMeasurement()
-        precondition(batch.events.count == chunk.lineCount)
+        precondition(batch.events.count == chunk.recordCount)
         rates(benchmark, bytes: text.count, events: batch.events.count, since: start)
     }
 }
