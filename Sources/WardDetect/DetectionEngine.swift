@@ -242,9 +242,13 @@ public final class DetectionEngine: Sendable {
         }
     }
 
-    /// The names of the rule's searches that are true for `event` (for the alert's explanation).
-    public func matchedSearches(_ rule: Int, _ event: some SigmaEvent, scratch: EngineScratch) -> [String] {
-        programs[rule].searches.filter { $0.expression.matches(event, scratch: scratch.match) }.map(\.name)
+    /// The searches of `rule` that are true for `event`, as bits (search *n* = bit *n*, the first 64).
+    public func matchedSearchMask(_ rule: Int, _ event: some SigmaEvent, scratch: EngineScratch) -> UInt64 {
+        var mask: UInt64 = 0
+        for (n, search) in programs[rule].searches.enumerated() where n < 64 {
+            if search.expression.matches(event, scratch: scratch.match) { mask |= 1 << UInt64(n) }
+        }
+        return mask
     }
 }
 

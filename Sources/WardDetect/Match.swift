@@ -1,5 +1,4 @@
 import WardCore
-import WardRules
 
 /// One output of detection, as a value: an event of a batch and the rule it matched (or no rule, when
 /// every event is output, as `parse` does). Encoding to JSON or text happens later, in the output
@@ -51,21 +50,5 @@ public struct MatchBatch: Sendable {
     public mutating func reset() {
         matches.removeAll(keepingCapacity: true)
         encoded.removeAll(keepingCapacity: true)
-    }
-}
-
-extension DetectionEngine {
-    /// The searches of `rule` that are true for `event`, as bits (search *n* = bit *n*, the first 64).
-    public func matchedSearchMask(_ rule: Int, _ event: some SigmaEvent, scratch: EngineScratch) -> UInt64 {
-        var mask: UInt64 = 0
-        for (n, search) in programs[rule].searches.enumerated() where n < 64 {
-            if search.expression.matches(event, scratch: scratch.match) { mask |= 1 << UInt64(n) }
-        }
-        return mask
-    }
-
-    /// The names of the searches in `mask`.
-    public func searchNames(_ rule: Int, mask: UInt64) -> [String] {
-        programs[rule].searches.enumerated().filter { $0.offset < 64 && mask & (1 << UInt64($0.offset)) != 0 }.map(\.element.name)
     }
 }

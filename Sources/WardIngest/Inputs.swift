@@ -133,8 +133,6 @@ public struct IngestOptions: Sendable {
     public var framing: any RecordFraming
     /// A live source closes a multi-line record after this long without new bytes.
     public var idleMilliseconds: Int
-    /// Treat every input as live (records handed out as soon as they are closed), not only stdin.
-    public var live = false
     /// Reference time for stdin's year-less timestamps (seconds since the epoch); files use their
     /// modification time.
     public var now: Int64
@@ -198,7 +196,7 @@ public enum InputReader {
             : .plain(plain)
         return RecordChunker(source: stream, path: input.path, sourceIndex: index, referenceTime: reference,
                              framing: options.framing, chunkSize: options.chunkSize, lineLimit: options.lineLimit,
-                             recordLimit: options.recordLimit, eager: input.isStdin || options.live,
+                             recordLimit: options.recordLimit, eager: input.isStdin,
                              idleMilliseconds: options.idleMilliseconds)
     }
 

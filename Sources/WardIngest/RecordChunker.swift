@@ -65,9 +65,6 @@ public struct RecordChunker<Source: ByteSource> {
         self.pending = [UInt8](repeating: 0, count: min(max(chunkSize, 4096) + 1, maxCapacity))
     }
 
-    /// Lines skipped because they continued a record cut at the record limit.
-    public var skippedLines: Int64 { framer.skippedLines }
-
     /// Fills `chunk` with the next records. Returns `false` at the end of the input.
     ///
     /// A read error ends the input: the records read before it are delivered first (a partial last
@@ -128,10 +125,7 @@ public struct RecordChunker<Source: ByteSource> {
                     // No line end within the limit: a cut line, once enough of it is here.
                     return filled - scan > lineLimit + 1 ? scan : nil
                 }
-                var content = newline - scan
-                if content > 0, p[newline - 1] == ASCII.carriageReturn { content -= 1 }
-                framer.feed(p + scan, count: min(content, lineLimit), at: base + Int64(scan), next: base + Int64(newline + 1),
-                            fullLength: Int64(content))
+                framer.feedLine(p, from: scan, to: newline, next: newline + 1, bufferOffset: base)
                 scan = newline + 1
             }
             return nil
@@ -142,11 +136,7 @@ public struct RecordChunker<Source: ByteSource> {
     private mutating func feedLast() {
         let base = headOffset - Int64(head)
         pending.withUnsafeBufferPointer { buf in
-            let p = buf.baseAddress!
-            var content = filled - scan
-            if content > 0, p[filled - 1] == ASCII.carriageReturn { content -= 1 }
-            framer.feed(p + scan, count: min(content, lineLimit), at: base + Int64(scan), next: base + Int64(filled),
-                        fullLength: Int64(content))
+            framer.feedLine(buf.baseAddress!, from: scan, to: filled, next: filled, bufferOffset: base)
         }
         scan = filled
     }

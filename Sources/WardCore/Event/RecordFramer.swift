@@ -29,8 +29,6 @@ public struct RecordFramer {
     public private(set) var settledEnd: Int64 = 0
     /// The number of the next line to be fed.
     public private(set) var nextLine: Int64 = 1
-    /// Lines skipped after a record was cut at the record limit.
-    public private(set) var skippedLines: Int64 = 0
 
     private var open: Framed?
     private var opening = RecordOpening(kind: .line)
@@ -48,9 +46,19 @@ public struct RecordFramer {
     /// Whether a multi-line record is being gathered (a live source closes it after an idle time).
     public var hasOpenRecord: Bool { open != nil }
 
+    /// Feeds the line `base[start..<end]` of a buffer whose first byte is at `bufferOffset` in the
+    /// stream: `end` is its `\n` (or the end of the input), the next line starts at `next`. A `\r`
+    /// before the end is dropped; a line longer than the limit is fed cut, with its real length.
+    public mutating func feedLine(_ base: UnsafePointer<UInt8>, from start: Int, to end: Int, next: Int, bufferOffset: Int64) {
+        var content = end - start
+        if content > 0, base[end - 1] == ASCII.carriageReturn { content -= 1 }
+        feed(base + start, count: min(content, lineLimit), at: bufferOffset + Int64(start), next: bufferOffset + Int64(next),
+             fullLength: Int64(content))
+    }
+
     /// Feeds the line `p[0..<count]` (without its line end), which starts at `offset` in the stream;
-    /// the next line starts at `next`. `cut` says the line is longer than `count` bytes (its real length
-    /// is `fullLength`): it was cut at the line limit.
+    /// the next line starts at `next`. A `fullLength` over the line limit says the line was cut to
+    /// `count` bytes.
     public mutating func feed(_ p: UnsafePointer<UInt8>, count: Int, at offset: Int64, next: Int64,
                               fullLength: Int64? = nil) {
         let full = fullLength ?? Int64(count)
@@ -58,7 +66,6 @@ public struct RecordFramer {
         defer { nextLine += 1 }
         if let skip = skipping {
             if whole && framing.continues(skip, p, count: count) {
-                skippedLines += 1
                 settledEnd = next
                 return
             }
@@ -139,12 +146,8 @@ extension Chunk {
             var start = 0
             while start < buf.count {
                 let newline = ByteScan.firstIndex(of: ASCII.newline, in: base, from: start, to: buf.count)
-                let end = newline ?? buf.count
-                var content = end - start
-                if content > 0, base[end - 1] == ASCII.carriageReturn { content -= 1 }
                 let next = newline.map { $0 + 1 } ?? buf.count
-                framer.feed(base + start, count: min(content, lineLimit), at: origin.offset + Int64(start),
-                            next: origin.offset + Int64(next), fullLength: Int64(content))
+                framer.feedLine(base, from: start, to: newline ?? buf.count, next: next, bufferOffset: origin.offset)
                 start = next
             }
         }
