@@ -14,13 +14,8 @@ public final class MemoryRecordSource: RecordSource {
         var chunker = RecordChunker(source: MemorySource(bytes), path: path, sourceIndex: sourceIndex,
                                     referenceTime: referenceTime, framing: options.framing, chunkSize: options.chunkSize,
                                     lineLimit: options.lineLimit, recordLimit: options.recordLimit)
-        var out: [Chunk] = []
-        var chunk = Chunk()
-        while (try? chunker.next(into: &chunk)) == true {
-            out.append(chunk)
-            chunk = Chunk()
-        }
-        return out
+        // Memory cannot fail to read.
+        return try! chunker.readAll()
     }
 
     public func next(into chunk: inout Chunk, wait: Bool) throws(IngestError) -> Bool? {

@@ -65,6 +65,17 @@ public struct RecordChunker<Source: ByteSource> {
         self.pending = [UInt8](repeating: 0, count: min(max(chunkSize, 4096) + 1, maxCapacity))
     }
 
+    /// Every remaining chunk (tests, in-memory corpora).
+    public mutating func readAll() throws(IngestError) -> [Chunk] {
+        var out: [Chunk] = []
+        var chunk = Chunk()
+        while try next(into: &chunk) {
+            out.append(chunk)
+            chunk = Chunk()
+        }
+        return out
+    }
+
     /// Fills `chunk` with the next records. Returns `false` at the end of the input.
     ///
     /// A read error ends the input: the records read before it are delivered first (a partial last

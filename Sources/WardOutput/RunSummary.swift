@@ -8,21 +8,15 @@ import Glibc
 
 /// Counts of a scan, and the summary written to stderr at its end.
 public struct ScanSummary: Sendable {
-    public var files = 0
-    public var bytes: Int64 = 0
-    public var events = 0
-    public var eventsByDataset = [Int](repeating: 0, count: 64)
-    public var alertsByRule: [Int]
-    public var alerts = 0
+    public let files: Int
+    public let bytes: Int64
+    public let events: Int
+    public let eventsByDataset: [Int]
+    public let alertsByRule: [Int]
+    public let alerts: Int
     public let ruleCount: Int
     public let activeRules: Int
-    public var started = ContinuousClock.now
-
-    public init(ruleCount: Int, activeRules: Int) {
-        self.ruleCount = ruleCount
-        self.activeRules = activeRules
-        self.alertsByRule = [Int](repeating: 0, count: ruleCount)
-    }
+    public let started: ContinuousClock.Instant
 
     public init(files: Int, bytes: Int64, events: Int, eventsByDataset: [Int], alertsByRule: [Int], ruleCount: Int,
                 activeRules: Int, started: ContinuousClock.Instant) {
@@ -35,16 +29,6 @@ public struct ScanSummary: Sendable {
         self.eventsByDataset = eventsByDataset
         self.alerts = alertsByRule.reduce(0, +)
         self.started = started
-    }
-
-    public mutating func add(events: Int, byDataset: [Int], alertsByRule: [Int], bytes: Int) {
-        self.events += events
-        self.bytes += Int64(bytes)
-        for (i, n) in byDataset.enumerated() where n != 0 { eventsByDataset[i] += n }
-        for (i, n) in alertsByRule.enumerated() where n != 0 {
-            self.alertsByRule[i] += n
-            alerts += n
-        }
     }
 
     public var seconds: Double {

@@ -14,8 +14,6 @@ final class ChunkResult {
     var effectiveTime: [Int64] = []
     /// Per match: the newest event time before it in the chunk (`Int64.min`: none).
     var newestBefore: [Int64] = []
-    /// Per match: its place in the merge (set on the coordinator).
-    var keys: [Int64] = []
     var newest = Int64.min
     var lastTime = Int64.min
     var events = 0
@@ -31,7 +29,6 @@ final class ChunkResult {
         output.reset()
         effectiveTime.removeAll(keepingCapacity: true)
         newestBefore.removeAll(keepingCapacity: true)
-        keys.removeAll(keepingCapacity: true)
         newest = .min
         lastTime = .min
         events = 0

@@ -83,8 +83,7 @@ public final class Pipeline {
         var live: [ChunkResult?] = []
         var freeLive: [Int32] = []
         var heap = MergeHeap()
-        var inputFailed = false
-        let window64 = config.reorderWindow
+        let reorderWindow = config.reorderWindow
         let stages = config.stages
         let levels: [UInt8]
         if case .alerts(let encoder) = config.encoding, let engine = config.engine {
@@ -107,7 +106,6 @@ public final class Pipeline {
             } catch {
                 report(.error, error.description)
                 stats.inputErrors += 1
-                inputFailed = true
                 s.done = true
             }
         }
@@ -133,7 +131,6 @@ public final class Pipeline {
             } catch {
                 report(.error, error.description)
                 stats.inputErrors += 1
-                inputFailed = true
                 finish(s)
                 return false
             }
@@ -143,18 +140,10 @@ public final class Pipeline {
         func lowerBound(_ s: SourceState) -> Int64 {
             if s.done { return .max }
             if !s.opened { return .min }
-            return s.newest == .min ? .min : s.newest &- window64
+            return s.newest == .min ? .min : s.newest &- reorderWindow
         }
 
         // Output: each item through the stages, then into the batch for the writer.
-        // A match's bytes live in its chunk result, valid while the stage chain handles it; a match a
-        // stage passes on later (from `finish`) has none, so stages that hold matches emit records.
-        func write(_ item: StageItem) {
-            if case .record(let rule, let sink, _, let bytes) = item {
-                batch.buffers[Int(sink) < batch.buffers.count ? Int(sink) : 0].bytes.append(contentsOf: bytes)
-                count(rule)
-            }
-        }
         func count(_ rule: Int32) {
             stats.outputs += 1
             if rule >= 0 && Int(rule) < stats.alertsByRule.count {
@@ -183,10 +172,15 @@ public final class Pipeline {
         }
         func runStages(_ item: StageItem, from stage: Int, _ r: ChunkResult?) {
             if stage == stages.count {
-                if case .match(let m) = item, let r {
+                switch item {
+                case .match(let m):
+                    // A match's bytes live in its chunk result, valid only while the chain handles it:
+                    // a stage that holds matches must pass them on as records (`OrderedStage`).
+                    guard let r else { preconditionFailure("an ordered stage passed on a match it had held; emit a record") }
                     writeMatch(m, of: r)
-                } else {
-                    write(item)
+                case .record(let rule, let sink, _, let bytes):
+                    batch.buffers[Int(sink) < batch.buffers.count ? Int(sink) : 0].bytes.append(contentsOf: bytes)
+                    count(rule)
                 }
                 return
             }
@@ -217,7 +211,6 @@ public final class Pipeline {
             }
             for c in r.cut {
                 stats.cutRecords += 1
-                inputFailed = true
                 if c.multiLine {
                     report(.error, "\(r.path): line \(c.line) (byte \(c.offset)): record longer than the record limit cut to \(c.kept) bytes, the rest of it skipped; raise --max-record-bytes to keep it whole.")
                 } else {
@@ -243,7 +236,7 @@ public final class Pipeline {
             for i in 0..<r.output.matches.count {
                 let t = r.effectiveTime[i] != .min ? r.effectiveTime[i] : s.lastTime
                 let newest = max(s.newest, r.newestBefore[i])
-                let floor = newest == .min ? Int64.min : newest &- window64
+                let floor = newest == .min ? Int64.min : newest &- reorderWindow
                 let key = max(t, floor)
                 let own = r.output.matches[i].timestamp
                 if own != EventRecord.noTimestamp && own < floor { stats.lateEvents += 1 }
@@ -276,9 +269,10 @@ public final class Pipeline {
             }
             while let top = heap.top {
                 if !all {
+                    // No other input can still produce a smaller (key, input), and its own input's
+                    // future keys are at least this one.
                     let other = first.1 == Int(top.source) ? second : first
-                    let own = first.1 == Int(top.source) ? first.0 : (second.1 == Int(top.source) ? second.0 : lowerBound(sources[Int(top.source)]))
-                    guard (top.key, Int(top.source)) < other, own >= top.key else { break }
+                    guard (top.key, Int(top.source)) < other, lowerBound(sources[Int(top.source)]) >= top.key else { break }
                 }
                 _ = heap.pop()
                 let r = live[Int(top.result)]!
@@ -354,14 +348,10 @@ public final class Pipeline {
         }
         for s in sources { settle(s) }
         writer.submit(batch)
-        for s in sources where !s.done {
-            if let reader = s.reader {
-                reader.close()
-                config.stop?.closed(reader)
-            }
-        }
+        for s in sources { finish(s) }
         let failure = writer.finish()
-        return PipelineReport(statistics: stats, outputError: failure, signal: config.stop?.signal, inputFailed: inputFailed)
+        return PipelineReport(statistics: stats, outputError: failure, signal: config.stop?.signal,
+                              inputFailed: stats.inputErrors > 0 || stats.cutRecords > 0)
     }
 
     // MARK: - Worker
@@ -379,7 +369,6 @@ public final class Pipeline {
         lane.parser.parse(chunk, into: &slot.batch)
         let batch = slot.batch
         r.events = batch.events.count
-        for e in batch.events { r.byDataset[min(63, Int(e.dataset.rawValue))] += 1 }
         for record in chunk.records where record.isTruncated {
             r.cut.append((record.line, chunk.origin.offset + Int64(record.start), record.fullLength, Int(record.length),
                           record.kind.isMultiLine))
@@ -408,6 +397,7 @@ public final class Pipeline {
                 var newest = Int64.min
                 var last = Int64.min
                 for e in 0..<events.count {
+                    r.byDataset[min(63, Int(events[e].dataset.rawValue))] += 1
                     let t = events[e].timestamp
                     while h < hits.count && hits[h].event == e {
                         let rule = hits[h].rule

@@ -44,6 +44,8 @@ public enum StageItem: Sendable {
 
 /// A stage after the ordered merge: it sees every item in output order (input order, or event-time
 /// order across inputs) and may drop, hold, add or pass items on. Runs on one thread; may keep state.
+/// A ``StageItem/match(_:)`` may be passed on only from the `process` call that received it (its
+/// encoded bytes belong to its chunk); a stage that holds matches passes them on later as records.
 public protocol OrderedStage: AnyObject {
     /// Handles one item; calls `emit` for each item to pass on (none to drop or hold it).
     func process(_ item: StageItem, emit: (StageItem) -> Void)

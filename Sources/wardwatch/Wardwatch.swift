@@ -76,6 +76,19 @@ enum Diagnostics {
     }
 }
 
+extension PipelineReport {
+    /// Ends a command after its run: a failed output (reported here), a signal (128 + it), or an
+    /// input that could not be read whole, including a path the walk could not use (3).
+    func exit(writing what: String, walkFailed: Bool) throws {
+        if let outputError {
+            Diagnostics.error("writing \(what) failed (\(outputError)).")
+            throw ExitCode(WardExit.input)
+        }
+        if let signal { throw ExitCode(128 + signal) }
+        if inputFailed || walkFailed { throw ExitCode(WardExit.input) }
+    }
+}
+
 extension ScanSummary {
     /// The summary of a pipeline run.
     init(_ s: RunStatistics, rules: Int, active: Int, started: ContinuousClock.Instant) {

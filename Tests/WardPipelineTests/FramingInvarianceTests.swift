@@ -57,13 +57,7 @@ enum Framed {
         var chunker = RecordChunker(source: source, path: "input.log", referenceTime: 1_796_000_000,
                                     framing: parser.framing, chunkSize: chunkSize, lineLimit: lineLimit,
                                     recordLimit: recordLimit, eager: eager)
-        var out: [Chunk] = []
-        var chunk = Chunk()
-        while (try? chunker.next(into: &chunk)) == true {
-            out.append(chunk)
-            chunk = Chunk()
-        }
-        return out
+        return try! chunker.readAll()
     }
 
     /// The sample inputs: SampleLogs and the hospital, syslog and firewall samples of `../shared`.

@@ -43,11 +43,6 @@ struct Parse: ParsableCommand {
         configuration.stop = StopController.install()
         let report = Pipeline(configuration).run()
         parser.options.patientData.warnIfRandom()
-        if let failure = report.outputError {
-            Diagnostics.error("writing events failed (\(failure)).")
-            throw ExitCode(WardExit.input)
-        }
-        if let signal = report.signal { throw ExitCode(128 + signal) }
-        if report.inputFailed || !walkErrors.isEmpty { throw ExitCode(WardExit.input) }
+        try report.exit(writing: "events", walkFailed: !walkErrors.isEmpty)
     }
 }

@@ -136,12 +136,7 @@ struct Scan: ParsableCommand {
         let summary = ScanSummary(report.statistics, rules: ruleSet.rules.count, active: engine.activeRuleCount, started: started)
         Diagnostics.write(summary.text(timeWindow: timeWindow, rules: ruleSet, encoder: encoder))
         parser.options.patientData.warnIfRandom()
-        if let failure = report.outputError {
-            Diagnostics.error("writing alerts failed (\(failure)).")
-            throw ExitCode(WardExit.input)
-        }
-        if let signal = report.signal { throw ExitCode(128 + signal) }
-        if report.inputFailed || !walkErrors.isEmpty { throw ExitCode(WardExit.input) }
+        try report.exit(writing: "alerts", walkFailed: !walkErrors.isEmpty)
         if failOnAlert && summary.alerts > 0 { throw ExitCode(WardExit.alerts) }
     }
 }
