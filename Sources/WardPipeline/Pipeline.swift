@@ -381,8 +381,22 @@ public final class Pipeline {
             for e in 0..<batch.events.count { slot.hits.append(RuleHit(event: e, rule: Int(Match.noRule))) }
         }
         let hits = slot.hits
+        // The result is a class: its arrays are worked on as locals (no exclusivity check per event),
+        // then put back.
         var out = JSONWriter(capacity: 0)
+        var matches: [Match] = []
+        var effectiveTime: [Int64] = []
+        var newestBefore: [Int64] = []
+        var byDataset: [Int] = []
         swap(&out.bytes, &r.output.encoded)
+        swap(&matches, &r.output.matches)
+        swap(&effectiveTime, &r.effectiveTime)
+        swap(&newestBefore, &r.newestBefore)
+        swap(&byDataset, &r.byDataset)
+        var filtered = 0
+        var earliest = Int64.max
+        var newest = Int64.min
+        var last = Int64.min
         var path = chunk.origin.path
         var alertEncoder: AlertEncoder?
         var eventEncoder: EventEncoder?
@@ -394,10 +408,8 @@ public final class Pipeline {
         batch.withEventBuffers(in: chunk) { events, fields, values in
             path.withUTF8 { pathBytes in
                 var h = 0
-                var newest = Int64.min
-                var last = Int64.min
                 for e in 0..<events.count {
-                    r.byDataset[min(63, Int(events[e].dataset.rawValue))] += 1
+                    byDataset[min(63, Int(events[e].dataset.rawValue))] += 1
                     let t = events[e].timestamp
                     while h < hits.count && hits[h].event == e {
                         let rule = hits[h].rule
@@ -405,7 +417,7 @@ public final class Pipeline {
                         var m = Match(event: Int32(e), rule: Int32(rule), sourceIndex: Int32(r.source), timestamp: t,
                                       offset: chunk.origin.offset + Int64(events[e].lineStart))
                         if !filters.isEmpty && !filters.allSatisfy({ $0.keeps(m) }) {
-                            r.filtered += 1
+                            filtered += 1
                             continue
                         }
                         if perLevel && rule >= 0 { m.sink = levels[rule] }
@@ -423,20 +435,26 @@ public final class Pipeline {
                         }
                         m.encodedStart = Int32(truncatingIfNeeded: start)
                         m.encodedLength = Int32(truncatingIfNeeded: out.bytes.count - start)
-                        r.output.matches.append(m)
-                        r.effectiveTime.append(t != EventRecord.noTimestamp ? t : last)
-                        r.newestBefore.append(newest)
+                        matches.append(m)
+                        effectiveTime.append(t != EventRecord.noTimestamp ? t : last)
+                        newestBefore.append(newest)
                     }
                     if t != EventRecord.noTimestamp {
                         if t > newest { newest = t }
-                        if t < r.earliest { r.earliest = t }
+                        if t < earliest { earliest = t }
                         last = t
                     }
                 }
-                r.newest = newest
-                r.lastTime = last
             }
         }
         swap(&out.bytes, &r.output.encoded)
+        swap(&matches, &r.output.matches)
+        swap(&effectiveTime, &r.effectiveTime)
+        swap(&newestBefore, &r.newestBefore)
+        swap(&byDataset, &r.byDataset)
+        r.filtered = filtered
+        r.earliest = earliest
+        r.newest = newest
+        r.lastTime = last
     }
 }
