@@ -12,24 +12,33 @@ public enum InputOrder: String, Sendable, CaseIterable {
     case eventTime = "event-time"
 }
 
+/// How the pipeline wants a source to read: set from the window size and, when inputs are merged,
+/// from the memory they share.
+public struct SourceSettings: Sendable {
+    public var chunkSize: Int
+    /// Chunks to read ahead of the consumer.
+    public var readAhead: Int
+}
+
 /// One input: opened when the pipeline first needs it.
 public struct PipelineInput: Sendable {
     /// The name used in messages (the path as given, `-` for stdin).
     public var name: String
-    /// Opens the source; `index` is its place in the input list, `chunkSize` the chunk size to use.
-    public var open: @Sendable (_ index: Int, _ chunkSize: Int) throws(IngestError) -> any RecordSource
+    /// Opens the source; `index` is its place in the input list.
+    public var open: @Sendable (_ index: Int, _ settings: SourceSettings) throws(IngestError) -> any RecordSource
 
-    public init(name: String, open: @escaping @Sendable (_ index: Int, _ chunkSize: Int) throws(IngestError) -> any RecordSource) {
+    public init(name: String,
+                open: @escaping @Sendable (_ index: Int, _ settings: SourceSettings) throws(IngestError) -> any RecordSource) {
         self.name = name
         self.open = open
     }
 
     /// A file or stdin, plain or gzip, read ahead on a thread of its own.
-    public static func file(_ file: InputFile, options: IngestOptions, readAhead: Int = 3) -> PipelineInput {
-        PipelineInput(name: file.path) { index, chunkSize throws(IngestError) in
+    public static func file(_ file: InputFile, options: IngestOptions) -> PipelineInput {
+        PipelineInput(name: file.path) { index, settings throws(IngestError) in
             var o = options
-            o.chunkSize = chunkSize
-            return PrefetchingReader(try InputReader.open(file, index: index, options: o), depth: readAhead)
+            o.chunkSize = settings.chunkSize
+            return PrefetchingReader(try InputReader.open(file, index: index, options: o), depth: settings.readAhead)
         }
     }
 }

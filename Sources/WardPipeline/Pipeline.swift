@@ -74,6 +74,10 @@ public final class Pipeline {
             ? max(16 << 10, min(config.chunkSize, config.mergeMemory / max(1, sources.count * 8)))
             : config.chunkSize
         let threads = config.threads
+        // A window's worth read ahead, so that its slots fill without waiting; merged inputs share it
+        // (at least two chunks each, within the budget above).
+        let ahead = 2 * threads + 2
+        let settings = SourceSettings(chunkSize: chunkSize, readAhead: merging ? max(2, ahead / max(1, sources.count)) : ahead)
         let window = OrderedWindow<Slot>(threads: threads, count: 2 * threads) { Slot() }
         let lanes = (0..<threads).map { _ in
             Lane(parser: config.parser.forWorker(), scratch: config.engine.map { EngineScratch(engine: $0) })
@@ -99,7 +103,7 @@ public final class Pipeline {
         func open(_ s: SourceState) {
             s.opened = true
             do {
-                let reader = try s.input.open(s.index, chunkSize)
+                let reader = try s.input.open(s.index, settings)
                 s.reader = reader
                 stats.files += 1
                 config.stop?.opened(reader)
