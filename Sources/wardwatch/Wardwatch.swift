@@ -77,9 +77,13 @@ enum Diagnostics {
 }
 
 extension PipelineReport {
-    /// Ends a command after its run: a failed output (reported here), a signal (128 + it), or an
-    /// input that could not be read whole, including a path the walk could not use (3).
+    /// Ends a command after its run: events the merge could not put in order are reported; then a
+    /// failed output (reported here), a signal (128 + it), or an input that could not be read whole,
+    /// including a path the walk could not use (3).
     func exit(writing what: String, walkFailed: Bool) throws {
+        if statistics.lateEvents > 0 {
+            Diagnostics.warning("\(statistics.lateEvents) events were older than --reorder-window behind an earlier event of their input; they were written at the window's edge, not in time order.")
+        }
         if let outputError {
             Diagnostics.error("writing \(what) failed (\(outputError)).")
             throw ExitCode(WardExit.input)

@@ -218,3 +218,18 @@ import Glibc
         #expect(!scan.stdout.isEmpty)
     }
 }
+
+@Suite struct ReorderWarningTests {
+    /// An event later than the reorder window is still written, and the operator is told.
+    @Test func eventsBeyondTheReorderWindowAreReported() throws {
+        let dir = try Paths.temporaryDirectory()
+        let file = dir.appendingPathComponent("late.log")
+        try Data("Nov 22 01:23:20 a app: first\nNov 22 01:26:40 a app: second\nNov 22 01:25:00 a app: late\n".utf8).write(to: file)
+        let run = try wardwatch(["parse", "--year", "2026", "--order", "event-time", file.path])
+        #expect(run.status == 0)
+        #expect(run.stdout.split(separator: "\n").count == 3)
+        #expect(run.stderr.contains("wardwatch: warning: 1 events were older than --reorder-window behind an earlier event of their input; they were written at the window's edge, not in time order.\n"))
+        let inOrder = try wardwatch(["parse", "--year", "2026", "--order", "event-time", "--reorder-window", "200", file.path])
+        #expect(!inOrder.stderr.contains("reorder-window"))
+    }
+}
