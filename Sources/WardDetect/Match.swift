@@ -13,6 +13,8 @@ public struct Match: Sendable, Equatable {
     public var sourceIndex: Int32
     /// Which sink the match goes to (one per level with per-level files, else 0).
     public var sink: UInt8
+    /// ``Match/silent`` and other flags.
+    public var flags: UInt8 = 0
     /// The detection's searches that were true, bit *n* = search *n* of the rule (the first 64).
     public var searches: UInt64
     /// The event's time (UTC nanoseconds), ``EventRecord/noTimestamp`` when it has none.
@@ -22,8 +24,16 @@ public struct Match: Sendable, Equatable {
     /// Where the match's encoded output lies in its batch's ``MatchBatch/encoded`` bytes.
     public var encodedStart: Int32
     public var encodedLength: Int32
+    /// Where the values of the fields the ordered stages asked for (correlation group-by and value
+    /// fields, suppression keys) lie in ``MatchBatch/fields``; -1 when none were asked for.
+    public var fieldsStart: Int32 = -1
 
     public static let noRule: Int32 = -1
+    /// Flag: the match feeds the ordered stages (a correlation's base rule) but is not written itself
+    /// (its rule does not `generate`, or `--min-level` drops its alerts). It has no encoded output.
+    public static let silent: UInt8 = 1
+
+    public var isSilent: Bool { flags & Match.silent != 0 }
 
     public init(event: Int32, rule: Int32, sourceIndex: Int32, sink: UInt8 = 0, searches: UInt64 = 0,
                 timestamp: Int64, offset: Int64, encodedStart: Int32 = 0, encodedLength: Int32 = 0) {
@@ -44,11 +54,50 @@ public struct Match: Sendable, Equatable {
 public struct MatchBatch: Sendable {
     public var matches: [Match] = []
     public var encoded: [UInt8] = []
+    /// Field values for the ordered stages: per match that has them, for each field its rule asked for,
+    /// a 4-byte little-endian length (``MatchFields/missing`` when the event has no such field) and
+    /// the bytes.
+    public var fields: [UInt8] = []
 
     public init() {}
 
     public mutating func reset() {
         matches.removeAll(keepingCapacity: true)
         encoded.removeAll(keepingCapacity: true)
+        fields.removeAll(keepingCapacity: true)
+    }
+}
+
+/// The field values a match carries to the ordered stages, in the order its rule's extraction lists
+/// them (see ``MatchBatch/fields``).
+public struct MatchFields: Sendable {
+    public static let missing: UInt32 = 0xFFFF_FFFF
+    public let bytes: ArraySlice<UInt8>
+
+    public init(_ bytes: ArraySlice<UInt8>) { self.bytes = bytes }
+    public static let none = MatchFields([])
+
+    /// Value `n` (`nil`: the event has no such field, or fewer values were recorded).
+    public func value(_ n: Int) -> ArraySlice<UInt8>? {
+        var i = bytes.startIndex
+        var k = 0
+        while i + 4 <= bytes.endIndex {
+            let length = UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
+            i += 4
+            if k == n { return length == Self.missing ? nil : bytes[i..<(i + Int(length))] }
+            if length != Self.missing { i += Int(length) }
+            k += 1
+        }
+        return nil
+    }
+
+    /// Appends one value (or a missing one) to a batch's field bytes.
+    public static func append(_ value: UnsafeBufferPointer<UInt8>?, to out: inout [UInt8]) {
+        let length = value.map { UInt32($0.count) } ?? missing
+        out.append(UInt8(truncatingIfNeeded: length))
+        out.append(UInt8(truncatingIfNeeded: length >> 8))
+        out.append(UInt8(truncatingIfNeeded: length >> 16))
+        out.append(UInt8(truncatingIfNeeded: length >> 24))
+        if let value { out.append(contentsOf: value) }
     }
 }

@@ -34,25 +34,7 @@ public struct AlertEncoder: Sendable {
 
     public init(ruleSet: RuleSet, style: Style = .json) {
         self.style = style
-        var members: [[UInt8]] = []
-        for compiled in ruleSet.rules {
-            let meta = compiled.rule.metadata
-            var w = JSONWriter(capacity: 512)
-            w.append("\"rule.id\":")
-            if let id = meta.id { w.appendString(id) } else { w.append("null") }
-            w.append(",\"rule.name\":")
-            w.appendString(meta.title)
-            w.append(",\"rule.level\":")
-            w.appendString(AlertLevel(ruleLevel: meta.level).rawValue)
-            w.append(",\"rule.tags\":")
-            Self.array(meta.tags, &w)
-            w.append(",\"rule.author\":")
-            if let author = meta.author { w.appendString(author) } else { w.append("null") }
-            w.append(",\"rule.references\":")
-            Self.array(meta.references, &w)
-            members.append(w.bytes)
-        }
-        ruleMembers = members
+        ruleMembers = ruleSet.rules.map { Self.ruleMembers($0.rule.metadata) }
         searchNames = ruleSet.rules.map { compiled in
             compiled.rule.searches.map { search in
                 var w = JSONWriter(capacity: 32)
@@ -64,7 +46,26 @@ public struct AlertEncoder: Sendable {
         titles = ruleSet.rules.map(\.rule.metadata.title)
     }
 
-    static func array(_ items: [String], _ w: inout JSONWriter) {
+    /// `"rule.id":…,"rule.name":…,"rule.level":…,"rule.tags":[…],"rule.author":…,"rule.references":[…]`
+    /// of a rule or correlation.
+    public static func ruleMembers(_ meta: RuleMetadata) -> [UInt8] {
+        var w = JSONWriter(capacity: 512)
+        w.append("\"rule.id\":")
+        if let id = meta.id { w.appendString(id) } else { w.append("null") }
+        w.append(",\"rule.name\":")
+        w.appendString(meta.title)
+        w.append(",\"rule.level\":")
+        w.appendString(AlertLevel(ruleLevel: meta.level).rawValue)
+        w.append(",\"rule.tags\":")
+        array(meta.tags, &w)
+        w.append(",\"rule.author\":")
+        if let author = meta.author { w.appendString(author) } else { w.append("null") }
+        w.append(",\"rule.references\":")
+        array(meta.references, &w)
+        return w.bytes
+    }
+
+    public static func array(_ items: [String], _ w: inout JSONWriter) {
         w.append("[")
         for (i, item) in items.enumerated() {
             if i > 0 { w.append(",") }

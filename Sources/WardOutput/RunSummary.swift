@@ -38,6 +38,12 @@ public struct ScanSummary: Sendable {
 
     /// The summary, for people: files, bytes, events by dataset, alerts by level and by rule, rates.
     public func text(timeWindow: Bool, rules: RuleSet, encoder: AlertEncoder) -> String {
+        text(timeWindow: timeWindow, titles: rules.rules.map(\.rule.metadata.title),
+             levels: (0..<rules.rules.count).map(encoder.level(of:)))
+    }
+
+    /// The summary, with rules by title and level (detection rules, then correlations).
+    public func text(timeWindow: Bool, titles: [String], levels: [AlertLevel], notes: [String] = []) -> String {
         let elapsed = seconds
         var out = "wardwatch scan: \(files) \(files == 1 ? "file" : "files"), \(Self.bytes(bytes)), \(Self.number(events)) events in \(String(format: "%.2f", elapsed)) s (\(Self.number(Int(Double(events) / max(elapsed, 1e-9)))) events/s, \(String(format: "%.1f", Double(bytes) / 1e6 / max(elapsed, 1e-9))) MB/s)\n"
         var datasets: [String] = []
@@ -50,20 +56,20 @@ public struct ScanSummary: Sendable {
         if timeWindow { out += "  only events inside --since/--until were matched\n" }
         out += "  rules: \(ruleCount) loaded, \(activeRules) for log sources with events\n"
         var byLevel: [AlertLevel: Int] = [:]
-        for (rule, n) in alertsByRule.enumerated() where n > 0 { byLevel[encoder.level(of: rule), default: 0] += n }
-        let levels = AlertLevel.allCases.reversed().compactMap { level in byLevel[level].map { "\(level.rawValue) \($0)" } }
-        out += "  alerts: \(Self.number(alerts))\(levels.isEmpty ? "" : " (" + levels.joined(separator: ", ") + ")")\n"
+        for (rule, n) in alertsByRule.enumerated() where n > 0 { byLevel[levels[rule], default: 0] += n }
+        let perLevel = AlertLevel.allCases.reversed().compactMap { level in byLevel[level].map { "\(level.rawValue) \($0)" } }
+        out += "  alerts: \(Self.number(alerts))\(perLevel.isEmpty ? "" : " (" + perLevel.joined(separator: ", ") + ")")\n"
         let ranked = alertsByRule.enumerated().filter { $0.element > 0 }.sorted {
             $0.element != $1.element ? $0.element > $1.element : $0.offset < $1.offset
         }
         for (rule, n) in ranked {
-            let meta = rules.rules[rule].rule.metadata
-            out += "    \(String(repeating: " ", count: max(0, 7 - String(n).count)))\(n)  \(encoder.level(of: rule).rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) \(meta.title)\n"
+            out += "    \(String(repeating: " ", count: max(0, 7 - String(n).count)))\(n)  \(levels[rule].rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) \(titles[rule])\n"
         }
+        for note in notes { out += "  \(note)\n" }
         return out
     }
 
-    static func number(_ n: Int) -> String {
+    public static func number(_ n: Int) -> String {
         let digits = String(n)
         var out = ""
         for (i, c) in digits.enumerated() {

@@ -74,6 +74,11 @@ public struct PipelineConfiguration {
     public var filters: [any MatchFilter] = []
     /// Stages after the ordered merge, in order.
     public var stages: [any OrderedStage] = []
+    /// What the workers carry to the stages per rule (field values, silent matches); `nil`: nothing.
+    public var annotations: MatchAnnotations?
+    /// Rules the stages count alerts for after the detection rules (correlations), for
+    /// ``RunStatistics/alertsByRule``.
+    public var stageRules = 0
     public var threads: Int
     public var order: InputOrder = .input
     /// Events up to this much older than the newest event seen before them in their input are put in

@@ -62,7 +62,7 @@ public final class Pipeline {
 
     public func run() -> PipelineReport {
         let ruleCount = config.engine?.ruleSet.rules.count ?? 0
-        var stats = RunStatistics(rules: ruleCount)
+        var stats = RunStatistics(rules: ruleCount + config.stageRules)
         let perLevel = config.sinks?.perLevel ?? false
         let sinkCount = perLevel ? AlertLevel.allCases.count : 1
         let writer = OutputWriter(sinks: config.sinks, sinkCount: sinkCount, commit: config.onCommit)
@@ -156,6 +156,8 @@ public final class Pipeline {
             }
         }
         func writeMatch(_ m: Match, of r: ChunkResult) {
+            // A silent match only feeds the stages; one that got this far is not an alert.
+            guard !m.isSilent else { return }
             if m.encodedLength > 0 {
                 let start = Int(m.encodedStart)
                 r.output.encoded.withUnsafeBufferPointer { buf in
@@ -170,21 +172,22 @@ public final class Pipeline {
             if stages.isEmpty {
                 writeMatch(m, of: r)
             } else {
-                runStages(.match(m), from: 0, r)
+                let fields = m.fieldsStart >= 0 ? MatchFields(r.output.fields[Int(m.fieldsStart)...]) : .none
+                runStages(.match(m, fields), from: 0, r)
             }
             r.pending -= 1
         }
         func runStages(_ item: StageItem, from stage: Int, _ r: ChunkResult?) {
             if stage == stages.count {
                 switch item {
-                case .match(let m):
+                case .match(let m, _):
                     // A match's bytes live in its chunk result, valid only while the chain handles it:
                     // a stage that holds matches must pass them on as records (`OrderedStage`).
                     guard let r else { preconditionFailure("an ordered stage passed on a match it had held; emit a record") }
                     writeMatch(m, of: r)
-                case .record(let rule, let sink, _, let bytes):
-                    batch.buffers[Int(sink) < batch.buffers.count ? Int(sink) : 0].bytes.append(contentsOf: bytes)
-                    count(rule)
+                case .record(let record):
+                    batch.buffers[Int(record.sink) < batch.buffers.count ? Int(record.sink) : 0].bytes.append(contentsOf: record.bytes)
+                    count(record.rule)
                 }
                 return
             }
@@ -329,7 +332,8 @@ public final class Pipeline {
                 window.slots[i].result = pool.popLast() ?? ChunkResult()
             }
             window.process(filled) { slot, lane in
-                self.work(&slot, lane: laneState[lane], filters: self.config.filters, levels: levels, perLevel: perLevel)
+                self.work(&slot, lane: laneState[lane], filters: self.config.filters, levels: levels, perLevel: perLevel,
+                          annotations: self.config.annotations)
             }
             for i in 0..<filled {
                 let r = window.slots[i].result!
@@ -362,7 +366,8 @@ public final class Pipeline {
 
     /// Parses the slot's chunk, matches it, filters and encodes the matches, and notes what the merge
     /// needs. Touches only the slot and the lane's own state.
-    func work(_ slot: inout Slot, lane: Lane, filters: [any MatchFilter], levels: [UInt8], perLevel: Bool) {
+    func work(_ slot: inout Slot, lane: Lane, filters: [any MatchFilter], levels: [UInt8], perLevel: Bool,
+              annotations: MatchAnnotations?) {
         let r = slot.result!
         r.reset()
         let chunk = slot.chunk
@@ -392,6 +397,8 @@ public final class Pipeline {
         var effectiveTime: [Int64] = []
         var newestBefore: [Int64] = []
         var byDataset: [Int] = []
+        var fieldBytes: [UInt8] = []
+        swap(&fieldBytes, &r.output.fields)
         swap(&out.bytes, &r.output.encoded)
         swap(&matches, &r.output.matches)
         swap(&effectiveTime, &r.effectiveTime)
@@ -421,12 +428,33 @@ public final class Pipeline {
                         var m = Match(event: Int32(e), rule: Int32(rule), sourceIndex: Int32(r.source), timestamp: t,
                                       offset: chunk.origin.offset + Int64(events[e].lineStart))
                         if !filters.isEmpty && !filters.allSatisfy({ $0.keeps(m) }) {
+                            // Dropped, unless a stage needs it and only a filter that does not gate
+                            // stages dropped it: then it goes on silent.
+                            guard let annotations, rule >= 0, annotations.feedsStages[rule],
+                                  filters.allSatisfy({ !$0.gatesStages || $0.keeps(m) }) else {
+                                filtered += 1
+                                continue
+                            }
                             filtered += 1
-                            continue
+                            m.flags |= Match.silent
+                        }
+                        if let annotations, rule >= 0 {
+                            if annotations.silent[rule] { m.flags |= Match.silent }
+                            let wanted = annotations.fields[rule]
+                            if !wanted.isEmpty, let engine {
+                                m.fieldsStart = Int32(truncatingIfNeeded: fieldBytes.count)
+                                let event = BatchEvent(events: events, fields: fields, values: values, index: e,
+                                                       path: pathBytes, resolver: engine.resolver)
+                                for field in wanted {
+                                    event.withValue(of: field) { MatchFields.append($0, to: &fieldBytes) }
+                                }
+                            }
                         }
                         if perLevel && rule >= 0 { m.sink = levels[rule] }
                         let start = out.bytes.count
-                        if let alertEncoder, let engine, let scratch = lane.scratch, rule >= 0 {
+                        if m.isSilent {
+                            // Feeds the stages only: nothing to encode.
+                        } else if let alertEncoder, let engine, let scratch = lane.scratch, rule >= 0 {
                             let event = BatchEvent(events: events, fields: fields, values: values, index: e,
                                                    path: pathBytes, resolver: engine.resolver)
                             m.searches = engine.matchedSearchMask(rule, event, scratch: scratch)
@@ -451,6 +479,7 @@ public final class Pipeline {
                 }
             }
         }
+        swap(&fieldBytes, &r.output.fields)
         swap(&out.bytes, &r.output.encoded)
         swap(&matches, &r.output.matches)
         swap(&effectiveTime, &r.effectiveTime)

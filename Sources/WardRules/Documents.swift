@@ -45,6 +45,36 @@ public struct RuleMetadata: Sendable {
     public var related: [(id: String, type: String)] = []
     public var fields: [String] = []
     public var license: String?
+    /// `suppress:` (a wardwatch attribute other Sigma tools ignore).
+    public var suppress: SuppressionSpec?
+}
+
+/// Alert suppression: after an alert of a rule, further alerts with the same values of `fields` are
+/// counted instead of written for `seconds` of event time.
+public struct SuppressionSpec: Sendable, Equatable {
+    /// Field names (a rule's Sigma names, mapped like its detection's; a correlation's group-by names).
+    public var fields: [String]
+    public var seconds: Int
+    /// The duration as written (`10m`).
+    public var text: String
+
+    public init(fields: [String], seconds: Int, text: String) {
+        self.fields = fields
+        self.seconds = seconds
+        self.text = text
+    }
+
+    /// `--suppress RULE|*:FIELD,FIELD:DURATION` → (rule selector, spec).
+    public static func parseOption(_ text: String) -> (rule: String, spec: SuppressionSpec)? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 3, !parts[0].isEmpty else { return nil }
+        // Field names hold no ':'; a rule id or name may.
+        let duration = parts[parts.count - 1]
+        let fields = parts[parts.count - 2].split(separator: ",").map(String.init)
+        let rule = parts[0..<(parts.count - 2)].joined(separator: ":")
+        guard let seconds = RuleLoader.timespan(duration), !fields.isEmpty else { return nil }
+        return (rule, SuppressionSpec(fields: fields, seconds: seconds, text: duration))
+    }
 }
 
 /// A named search of a rule's `detection`.
@@ -68,8 +98,13 @@ public struct SigmaRule: Sendable {
     /// The event sources the rule applies to, from `Rules/mappings` (empty: wardwatch has no events
     /// for this log source, and the rule never matches).
     public var routes: [EventRoute] = []
+    /// Sigma field name → event field name, from the mapping of the rule's log source.
+    public var fieldMap: [String: String] = [:]
 
     public var id: String? { metadata.id }
+
+    /// The event field a Sigma field name of this rule means (correlation `group-by`, suppression keys).
+    public func eventField(_ name: String) -> FieldRef { FieldRef(fieldMap[name] ?? name) }
     public var title: String { metadata.title }
 
     /// Evaluates the rule on `event` directly (no prefilter): its routes, then its condition.
@@ -97,24 +132,66 @@ public struct SigmaFilter: Sendable {
     public var location: SourceLocation
 }
 
-/// A Sigma correlation rule, validated. (Evaluated by the detection engine.)
+/// A Sigma correlation rule, validated. Evaluated by the pipeline's correlation stage after the
+/// event-time merge.
 public struct CorrelationRule: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
         case eventCount = "event_count", valueCount = "value_count", temporal, temporalOrdered = "temporal_ordered"
         case valueSum = "value_sum", valueAvg = "value_avg", valuePercentile = "value_percentile"
+        /// pySigma's extension: percentile 50.
+        case valueMedian = "value_median"
+
+        /// Whether the type aggregates `condition.field`.
+        public var needsField: Bool { [.valueCount, .valueSum, .valueAvg, .valuePercentile, .valueMedian].contains(self) }
+        public var isTemporal: Bool { self == .temporal || self == .temporalOrdered }
+    }
+
+    /// A threshold of `condition`: `gt gte lt lte eq neq`.
+    public enum Comparison: String, Sendable, CaseIterable {
+        case gt, gte, lt, lte, eq, neq
+
+        public func holds(_ value: Double, _ bound: Double) -> Bool {
+            switch self {
+            case .gt: return value > bound
+            case .gte: return value >= bound
+            case .lt: return value < bound
+            case .lte: return value <= bound
+            case .eq: return value == bound
+            case .neq: return value != bound
+            }
+        }
     }
 
     public var metadata: RuleMetadata
     public var kind: Kind
+    /// Referenced rules and correlations, by id or name, as written.
     public var rules: [String]
     public var groupBy: [String]
     public var timespanSeconds: Int
-    /// Comparisons on the count/value (`gte: 10`; two for a range).
-    public var comparisons: [(NumericComparison, Double)]
-    /// `condition.field` for the value_* types.
+    /// `timespan` as written (`5m`), for alerts.
+    public var timespanText: String
+    /// Thresholds on the count or value (`gte: 10`; two for a range, all must hold). Empty for a
+    /// temporal correlation without a condition: every referenced rule must match.
+    public var comparisons: [(Comparison, Double)]
+    /// `condition` as a string, for `temporal` (`rule_a and not rule_c`: names of referenced rules).
+    public var temporalCondition: String?
+    /// `condition.field` for the value types (several: a composite value).
     public var fields: [String]
+    /// `condition.percentile` of `value_percentile` (default 95; 50 for `value_median`).
+    public var percentile: Double
+    /// `aliases`: alias name → (rule name → that rule's field).
     public var aliases: [String: [String: String]]
     public var generate: Bool
     public var path: String
     public var location: SourceLocation
+}
+
+extension CorrelationRule {
+    /// The string condition of a temporal correlation, its identifiers resolved to indices of ``rules``
+    /// (`nil` when there is none; validated at load).
+    public var parsedTemporalCondition: Condition? {
+        guard let temporalCondition else { return nil }
+        var parser = ConditionParser(temporalCondition, identifiers: rules)
+        return try? parser.parse()
+    }
 }

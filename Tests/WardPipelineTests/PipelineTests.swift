@@ -207,11 +207,11 @@ final class EveryOtherStage: OrderedStage {
     func process(_ item: StageItem, emit: (StageItem) -> Void) {
         seen += 1
         if seen % 2 == 1 { emit(item) }
-        if seen % 4 == 0 { emit(.record(rule: Match.noRule, sink: 0, timestamp: 0, bytes: Array("{\"stage\":\(seen)}\n".utf8))) }
+        if seen % 4 == 0 { emit(.record(StageRecord(rule: Match.noRule, timestamp: 0, bytes: Array("{\"stage\":\(seen)}\n".utf8)))) }
     }
     func finish(emit: (StageItem) -> Void) {
         finished = true
-        emit(.record(rule: Match.noRule, sink: 0, timestamp: 0, bytes: Array("{\"stage\":\"end\"}\n".utf8)))
+        emit(.record(StageRecord(rule: Match.noRule, timestamp: 0, bytes: Array("{\"stage\":\"end\"}\n".utf8))))
     }
 }
 

@@ -151,7 +151,7 @@ func truth(_ condition: String, searches: [String] = ["a", "b", "c"], _ cases: [
                 rules: [a]
                 timespan: 5m
             """
-        #expect(diagnostics(yaml) == ["broken.yml:3:11: error: correlation type must be one of event_count, value_count, temporal, temporal_ordered, value_sum, value_avg, value_percentile, not 'event_cnt'"])
+        #expect(diagnostics(yaml) == ["broken.yml:3:11: error: correlation type must be one of event_count, value_count, temporal, temporal_ordered, value_sum, value_avg, value_percentile, value_median, not 'event_cnt'"])
         let noField = """
             title: c
             correlation:

@@ -62,6 +62,16 @@ struct Scan: ParsableCommand {
     @Flag(name: .customLong("fail-on-alert"), help: "Exit with 1 when there was any alert.")
     var failOnAlert = false
 
+    @Option(name: .customLong("suppress"),
+            help: "Suppress repeated alerts: RULE:FIELD[,FIELD]:DURATION (RULE an id, name or title, or * for every rule; DURATION like 30s, 10m, 1h). The first alert per rule and field values passes; the rest within DURATION of event time are counted in a follow-up record. Repeatable; overrides a rule's own 'suppress:'.")
+    var suppress: [String] = []
+
+    @Option(name: .customLong("max-lateness"), help: "Seconds an event may be older than the newest event of its correlation group and still count; older ones are counted and ignored by correlations.")
+    var maxLateness: Int = 60
+
+    @Option(name: .customLong("max-groups"), help: "Correlation groups kept in memory across all correlations; at the cap the stalest are evicted (counted in the summary).")
+    var maxGroups: Int = 100_000
+
     func validate() throws {
         guard threads >= 1 && threads <= 256 else { throw ValidationError("'--threads' must be between 1 and 256, not \(threads).") }
         guard AlertLevel(rawValue: minLevel) != nil else {
@@ -70,6 +80,11 @@ struct Scan: ParsableCommand {
         guard format == "json" || format == "pretty" else {
             throw ValidationError("'--format' must be json or pretty, not '\(format)'.")
         }
+        for value in suppress where SuppressionSpec.parseOption(value) == nil {
+            throw ValidationError("'--suppress' must be RULE:FIELD[,FIELD]:DURATION such as '*:source.ip:10m', not '\(value)'.")
+        }
+        guard maxLateness >= 0 else { throw ValidationError("'--max-lateness' must be 0 or more seconds, not \(maxLateness).") }
+        guard maxGroups >= 1 else { throw ValidationError("'--max-groups' must be at least 1, not \(maxGroups).") }
         for (flag, value) in [("--since", since), ("--until", until)] {
             if let value, Self.parseTime(value) == nil {
                 throw ValidationError("'\(flag)' must be an ISO 8601 date or time such as 2026-11-01 or 2026-11-01T08:00:00Z, not '\(value)'.")
@@ -95,7 +110,9 @@ struct Scan: ParsableCommand {
         guard !paths.isEmpty else { throw ValidationError("No rules: give --rules PATH (the bundled Rules/ folder was not found).") }
         let collection = RuleLoader.load(paths: paths, options: ruleOptions)
         let problems = ruleOptions.mappings.diagnostics + collection.diagnostics
-        for problem in problems where problem.severity == .error { Diagnostics.write(problem.description) }
+        for problem in problems where problem.severity == .error || problem.message.hasPrefix("correlation '") {
+            Diagnostics.write(problem.description)
+        }
         if problems.contains(where: { $0.severity == .error }) {
             Diagnostics.error("the rules have errors; nothing was scanned ('wardwatch rules lint' lists them all).")
             throw ExitCode(WardExit.usage)
@@ -125,6 +142,26 @@ struct Scan: ParsableCommand {
         if timeWindow {
             configuration.filters.append(TimeWindowFilter(since: since.flatMap(Self.parseTime), until: until.flatMap(Self.parseTime)))
         }
+        // Correlations and suppression: stages after the ordered merge, fed by what the workers carry.
+        var settings = CorrelationSettings()
+        settings.maxLateness = Int64(maxLateness) * 1_000_000_000
+        settings.maxGroups = maxGroups
+        settings.minimumLevel = AlertLevel(rawValue: minLevel)!
+        settings.perLevel = sinks.perLevel
+        let stages: DetectionStages
+        do {
+            stages = try DetectionStages(rules: ruleSet.rules.map(\.rule), correlations: collection.correlations,
+                                         suppress: suppress.compactMap(SuppressionSpec.parseOption),
+                                         inputNames: inputs.map(\.name), settings: settings)
+        } catch {
+            throw ValidationError(error.message)
+        }
+        stages.install(in: &configuration)
+        // Windows slide over event time: a single input is put in time order too.
+        if stages.correlation != nil && input.order == nil { configuration.order = .eventTime }
+        let correlations = stages.correlations
+        let correlationStage = stages.correlation
+        let suppressionStage = stages.suppression
         configuration.onDiagnostic = Diagnostics.report
         let progress = Progress(enabled: isatty(2) == 1)
         configuration.onProgress = { progress.update(ScanSummary($0, rules: ruleSet.rules.count, active: engine.activeRuleCount, started: started)) }
@@ -134,7 +171,34 @@ struct Scan: ParsableCommand {
         progress.finish()
         sinks.close()
         let summary = ScanSummary(report.statistics, rules: ruleSet.rules.count, active: engine.activeRuleCount, started: started)
-        Diagnostics.write(summary.text(timeWindow: timeWindow, rules: ruleSet, encoder: encoder))
+        let titles = ruleSet.rules.map(\.rule.metadata.title) + collection.correlations.map(\.metadata.title)
+        let levels = (0..<ruleSet.rules.count).map(encoder.level(of:)) + correlations.nodes.map(\.level)
+        var notes: [String] = []
+        if let c = correlationStage?.statistics {
+            var parts = ["correlations: \(collection.correlations.count) loaded, \(c.fired.reduce(0, +)) fired", "\(ScanSummary.number(c.events)) events of their rules"]
+            if c.untimed > 0 { parts.append("\(c.untimed) without a time (ignored)") }
+            if c.ungrouped > 0 { parts.append("\(c.ungrouped) without a group-by field (no group)") }
+            if c.withoutValue > 0 { parts.append("\(c.withoutValue) without a usable value field") }
+            if c.late > 0 { parts.append("\(c.late) later than --max-lateness (ignored)") }
+            parts.append("peak \(ScanSummary.number(c.peakGroups)) groups")
+            notes.append(parts.joined(separator: "; "))
+            if c.evictedGroups > 0 {
+                Diagnostics.warning("\(c.evictedGroups) correlation groups were evicted at the --max-groups cap (\(maxGroups)) while their windows were open; raise --max-groups to keep them.")
+            }
+            if c.droppedEvents > 0 {
+                Diagnostics.warning("\(c.droppedEvents) events were dropped from correlation groups holding more than \(CorrelationSettings().maxEventsPerGroup) events in one window.")
+            }
+        }
+        if let s = suppressionStage {
+            let total = s.suppressed.reduce(0, +)
+            if total > 0 {
+                notes.append("suppressed: \(ScanSummary.number(total)) alerts")
+                for (rule, n) in s.suppressed.enumerated() where n > 0 {
+                    notes.append("  \(String(repeating: " ", count: max(0, 7 - String(n).count)))\(n)  \(titles[rule])")
+                }
+            }
+        }
+        Diagnostics.write(summary.text(timeWindow: timeWindow, titles: titles, levels: levels, notes: notes))
         parser.options.patientData.warnIfRandom()
         try report.exit(writing: "alerts", walkFailed: !walkErrors.isEmpty)
         if failOnAlert && summary.alerts > 0 { throw ExitCode(WardExit.alerts) }
