@@ -191,7 +191,7 @@ public final class CorrelationStage: OrderedStage {
     public let set: CorrelationSet
     let settings: CorrelationSettings
     let ruleOffset: Int
-    let inputNames: [String]
+    var inputNames: [String]
     var groups: [[[UInt8]: Group]]
     var groupCount = 0
     public private(set) var statistics: CorrelationStatistics

@@ -16,6 +16,7 @@ public struct SuppressionSet: Sendable {
     public private(set) var entries: [Entry?]
     /// `rule.*` members and level per rule, for the follow-up records.
     let members: [[UInt8]]
+    let metadata: [RuleMetadata]
     let levels: [AlertLevel]
     public var isEmpty: Bool { entries.allSatisfy { $0 == nil } }
 
@@ -56,6 +57,7 @@ public struct SuppressionSet: Sendable {
         }
         self.entries = entries
         members = metas.map(AlertEncoder.ruleMembers)
+        metadata = metas
         levels = metas.map { AlertLevel(ruleLevel: $0.level) }
     }
 }
@@ -90,6 +92,9 @@ public final class SuppressionStage: OrderedStage {
     var now = Int64.min
     /// Alerts suppressed per rule (detection rules, then correlations).
     public private(set) var suppressed: [Int]
+    /// The end of the run leaves windows open (their state is saved with `--state` and continued by
+    /// the next run) instead of closing them with follow-up records.
+    public var keepsWindowsOpen = false
 
     public init(_ set: SuppressionSet, perLevel: Bool) {
         self.set = set
@@ -152,7 +157,9 @@ public final class SuppressionStage: OrderedStage {
         ends.push((end, key))
     }
 
-    public func finish(emit: (StageItem) -> Void) { close(before: .max, emit: emit) }
+    public func finish(emit: (StageItem) -> Void) {
+        if !keepsWindowsOpen { close(before: .max, emit: emit) }
+    }
 
     /// Closes the windows that ended before `time`, in the order they ended.
     func close(before time: Int64, emit: (StageItem) -> Void) {

@@ -69,6 +69,9 @@ struct Scan: ParsableCommand {
     @Option(name: .customLong("max-lateness"), help: "Seconds an event may be older than the newest event of its correlation group and still count; older ones are counted and ignored by correlations.")
     var maxLateness: Int = 60
 
+    @Option(name: .customLong("state"), help: "Correlation and suppression state file: read before the scan (if it exists) and written after it, so that the next scan (the next archive, a restarted tail) continues the open windows.")
+    var state: String?
+
     @Option(name: .customLong("max-groups"), help: "Correlation groups kept in memory across all correlations; at the cap the stalest are evicted (counted in the summary).")
     var maxGroups: Int = 100_000
 
@@ -157,6 +160,25 @@ struct Scan: ParsableCommand {
             throw ValidationError(error.message)
         }
         stages.install(in: &configuration)
+        var stateNote: String?
+        if let state {
+            let snapshot: StateSnapshot?
+            do {
+                snapshot = try StateSnapshot.read(state)
+            } catch {
+                throw ValidationError(error.message)
+            }
+            stages.suppression?.keepsWindowsOpen = true
+            if let snapshot {
+                let c = stages.correlation?.restore(from: snapshot) ?? (restored: 0, dropped: snapshot.size.groups)
+                let w = stages.suppression?.restore(from: snapshot) ?? (restored: 0, dropped: snapshot.size.windows)
+                let dropped = c.dropped + w.dropped
+                stateNote = "state: resumed \(c.restored) correlation groups and \(w.restored) suppression windows from \(state)"
+                if dropped > 0 { stateNote! += " (\(dropped) of rules no longer loaded were dropped)" }
+            } else {
+                stateNote = "state: \(state) did not exist; started empty"
+            }
+        }
         // Windows slide over event time: a single input is put in time order too.
         if stages.correlation != nil && input.order == nil { configuration.order = .eventTime }
         let correlations = stages.correlations
@@ -189,6 +211,19 @@ struct Scan: ParsableCommand {
                 Diagnostics.warning("\(c.droppedEvents) events were dropped from correlation groups holding more than \(CorrelationSettings().maxEventsPerGroup) events in one window.")
             }
         }
+        if let stateNote { notes.append(stateNote) }
+        var stateFailed = false
+        if let state {
+            var snapshot = StateSnapshot()
+            correlationStage?.save(into: &snapshot)
+            suppressionStage?.save(into: &snapshot)
+            do {
+                try snapshot.write(to: state)
+            } catch {
+                Diagnostics.error("\(error.message); the next scan cannot continue this one's windows.")
+                stateFailed = true
+            }
+        }
         if let s = suppressionStage {
             let total = s.suppressed.reduce(0, +)
             if total > 0 {
@@ -201,6 +236,7 @@ struct Scan: ParsableCommand {
         Diagnostics.write(summary.text(timeWindow: timeWindow, titles: titles, levels: levels, notes: notes))
         parser.options.patientData.warnIfRandom()
         try report.exit(writing: "alerts", walkFailed: !walkErrors.isEmpty)
+        if stateFailed { throw ExitCode(WardExit.input) }
         if failOnAlert && summary.alerts > 0 { throw ExitCode(WardExit.alerts) }
     }
 }
