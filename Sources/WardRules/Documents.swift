@@ -184,6 +184,8 @@ public struct CorrelationRule: Sendable {
     public var generate: Bool
     public var path: String
     public var location: SourceLocation
+    /// Where `rules` is written (references are reported there).
+    public var rulesLocation: SourceLocation
 }
 
 extension CorrelationRule {

@@ -79,13 +79,13 @@ public enum RuleLoader {
         }
         var bad = Set<Int>()
         func fail(_ c: CorrelationRule, _ message: String) {
-            collection.diagnostics.append(RuleDiagnostic(.error, file: c.path, line: c.location.line, column: c.location.column, message))
+            collection.diagnostics.append(RuleDiagnostic(.error, file: c.path, line: c.rulesLocation.line, column: c.rulesLocation.column, message))
         }
         for (i, correlation) in collection.correlations.enumerated() {
             for reference in correlation.rules where !known.contains(reference) {
                 // A warning: the correlation loads and counts what it can; `scan` repeats this.
                 collection.diagnostics.append(RuleDiagnostic(
-                    .warning, file: correlation.path, line: correlation.location.line, column: correlation.location.column,
+                    .warning, file: correlation.path, line: correlation.rulesLocation.line, column: correlation.rulesLocation.column,
                     "correlation '\(correlation.metadata.title)' refers to rule '\(reference)', which is not loaded; "
                         + (correlation.kind.isTemporal ? "it cannot fire without it" : "it counts only the events of the rules that are")))
             }
@@ -351,7 +351,8 @@ public enum RuleLoader {
         return CorrelationRule(metadata: meta, kind: kind, rules: rules, groupBy: groupBy, timespanSeconds: seconds,
                                timespanText: spanText, comparisons: comparisons, temporalCondition: temporalCondition,
                                fields: fields, percentile: percentile, aliases: aliases, generate: generate,
-                               path: file, location: node.location)
+                               path: file, location: node.location,
+                               rulesLocation: body[key: "rules"]?.location ?? body[key: "condition"]?.location ?? body.location)
     }
 
     static func timespan(_ text: String) -> Int? {

@@ -533,6 +533,114 @@ let bruteForce = """
     }
 }
 
+/// The correlation examples of the Sigma specification's schema folder, loaded from `../shared`, with
+/// base rules of the ids and names they reference, fed the sequences their titles describe.
+@Suite struct SpecificationExampleTests {
+    static let referenced = """
+        title: Failed logon
+        id: 5638f7c0-ac70-491d-8465-2a65075e0d86
+        logsource: {product: test}
+        detection: {selection: {action: failed_logon}, condition: selection}
+        ---
+        title: Recon A
+        name: recon_cmd_a
+        logsource: {product: test}
+        detection: {selection: {action: whoami}, condition: selection}
+        ---
+        title: Recon B
+        name: recon_cmd_b
+        logsource: {product: test}
+        detection: {selection: {action: ipconfig}, condition: selection}
+        ---
+        title: Recon C
+        name: recon_cmd_c
+        logsource: {product: test}
+        detection: {selection: {action: netstat}, condition: selection}
+        ---
+        title: Network traffic
+        name: rule_a_id
+        logsource: {product: test}
+        detection: {selection: {action: traffic}, condition: selection}
+        ---
+        title: Website access
+        name: website_access
+        logsource: {product: test}
+        detection: {selection: {action: web}, condition: selection}
+        ---
+        title: Process creation
+        name: process_creation
+        logsource: {product: test}
+        detection: {selection: {action: process}, condition: selection}
+
+        """
+
+    func example(_ name: String) throws -> String {
+        try String(contentsOf: Paths.shared.appendingPathComponent("sigma-oracle/spec-schema-examples/correlation/\(name).yml"), encoding: .utf8)
+    }
+
+    func run(_ name: String, _ lines: [String]) throws -> Correlated {
+        try correlate(Self.referenced + "---\n" + example(name), lines)
+    }
+
+    @Test func eventCountFiresAtTheHundredthFailedLogonOfAComputerWithinAnHour() throws {
+        let logon = { (t: Int, host: String) in event(t, ["action": "failed_logon", "ComputerName": host]) }
+        let hundred = try run("event_count", (0..<100).map { logon($0 * 30, "WS-1") } + (0..<99).map { logon($0 * 30 + 1, "WS-2") })
+        #expect(hundred.alerts("Many failed logins").map { $0["@timestamp"] as? String } == [at(99 * 30)])
+        #expect(hundred.alerts("Many failed logins").first?["correlation.group"] as? [String: String] == ["ComputerName": "WS-1"])
+        // Spread over more than an hour: never 100 in one window.
+        let slow = try run("event_count", (0..<150).map { logon($0 * 37, "WS-1") })
+        #expect(slow.alerts("Many failed logins").isEmpty)
+        let ecs = try correlate(Self.referenced + "---\n" + example("event_count_ecs"),
+                                (0..<100).map { event($0, ["action": "failed_logon", "dns.question.name": "evil.example"]) })
+        #expect(ecs.alerts("Many failed logins").count == 1)
+    }
+
+    @Test func valueCountFiresAtTheHundredthDistinctUserOfAComputerAndWorkstation() throws {
+        let logon = { (t: Int, user: String) in
+            event(t, ["action": "failed_logon", "ComputerName": "DC-1", "WorkstationName": "WS-7", "User": user])
+        }
+        let run = try run("value_count", (0..<150).map { logon($0 * 60, "user\($0 % 120)") })
+        #expect(run.alerts("Failed login").map { $0["correlation.value"] as? Int } == [100])
+        #expect(run.alerts("Failed login").first?["@timestamp"] as? String == at(99 * 60))
+        let few = try self.run("value_count", (0..<150).map { logon($0, "user\($0 % 99)") })
+        #expect(few.alerts("Failed login").isEmpty)
+    }
+
+    @Test func temporalFiresWhenAllThreeReconCommandsRunForOneUserOnOneComputer() throws {
+        let cmd = { (t: Int, action: String, user: String) in event(t, ["action": action, "ComputerName": "WS-3", "User": user]) }
+        let all = try run("temporal", [cmd(0, "netstat", "bob"), cmd(60, "whoami", "bob"), cmd(120, "ipconfig", "bob")])
+        #expect(all.alerts("Recon").count == 1)
+        let mixed = try run("temporal", [cmd(0, "netstat", "bob"), cmd(60, "whoami", "eve"), cmd(120, "ipconfig", "bob")])
+        #expect(mixed.alerts("Recon").isEmpty)
+        let slow = try run("temporal", [cmd(0, "netstat", "bob"), cmd(60, "whoami", "bob"), cmd(301, "ipconfig", "bob")])
+        #expect(slow.alerts("Recon").isEmpty)
+        let ordered = try run("temporal_ordered", [cmd(0, "netstat", "bob"), cmd(60, "whoami", "bob"), cmd(120, "ipconfig", "bob")])
+        #expect(ordered.alerts("Recon ordered").isEmpty)
+        let inOrder = try run("temporal_ordered", [cmd(0, "whoami", "bob"), cmd(60, "ipconfig", "bob"), cmd(120, "netstat", "bob")])
+        #expect(inOrder.alerts("Recon ordered").count == 1)
+    }
+
+    @Test func valueSumAndAverageFireOnTheTrafficTheyDescribe() throws {
+        let web = { (t: Int, bytes: Int) in event(t, ["action": "web", "SourceIP": "10.2.2.2", "User": "carol", "bytes_sent": bytes]) }
+        let exfil = try run("value_sum", [web(0, 400_000), web(600, 400_000), web(1200, 300_000), web(4000, 900_000)])
+        #expect(exfil.alerts("Possible Exfiltration to Website").map { $0["correlation.value"] as? Int } == [1_100_000])
+        let traffic = { (t: Int, bytes: Int) in event(t, ["action": "traffic", "SourceIP": "10.2.2.2", "User": "carol", "BytesOut": bytes]) }
+        let average = try run("value_avg", [traffic(0, 400), traffic(60, 500), traffic(120, 700)])
+        // Averages: 400, 450, 533.33…: the third is above 500.
+        #expect((average.alerts("Suspicious average network traffic").first?["correlation.value"] as? Double).map { abs($0 - 1600.0 / 3) < 1e-9 } == true)
+        #expect(average.alerts("Suspicious average network traffic").count == 1)
+        #expect(average.alerts("Suspicious average network traffic").first?["@timestamp"] as? String == at(120))
+    }
+
+    /// The percentile example aggregates `Image`, a process path: not a number, so no value to take a
+    /// percentile of. It never fires, and every event is counted as without a usable value.
+    @Test func valuePercentileOverANonNumericFieldNeverFiresAndSaysSo() throws {
+        let run = try run("value_percentile", (0..<5).map { event($0, ["action": "process", "ComputerName": "WS-1", "Image": "C:\\Windows\\notepad.exe"]) })
+        #expect(run.alerts("A computer spawned a processes name in the last 24h than 1% of all the processes.").isEmpty)
+        #expect(run.statistics?.withoutValue == 5)
+    }
+}
+
 @Suite struct StateSnapshotTests {
     /// A run stopped halfway and resumed from its state file gives the alerts of one run: the
     /// brute-force window, the chained sequence and the suppression window all span the cut.
@@ -615,8 +723,8 @@ let bruteForce = """
             """.write(to: file, atomically: true, encoding: .utf8)
         let collection = RuleLoader.load(paths: [file.path], options: RuleLoadOptions())
         let messages = collection.diagnostics.map(\.description)
-        #expect(messages.contains("\(file.path):1:1: error: correlation cycle: 'one' -> 'two' -> 'one'"))
-        #expect(messages.contains("\(file.path):14:1: warning: correlation 'Missing' refers to rule 'nowhere', which is not loaded; it counts only the events of the rules that are"))
+        #expect(messages.contains("\(file.path):3:38: error: correlation cycle: 'one' -> 'two' -> 'one'"))
+        #expect(messages.contains("\(file.path):15:41: warning: correlation 'Missing' refers to rule 'nowhere', which is not loaded; it counts only the events of the rules that are"))
         #expect(messages.contains("\(file.path):18:83: error: unknown correlation condition 'above': use gt, gte, lt, lte, eq, neq and field"))
         #expect(messages.contains("\(file.path):21:72: error: a value_sum correlation needs 'condition.field'"))
         #expect(collection.correlations.map(\.metadata.title) == ["Missing"])
