@@ -439,10 +439,12 @@ public struct EventParser: Sendable {
                 batch.endEvent(dataset: .hl7v2, timestamp: hl7 == EventRecord.noTimestamp ? timestamp : hl7)
                 return
             }
-            if options.format == .auto, let firewall = firewall(line, count: count, base: base, since: mark, into: &batch) {
+            let parts = syslogParts(since: mark, in: batch)
+            if options.format == .auto, let firewall = firewall(line, base: base, parts, into: &batch) {
                 batch.endEvent(dataset: firewall.0, timestamp: firewall.1 ?? timestamp)
                 return
             }
+            linuxAuth(line, base: base, parts, into: &batch)
             batch.endEvent(dataset: dataset, timestamp: timestamp)
         case .failure(let error):
             batch.rollback(to: mark)
@@ -481,21 +483,40 @@ public struct EventParser: Sendable {
         }
     }
 
-    /// Runs the firewall parsers on the syslog message just parsed (fields added since `mark`).
-    @usableFromInline
-    func firewall(_ line: UnsafePointer<UInt8>, count: Int, base: Int, since mark: EventBatch.Mark,
-                  into batch: inout EventBatch) -> (Dataset, Int64?)? {
+    /// The syslog MSG and tag (`process.name`) the header parser found: fields added since `mark`,
+    /// as chunk ranges. Inlined: it runs for every syslog line (a walk over its few fields).
+    @inlinable
+    func syslogParts(since mark: EventBatch.Mark, in batch: EventBatch) -> (message: ByteRef?, tag: ByteRef?) {
         var message: ByteRef?
         var tag: ByteRef?
         for slot in batch.fields[mark.fields...] {
             if slot.id == .message && slot.name.count == 0 && !slot.value.inScratch { message = slot.value }
             if slot.id == .processName && !slot.value.inScratch { tag = slot.value }
         }
-        guard let message else { return nil }
+        return (message, tag)
+    }
+
+    /// Runs the firewall parsers on the syslog message just parsed.
+    @usableFromInline
+    func firewall(_ line: UnsafePointer<UInt8>, base: Int, _ parts: (message: ByteRef?, tag: ByteRef?),
+                  into batch: inout EventBatch) -> (Dataset, Int64?)? {
+        guard let message = parts.message else { return nil }
         let start = Int(message.start) - base
         let text = FirewallText(line: line, base: base, start: start, end: start + Int(message.count))
-        let tagRange = tag.map { (Int($0.start) - base)..<(Int($0.start) - base + Int($0.count)) }
+        let tagRange = parts.tag.map { (Int($0.start) - base)..<(Int($0.start) - base + Int($0.count)) }
         return FirewallDispatch.parse(text, processName: tagRange, into: &batch)
+    }
+
+    /// Adds the authentication fields of an sshd, sudo, PAM or account-tool message (``LinuxAuth``);
+    /// for any other tag this is the tag check alone (inlined, so such a line pays no call).
+    @inlinable
+    func linuxAuth(_ line: UnsafePointer<UInt8>, base: Int, _ parts: (message: ByteRef?, tag: ByteRef?),
+                   into batch: inout EventBatch) {
+        guard let tag = parts.tag, let message = parts.message,
+              let program = LinuxAuth.program(line, tag: (Int(tag.start) - base)..<(Int(tag.start) - base + Int(tag.count)))
+        else { return }
+        let start = Int(message.start) - base
+        LinuxAuth.parse(line, base: base, message: start..<(start + Int(message.count)), program: program, into: &batch)
     }
 
     /// Which parser a line goes to (``LogFormat/raw`` for none).

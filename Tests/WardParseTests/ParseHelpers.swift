@@ -60,3 +60,13 @@ let utf8BOM: [UInt8] = [0xEF, 0xBB, 0xBF]
 
 /// Fields every syslog event gets from its PRI, which the vectors do not list.
 let derivedFieldNames: Set<String> = ["log.syslog.facility.name", "log.syslog.severity.name"]
+
+/// Fields `LinuxAuth` reads from the MSG of sshd, sudo, PAM and account-tool lines, which header
+/// vectors do not list.
+let linuxAuthFieldNames: Set<String> = [
+    "event.action", "event.outcome", "user.name", "user.id", "user.effective.name", "user.effective.id",
+    "user.target.name", "group.name", "group.id", "source.ip", "source.domain", "source.port",
+    "system.auth.ssh.event", "system.auth.ssh.method", "system.auth.ssh.signature", "system.auth.sudo.tty",
+    "system.auth.sudo.pwd", "system.auth.sudo.user", "system.auth.sudo.command", "system.auth.sudo.error",
+    "system.auth.useradd.home", "system.auth.useradd.shell",
+]

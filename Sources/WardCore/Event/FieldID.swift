@@ -56,6 +56,11 @@ public struct FieldID: RawRepresentable, Hashable, Comparable, Sendable, CustomS
         "hl7.message", "hl7.batch.message_count", "hl7.timestamp_precision",
         // ATNA and FHIR audit (72–73): namespaces for the rest of their content.
         "atna", "fhir",
+        // Linux authentication (74–90), as Elastic's `system.auth` pipeline names them.
+        "user.id", "user.effective.name", "user.effective.id", "user.target.name", "group.name", "group.id",
+        "source.domain", "system.auth.ssh.event", "system.auth.ssh.method", "system.auth.ssh.signature",
+        "system.auth.sudo.tty", "system.auth.sudo.pwd", "system.auth.sudo.user", "system.auth.sudo.command",
+        "system.auth.sudo.error", "system.auth.useradd.home", "system.auth.useradd.shell",
     ]
 
     /// The well-known field with exactly these name bytes, if any (no `String` made: JSON keys that
@@ -178,6 +183,25 @@ extension FieldID {
     public static let hl7TimestampPrecision = FieldID(rawValue: 71)
     public static let atnaNamespace = FieldID(rawValue: 72)
     public static let fhirNamespace = FieldID(rawValue: 73)
+
+    // Linux authentication (`LinuxAuth`): Elastic's `system.auth` names.
+    public static let userID = FieldID(rawValue: 74)
+    public static let userEffectiveName = FieldID(rawValue: 75)
+    public static let userEffectiveID = FieldID(rawValue: 76)
+    public static let userTargetName = FieldID(rawValue: 77)
+    public static let groupName = FieldID(rawValue: 78)
+    public static let groupID = FieldID(rawValue: 79)
+    public static let sourceDomain = FieldID(rawValue: 80)
+    public static let sshEvent = FieldID(rawValue: 81)
+    public static let sshMethod = FieldID(rawValue: 82)
+    public static let sshSignature = FieldID(rawValue: 83)
+    public static let sudoTTY = FieldID(rawValue: 84)
+    public static let sudoPWD = FieldID(rawValue: 85)
+    public static let sudoUser = FieldID(rawValue: 86)
+    public static let sudoCommand = FieldID(rawValue: 87)
+    public static let sudoError = FieldID(rawValue: 88)
+    public static let useraddHome = FieldID(rawValue: 89)
+    public static let useraddShell = FieldID(rawValue: 90)
 
     /// The namespace IDs (prefixes of data-named fields, never fields themselves).
     public static let namespaces: Set<UInt16> = [22, 47, 54, 55, 56, 57, 58, 59, 60, 61, 72, 73]
