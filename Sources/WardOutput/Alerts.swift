@@ -107,29 +107,34 @@ public struct AlertEncoder: Sendable {
         }
     }
 
-    /// `2026-11-22T07:36:52Z  HIGH      Sudo to a root shell  ehr-app01  auth.log:18  <message>`
-    func writePretty(_ hit: RuleHit, batch: EventBatch, values: EventValues, origin: ChunkOrigin,
-                     path: UnsafeBufferPointer<UInt8>, color: Bool, to out: inout JSONWriter) {
-        let event = batch.events[hit.event]
-        if event.timestamp != EventRecord.noTimestamp {
+    /// `2026-11-22T07:36:52Z  HIGH          Sudo to a root shell`: the start of a readable line (a
+    /// correlation alert or a suppression summary goes on with its own details).
+    public static func prettyPrefix(timestamp: Int64, level: AlertLevel, title: String, color: Bool, to out: inout JSONWriter) {
+        if timestamp != EventRecord.noTimestamp {
             // Second precision keeps the columns aligned: 2026-11-22T07:36:52Z
             var stamp: [UInt8] = []
-            TimestampFormat.appendRFC3339(event.timestamp - ((event.timestamp % 1_000_000_000) + 1_000_000_000) % 1_000_000_000, to: &stamp)
+            TimestampFormat.appendRFC3339(timestamp - ((timestamp % 1_000_000_000) + 1_000_000_000) % 1_000_000_000, to: &stamp)
             out.bytes += stamp[0..<19]
             out.append("Z")
         } else {
             out.append("-                   ")
         }
         out.append("  ")
-        let level = levels[hit.rule]
         let colors: [AlertLevel: StaticString] = [.critical: "\u{1B}[1;31m", .high: "\u{1B}[31m", .medium: "\u{1B}[33m",
                                                   .low: "\u{1B}[36m", .informational: "\u{1B}[2m"]
         if color { out.append(colors[level]!) }
         let name = level.rawValue.uppercased()
         out.bytes += Array(name.utf8) + [UInt8](repeating: 0x20, count: max(1, 14 - name.count))
         if color { out.append("\u{1B}[0m\u{1B}[1m") }
-        out.bytes += Array(titles[hit.rule].utf8)
+        out.bytes += Array(title.utf8)
         if color { out.append("\u{1B}[0m") }
+    }
+
+    /// `2026-11-22T07:36:52Z  HIGH      Sudo to a root shell  ehr-app01  auth.log:18  <message>`
+    func writePretty(_ hit: RuleHit, batch: EventBatch, values: EventValues, origin: ChunkOrigin,
+                     path: UnsafeBufferPointer<UInt8>, color: Bool, to out: inout JSONWriter) {
+        let event = batch.events[hit.event]
+        Self.prettyPrefix(timestamp: event.timestamp, level: levels[hit.rule], title: titles[hit.rule], color: color, to: &out)
         if let host = batch.firstField(.hostHostname, inEvent: hit.event) {
             out.append("  ")
             out.appendPrintable(values[host.value])

@@ -123,6 +123,8 @@ public struct CorrelationSettings: Sendable {
     public var minimumLevel: AlertLevel = .informational
     /// One sink per level (`--output DIR/`).
     public var perLevel = false
+    /// JSON lines, or readable lines (`--format pretty`), as the detection alerts.
+    public var style: AlertEncoder.Style = .json
 
     public init() {}
 }
@@ -398,6 +400,44 @@ public final class CorrelationStage: OrderedStage {
         let rule = node.rule
         let entries = g.entries[g.head...]
         var w = JSONWriter(capacity: 1024)
+        if case .pretty(let color) = settings.style {
+            // `… HIGH  Brute force  event_count 12 (gte 10) in 5m  source.ip=203.0.113.50  first: auth.log@1024`
+            AlertEncoder.prettyPrefix(timestamp: end, level: node.level, title: rule.metadata.title, color: color, to: &w)
+            w.append("  ")
+            w.bytes += Array("\(rule.kind.rawValue) ".utf8)
+            Self.appendNumber(value, to: &w)
+            w.bytes += Array(" in \(rule.timespanText)".utf8)
+            for (i, name) in rule.groupBy.enumerated() {
+                w.append("  ")
+                w.bytes += Array(name.utf8)
+                w.append("=")
+                g.values[i].utf8.withContiguousStorageIfAvailable { w.appendPrintable($0) }
+            }
+            if let first = entries.first, Int(first.source) < inputNames.count {
+                w.bytes += Array("  \(entries.count) events from \(inputNames[Int(first.source)]) byte \(first.offset)".utf8)
+            }
+            w.append("\n")
+        } else {
+            encodeJSON(node, g, value: value, start: start, end: end, to: &w)
+        }
+        let fields = zip(rule.groupBy, g.values).map { ($0, $1) }
+        let last = entries.last!
+        if !node.silent && node.level >= settings.minimumLevel {
+            let sink = settings.perLevel ? UInt8(AlertLevel.allCases.firstIndex(of: node.level)!) : 0
+            emit(.record(StageRecord(rule: Int32(ruleOffset + n), sink: sink, timestamp: end, bytes: w.bytes, fields: fields)))
+        }
+        // Chains: the alert is an event of the correlations that reference this one.
+        for (outer, input) in set.byCorrelation[n] {
+            let spec = set.nodes[outer].inputs[input]
+            func lookup(_ slot: Int) -> ArraySlice<UInt8>? { slot >= 0 ? ArraySlice(g.values[slot].utf8) : nil }
+            feed(outer, spec, time: end, source: last.source, offset: last.offset,
+                 group: { lookup(spec.groupSlots[$0]) }, value: { lookup(spec.valueSlots[$0]) }, emit: emit)
+        }
+    }
+
+    func encodeJSON(_ node: CorrelationSet.Node, _ g: Group, value: Double, start: Int64, end: Int64, to w: inout JSONWriter) {
+        let rule = node.rule
+        let entries = g.entries[g.head...]
         w.append("{\"@timestamp\":\"")
         TimestampFormat.appendRFC3339(end, to: &w.bytes)
         w.append("\",")
@@ -439,19 +479,6 @@ public final class CorrelationStage: OrderedStage {
             w.append("}")
         }
         w.append("]}\n")
-        let fields = zip(rule.groupBy, g.values).map { ($0, $1) }
-        let last = entries.last!
-        if !node.silent && node.level >= settings.minimumLevel {
-            let sink = settings.perLevel ? UInt8(AlertLevel.allCases.firstIndex(of: node.level)!) : 0
-            emit(.record(StageRecord(rule: Int32(ruleOffset + n), sink: sink, timestamp: end, bytes: w.bytes, fields: fields)))
-        }
-        // Chains: the alert is an event of the correlations that reference this one.
-        for (outer, input) in set.byCorrelation[n] {
-            let spec = set.nodes[outer].inputs[input]
-            func lookup(_ slot: Int) -> ArraySlice<UInt8>? { slot >= 0 ? ArraySlice(g.values[slot].utf8) : nil }
-            feed(outer, spec, time: end, source: last.source, offset: last.offset,
-                 group: { lookup(spec.groupSlots[$0]) }, value: { lookup(spec.valueSlots[$0]) }, emit: emit)
-        }
     }
 
     // MARK: - Bounds

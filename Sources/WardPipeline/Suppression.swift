@@ -96,9 +96,12 @@ public final class SuppressionStage: OrderedStage {
     /// the next run) instead of closing them with follow-up records.
     public var keepsWindowsOpen = false
 
-    public init(_ set: SuppressionSet, perLevel: Bool) {
+    let style: AlertEncoder.Style
+
+    public init(_ set: SuppressionSet, perLevel: Bool, style: AlertEncoder.Style = .json) {
         self.set = set
         self.perLevel = perLevel
+        self.style = style
         suppressed = Array(repeating: 0, count: set.entries.count)
     }
 
@@ -176,6 +179,21 @@ public final class SuppressionStage: OrderedStage {
         guard window.count > 0 else { return }
         let rule = Int(key.rule)
         var w = JSONWriter(capacity: 512)
+        let sink = perLevel ? UInt8(AlertLevel.allCases.firstIndex(of: set.levels[rule])!) : 0
+        if case .pretty(let color) = style {
+            // `… HIGH  Deny  suppressed 9 more for 10m  source.ip=10.0.0.1  since 2026-11-22T03:02:11Z`
+            AlertEncoder.prettyPrefix(timestamp: window.lastSeen, level: set.levels[rule], title: set.metadata[rule].title, color: color, to: &w)
+            w.bytes += Array("  suppressed \(window.count) more within \(entry.spec.text)".utf8)
+            for (name, value) in window.values {
+                w.bytes += Array("  \(name)=".utf8)
+                if let value { value.utf8.withContiguousStorageIfAvailable { w.appendPrintable($0) } } else { w.append("-") }
+            }
+            w.append("  since ")
+            TimestampFormat.appendRFC3339(window.firstSeen, to: &w.bytes)
+            w.append("\n")
+            emit(.record(StageRecord(rule: Match.noRule, sink: sink, timestamp: window.lastSeen, bytes: w.bytes)))
+            return
+        }
         w.append("{\"@timestamp\":\"")
         TimestampFormat.appendRFC3339(window.lastSeen, to: &w.bytes)
         w.append("\",")
@@ -196,7 +214,6 @@ public final class SuppressionStage: OrderedStage {
             if let value { w.appendString(value) } else { w.append("null") }
         }
         w.append("}}\n")
-        let sink = perLevel ? UInt8(AlertLevel.allCases.firstIndex(of: set.levels[rule])!) : 0
         emit(.record(StageRecord(rule: Match.noRule, sink: sink, timestamp: window.lastSeen, bytes: w.bytes)))
     }
 
@@ -250,7 +267,7 @@ public struct DetectionStages {
         let suppressions = try SuppressionSet(rules: rules, correlations: rules2, options: suppress, annotations: &annotations)
         correlations = set
         correlation = set.isEmpty ? nil : CorrelationStage(set, ruleOffset: rules.count, inputNames: inputNames, settings: settings)
-        suppression = suppressions.isEmpty ? nil : SuppressionStage(suppressions, perLevel: settings.perLevel)
+        suppression = suppressions.isEmpty ? nil : SuppressionStage(suppressions, perLevel: settings.perLevel, style: settings.style)
         self.annotations = annotations
     }
 

