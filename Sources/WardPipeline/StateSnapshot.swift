@@ -17,8 +17,8 @@ public struct StateSnapshot: Codable, Sendable {
         var o: Int64
         var r: Int32
         var n: Double?
-        /// value_count's value (length-prefixed parts), base64.
-        var v: String?
+        /// value_count's value: its 64-bit hash.
+        var v: UInt64?
     }
 
     struct Group: Codable {
@@ -110,13 +110,14 @@ extension CorrelationStage {
         for (n, node) in set.nodes.enumerated() {
             var saved: [StateSnapshot.Group] = []
             // Sorted by key, so that the file does not depend on hashing.
-            for (key, g) in groups[n].sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-                let entries = g.entries[g.head...].map { e in
+            let live = store.filter { !$0.gone && Int($0.node) == n }
+            for g in live.sorted(by: { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }) {
+                let key = g.key
+                let entries = g.window.map { e in
                     StateSnapshot.Entry(t: e.time, p: path(e.source), o: e.offset, r: e.position,
-                                        n: e.number == 0 ? nil : e.number,
-                                        v: e.value.isEmpty ? nil : Data(e.value).base64EncodedString())
+                                        n: e.number == 0 ? nil : e.number, v: e.value == 0 ? nil : e.value)
                 }
-                saved.append(.init(key: Data(key).base64EncodedString(), values: g.values, newest: g.newest, firing: g.firing,
+                saved.append(.init(key: Data(key.bytes).base64EncodedString(), values: g.values, newest: g.newest, firing: g.firing,
                                    entries: entries))
             }
             if !saved.isEmpty { snapshot.correlations[StateSnapshot.identity(node.rule.metadata), default: []] += saved }
@@ -144,18 +145,31 @@ extension CorrelationStage {
                 dropped += saved.count
                 continue
             }
-            let kind = set.nodes[n].rule.kind
+            let spec = specs[n]
             for s in saved {
-                guard let key = Data(base64Encoded: s.key) else { continue }
-                let g = Group(key: Array(key), values: s.values, rules: set.nodes[n].rule.rules.count)
+                guard let bytes = Data(base64Encoded: s.key), s.values.count == spec.groupCount else { continue }
+                let keyBytes = Array(bytes)
+                let hash = keyBytes.withUnsafeBufferPointer { Self.fnv($0, Self.fnvSeed ^ UInt64(n)) }
+                let g = Group(key: Key(hash: hash, bytes: keyBytes), node: Int32(n), rules: spec.ruleCount, temporal: spec.temporal)
                 g.newest = s.newest
+                g.queued = s.newest
                 g.firing = s.firing
-                for e in s.entries where Int(e.r) < g.perRule.count && e.p < sourceOf.count {
-                    insert(Entry(time: e.t, source: sourceOf[e.p], offset: e.o, position: e.r, number: e.n ?? 0,
-                                 value: e.v.flatMap { Data(base64Encoded: $0) }.map(Array.init) ?? []), into: g, kind: kind)
+                for e in s.entries where Int(e.r) < spec.ruleCount && e.p < sourceOf.count {
+                    insert(Entry(time: e.t, offset: e.o, number: e.n ?? 0, value: e.v ?? 0, source: sourceOf[e.p], position: e.r),
+                           into: g, spec)
                 }
-                if groups[n][g.key] == nil { groupCount += 1 }
-                groups[n][g.key] = g
+                if let old = table.find(hash: hash, node: Int32(n), key: keyBytes, in: store) {
+                    store[Int(old)].gone = true
+                    table.remove(hash: hash, index: old, in: store)
+                    pool.append(old)
+                } else {
+                    groupCount += 1
+                }
+                let index = Int32(store.count)
+                store.append(g)
+                table.insert(hash: hash, index: index, in: store)
+                queue.append((index, g.generation))
+                now[n] = max(now[n], g.newest)
                 restored += 1
             }
         }
