@@ -130,7 +130,7 @@ public final class CorrelationStage: OrderedStage {
                 if head > 0 && head * 2 >= capacity {
                     compact()
                 } else {
-                    let grown = max(4, capacity * 2)
+                    let grown = max(1, capacity * 2)
                     let fresh = UnsafeMutablePointer<Entry>.allocate(capacity: grown)
                     if let buffer {
                         fresh.initialize(from: buffer + head, count: end - head)
