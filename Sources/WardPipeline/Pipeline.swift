@@ -17,7 +17,10 @@ import WardRules
 /// placed at that edge and counted as late); an event without a time takes the time of the event
 /// before it, so it stays next to its neighbour. Output is the matches sorted by (key, input, position) — a function of the inputs alone,
 /// not of chunk sizes or scheduling. A match is written once no input can still produce a smaller
-/// key: every input's future keys are at least its newest time minus the window. The input furthest
+/// key: every input's future keys are at least its newest time minus the window — or a higher floor:
+/// no match waits for more than a budget of its input's bytes (16 MiB, less with many inputs), so an
+/// input whose newest time stops advancing (one event from a clock that jumped ahead) cannot make the
+/// merge hold the rest of it in memory; events under a raised floor are counted as late. The input furthest
 /// behind is always read next; others are held at a few chunks each, and their read-ahead shares
 /// ``PipelineConfiguration/mergeMemory``.
 public final class Pipeline {
@@ -38,6 +41,12 @@ public final class Pipeline {
         var lastTime = Int64.min
         /// Results delivered and not yet committed, in input order.
         var results: [ChunkResult] = []
+        /// A floor under the input's future merge keys, raised so that no match waits for more than
+        /// a budget of the input's bytes (see ``Pipeline``).
+        var forced = Int64.min
+        /// Matches pushed to the merge, in input order: their offset and key.
+        var held: [(offset: Int64, key: Int64)] = []
+        var heldHead = 0
         var sequence: Int64 = 0
 
         init(index: Int, input: PipelineInput) {
@@ -88,6 +97,8 @@ public final class Pipeline {
         var freeLive: [Int32] = []
         var heap = MergeHeap()
         let reorderWindow = config.reorderWindow
+        // Bytes of its input a match may wait in the event-time merge (see `SourceState.forced`).
+        let holdBudget = Int64(min(16 << 20, max(1 << 20, config.mergeMemory / max(1, sources.count))))
         let stages = config.stages
         let levels: [UInt8]
         if case .alerts(let encoder) = config.encoding, let engine = config.engine {
@@ -144,7 +155,7 @@ public final class Pipeline {
         func lowerBound(_ s: SourceState) -> Int64 {
             if s.done { return .max }
             if !s.opened { return .min }
-            return s.newest == .min ? .min : s.newest &- reorderWindow
+            return max(s.forced, s.newest == .min ? .min : s.newest &- reorderWindow)
         }
 
         // Output: each item through the stages, then into the batch for the writer.
@@ -243,12 +254,25 @@ public final class Pipeline {
             for i in 0..<r.output.matches.count {
                 let t = r.effectiveTime[i] != .min ? r.effectiveTime[i] : s.lastTime
                 let newest = max(s.newest, r.newestBefore[i])
-                let floor = newest == .min ? Int64.min : newest &- reorderWindow
+                let floor = max(s.forced, newest == .min ? Int64.min : newest &- reorderWindow)
                 let key = max(t, floor)
                 let own = r.output.matches[i].timestamp
                 if own != EventRecord.noTimestamp && own < floor { stats.lateEvents += 1 }
                 heap.push(.init(key: key, source: Int32(s.index), sequence: s.sequence, result: id, match: Int32(i)))
                 s.sequence += 1
+                s.held.append((r.output.matches[i].offset, key))
+            }
+            // No match waits for more than `holdBudget` bytes of its input: were the input's newest
+            // time to stop advancing (a clock that jumped ahead once, then every event late), the
+            // matches at that time would otherwise hold every later result in memory to the end.
+            // The floor rises to the keys of matches that far behind; later events under it are late.
+            while s.heldHead < s.held.count && s.held[s.heldHead].offset < r.endOffset &- holdBudget {
+                s.forced = max(s.forced, s.held[s.heldHead].key)
+                s.heldHead += 1
+            }
+            if s.heldHead > 4096 && s.heldHead * 2 > s.held.count {
+                s.held.removeFirst(s.heldHead)
+                s.heldHead = 0
             }
             s.newest = max(s.newest, r.newest)
             if r.lastTime != .min { s.lastTime = r.lastTime }

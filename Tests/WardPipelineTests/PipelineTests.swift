@@ -29,7 +29,7 @@ final class Collected: @unchecked Sendable {
 func runPipeline(_ paths: [String], order: InputOrder, threads: Int = 2, engine: DetectionEngine? = nil,
                  encoding: PipelineEncoding = .events(EventEncoder()), stages: [any OrderedStage] = [],
                  reorderWindow: Int64 = 60_000_000_000, lineLimit: Int = 1 << 20, recordLimit: Int = 16 << 20,
-                 extraInputs: [PipelineInput] = []) throws -> Run {
+                 extraInputs: [PipelineInput] = [], mergeMemory: Int = 256 << 20) throws -> Run {
     let dir = try Paths.temporaryDirectory()
     let out = dir.appendingPathComponent("out.jsonl")
     let parser = Framed.parser
@@ -41,6 +41,7 @@ func runPipeline(_ paths: [String], order: InputOrder, threads: Int = 2, engine:
                                               sinks: sinks, threads: threads)
     configuration.order = order
     configuration.reorderWindow = reorderWindow
+    configuration.mergeMemory = mergeMemory
     configuration.stages = stages
     var diagnostics: [String] = []
     configuration.onDiagnostic = { diagnostics.append($0.message) }
@@ -138,6 +139,29 @@ func field(_ line: Substring, _ name: String) -> Any? {
         #expect(run.report.statistics.files == 1000)
         // Every file committed to its end.
         #expect(run.commits.filter { $0.offset > 0 }.count >= 1000)
+    }
+
+    /// One line from a clock that jumped ahead (a year later), then 40,000 lines of the right day: all
+    /// of those are late behind it. The merge must not hold the input in memory to its end waiting for
+    /// time to pass the jump: a match waits at most a budget of its input's bytes (1 MiB here), so
+    /// results are written and committed as the input is read, and the output does not depend on threads.
+    @Test func aClockThatJumpedAheadDoesNotHoldTheRestOfTheInput() throws {
+        let dir = try Paths.temporaryDirectory()
+        let file = dir.appendingPathComponent("jump.log")
+        var text = "<13>1 2027-11-22T08:00:00Z ehr-app01 app 1 - - from the future\n"
+        for i in 0..<40_000 { text += Self.syslog(28_800 + i / 10, host: "ehr-app01", text: "event \(i) padded to about a hundred bytes ..........") }
+        try Data(text.utf8).write(to: file)
+        // A merge budget of 1 MiB: a match waits for at most 1 MiB of its input.
+        let run = try runPipeline([file.path], order: .eventTime, threads: 2, mergeMemory: 1 << 20)
+        #expect(run.output.split(separator: "\n").count == 40_001)
+        // Committed along the way (the input's first chunks were done while less than half the output
+        // was written), not all at the end behind the one match that waited.
+        let final = Int64(run.output.utf8.count)
+        let early = zip(run.commits, run.sizes).filter { $0.0.offset > 0 && $0.1 < final / 2 }
+        #expect(!early.isEmpty)
+        #expect(run.report.statistics.lateEvents > 30_000)
+        let four = try runPipeline([file.path], order: .eventTime, threads: 4, mergeMemory: 1 << 20)
+        #expect(four.output == run.output)
     }
 
     /// Lines up to 30 s out of order inside one file come out in order; a line later than the reorder
