@@ -423,6 +423,8 @@ public final class Pipeline {
         var byDataset: [Int] = []
         var fieldBytes: [UInt8] = []
         swap(&fieldBytes, &r.output.fields)
+        let policy = lane.parser.options.patientData
+        var pseudonym: [UInt8] = []
         swap(&out.bytes, &r.output.encoded)
         swap(&matches, &r.output.matches)
         swap(&effectiveTime, &r.effectiveTime)
@@ -470,7 +472,19 @@ public final class Pipeline {
                                 let event = BatchEvent(events: events, fields: fields, values: values, index: e,
                                                        path: pathBytes, resolver: engine.resolver)
                                 for field in wanted {
-                                    event.withValue(of: field) { MatchFields.append($0, to: &fieldBytes) }
+                                    // A value read from inside an HL7 message (a path such as PID-5) may
+                                    // be a patient's name or birth date: stages get its pseudonym.
+                                    let derived = !policy.reveal && field.id == nil
+                                        && field.nameBytes.withUnsafeBufferPointer { engine.resolver?.serves($0) == true }
+                                    event.withValue(of: field) { value in
+                                        if derived, let value {
+                                            pseudonym.removeAll(keepingCapacity: true)
+                                            policy.appendPseudonym(value, to: &pseudonym)
+                                            pseudonym.withUnsafeBufferPointer { MatchFields.append($0, to: &fieldBytes) }
+                                        } else {
+                                            MatchFields.append(value, to: &fieldBytes)
+                                        }
+                                    }
                                 }
                             }
                         }

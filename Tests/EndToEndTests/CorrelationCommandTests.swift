@@ -119,6 +119,33 @@ func jsonLines(_ text: String) -> [[String: Any]] {
         #expect(lines.count - followUps.count + suppressed == jsonLines(unsuppressed.stdout).count)
     }
 
+    /// A correlation grouped by a path inside the HL7 message (the patient's name, PID-5) keys and
+    /// reports its groups by pseudonym: the name never reaches the output unless --reveal-phi.
+    @Test func groupValuesFromInsideHL7MessagesArePseudonyms() throws {
+        let dir = try Paths.temporaryDirectory()
+        let file = dir.appendingPathComponent("by-patient.yml")
+        try """
+            title: HL7 message
+            name: any_hl7
+            logsource: {product: hl7, service: v2}
+            detection: {selection: {hl7.version|startswith: '2.'}, condition: selection}
+            ---
+            title: Messages about one patient
+            correlation: {type: event_count, rules: [any_hl7], group-by: [hl7.PID.5], timespan: 1d, condition: {gte: 2}}
+            level: medium
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let run = try wardwatch(["scan", "--year", "2026", "--rules", file.path, "SampleLogs/hl7/interface-engine.log"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let alerts = jsonLines(run.stdout)
+        #expect(alerts.count == 1)
+        let group = try #require(alerts.first?["correlation.group"] as? [String: String])
+        #expect(group["hl7.PID.5"]?.hasPrefix("pid:") == true)
+        #expect(group["hl7.PID.5"]?.count == 20)
+        #expect(!run.stdout.contains("PARKER"))
+        let revealed = try wardwatch(["scan", "--year", "2026", "--reveal-phi", "--rules", file.path, "SampleLogs/hl7/interface-engine.log"])
+        #expect(jsonLines(revealed.stdout).first?["correlation.group"] as? [String: String] == ["hl7.PID.5": "PARKER^EMILY^J"])
+    }
+
     @Test func lintReportsCorrelationProblemsWithTheirPlace() throws {
         let dir = try Paths.temporaryDirectory()
         let file = dir.appendingPathComponent("chain.yml")
