@@ -102,11 +102,19 @@ func event(_ seconds: Int, nanos: Int = 0, _ fields: [String: Any]) -> String {
 
 func correlate(_ correlations: String, _ events: [String], files: [[String]]? = nil, threads: Int = 2,
                suppress: [String] = [], settings: CorrelationSettings = CorrelationSettings(),
-               reorderWindow: Int64 = 60_000_000_000, state: String? = nil, last: Bool = false) throws -> Correlated {
+               reorderWindow: Int64 = 60_000_000_000, state: String? = nil, last: Bool = false,
+               withBaseRules: Bool = true) throws -> Correlated {
     let dir = try Paths.temporaryDirectory()
-    try (baseRules + "---\n" + correlations).write(to: dir.appendingPathComponent("rules.yml"), atomically: true, encoding: .utf8)
+    try ((withBaseRules ? baseRules + "---\n" : "") + correlations).write(to: dir.appendingPathComponent("rules.yml"), atomically: true, encoding: .utf8)
     var mappings = MappingSet()
-    mappings.add(yaml: "title: test\nsources:\n  - logsource: {product: test}\n    events: {event.dataset: [json]}\n", file: "test.yml")
+    mappings.add(yaml: """
+        title: test
+        sources:
+          - logsource: {product: test}
+            events: {event.dataset: [json]}
+          - logsource: {category: test}
+            events: {event.dataset: [json]}
+        """, file: "test.yml")
     let collection = RuleLoader.load(paths: [dir.appendingPathComponent("rules.yml").path], options: RuleLoadOptions(mappings: mappings))
     #expect(collection.errors.isEmpty, "\(collection.errors)")
     var paths: [String] = []
@@ -638,6 +646,29 @@ let bruteForce = """
         let run = try run("value_percentile", (0..<5).map { event($0, ["action": "process", "ComputerName": "WS-1", "Image": "C:\\Windows\\notepad.exe"]) })
         #expect(run.alerts("A computer spawned a processes name in the last 24h than 1% of all the processes.").isEmpty)
         #expect(run.statistics?.withoutValue == 5)
+    }
+}
+
+/// pySigma's own correlation test file (`sigma-oracle/pysigma-test-files/correlation_rule.yml`): its
+/// base rules, event_count, value_count (`lt`) and temporal correlations, fed the events they name.
+@Suite struct PySigmaCorrelationFileTests {
+    @Test func theTestFileFiresAsItsRulesSay() throws {
+        let text = try String(contentsOf: Paths.shared.appendingPathComponent("sigma-oracle/pysigma-test-files/correlation_rule.yml"),
+                              encoding: .utf8)
+        func base(_ t: Int, c: String, d: String) -> String { event(t, ["fieldA": "value1", "fieldB": "value2", "fieldC": c, "fieldD": d]) }
+        func second(_ t: Int, c: String) -> String { event(t, ["fieldA": "value3", "fieldB": "value4", "fieldC": c, "fieldD": "x"]) }
+        // Ten base events of one (fieldC, fieldD) within 15 minutes, then the second base rule's event.
+        var lines = (0..<10).map { base($0 * 60, c: "c1", d: "d1") }
+        lines.append(second(600, c: "c1"))
+        let run = try correlate(text, lines, withBaseRules: false)
+        // event_count gte 10 by (fieldC, fieldD): at the tenth.
+        #expect(run.alerts("Multiple occurrences of base event").map { $0["@timestamp"] as? String } == [at(540)])
+        // value_count of fieldD lt 10 by fieldC: true from the first event (one value), once per burst.
+        #expect(run.alerts("Multiple occurrences of base event with different values").map { $0["correlation.value"] as? Int } == [1])
+        // temporal of base_rule_1 (the same detection as base_rule) and base_rule_2 by fieldC.
+        #expect(run.alerts("Temporal correlation rule").map { $0["@timestamp"] as? String } == [at(600)])
+        // Referenced rules do not generate: only the three correlation alerts.
+        #expect(run.lines.count == 3)
     }
 }
 
