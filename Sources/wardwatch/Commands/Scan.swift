@@ -180,8 +180,6 @@ struct Scan: ParsableCommand {
                 stateNote = "state: \(state) did not exist; started empty"
             }
         }
-        // Windows slide over event time: a single input is put in time order too.
-        if stages.correlation != nil && input.order == nil { configuration.order = .eventTime }
         let correlations = stages.correlations
         let correlationStage = stages.correlation
         let suppressionStage = stages.suppression
