@@ -1,3 +1,4 @@
+import Dispatch
 import WardCore
 import WardDetect
 import WardIngest
@@ -36,6 +37,8 @@ public final class Pipeline {
         var reader: (any RecordSource)?
         var opened = false
         var done = false
+        /// Chunks fetched and not yet delivered (a window may be in flight while the merge releases).
+        var inFlight = 0
         /// Newest event time so far, and the time of the last timed event.
         var newest = Int64.min
         var lastTime = Int64.min
@@ -96,6 +99,8 @@ public final class Pipeline {
         var live: [ChunkResult?] = []
         var freeLive: [Int32] = []
         var heap = MergeHeap()
+        /// Results delivered in input order (one input at a time) and not yet passed on.
+        var inOrder: [ChunkResult] = []
         let reorderWindow = config.reorderWindow
         // Bytes of its input a match may wait in the event-time merge (see `SourceState.forced`).
         let holdBudget = Int64(min(16 << 20, max(1 << 20, config.mergeMemory / max(1, sources.count))))
@@ -142,6 +147,7 @@ public final class Pipeline {
             do {
                 let got = try reader.next(into: &chunk, wait: wait)
                 if got == false { finish(s) }
+                if got == true { s.inFlight += 1 }
                 return got
             } catch {
                 report(.error, error.description)
@@ -153,7 +159,7 @@ public final class Pipeline {
 
         /// The lowest key the source can still produce.
         func lowerBound(_ s: SourceState) -> Int64 {
-            if s.done { return .max }
+            if s.done && s.inFlight == 0 { return .max }
             if !s.opened { return .min }
             return max(s.forced, s.newest == .min ? .min : s.newest &- reorderWindow)
         }
@@ -219,6 +225,7 @@ public final class Pipeline {
 
         func deliver(_ r: ChunkResult) {
             let s = sources[r.source]
+            s.inFlight -= 1
             stats.events += r.events
             stats.bytes += r.bytes
             stats.filtered += r.filtered
@@ -238,8 +245,8 @@ public final class Pipeline {
             r.pending = r.output.matches.count
             s.results.append(r)
             if !merging {
-                for i in 0..<r.output.matches.count { emit(r, i) }
-                settle(s)
+                // Emitted in input order by the next drain (which may overlap the next window).
+                inOrder.append(r)
                 return
             }
             // Keys: see the type's documentation.
@@ -288,7 +295,7 @@ public final class Pipeline {
             var first = (Int64.max, Int.max)
             var second = (Int64.max, Int.max)
             if !all {
-                for s in sources where !s.done {
+                for s in sources where !s.done || s.inFlight > 0 {
                     let b = (lowerBound(s), s.index)
                     if b < first {
                         second = first
@@ -316,6 +323,38 @@ public final class Pipeline {
             }
         }
 
+        /// Passes what was delivered on through the stages to the batch, and submits the batch:
+        /// results in input order, or the merged matches no input can still precede.
+        func drain() {
+            if merging {
+                release(all: false)
+            } else {
+                for r in inOrder {
+                    for i in 0..<r.output.matches.count { emit(r, i) }
+                    settle(sources[r.source])
+                }
+                inOrder.removeAll(keepingCapacity: true)
+            }
+            if !batch.isEmpty || !batch.commits.isEmpty {
+                writer.submit(batch)
+                batch = OutputWriter.Batch(buffers: writer.buffers())
+            }
+        }
+        func needsDrain() -> Bool { !inOrder.isEmpty || !heap.isEmpty || !batch.isEmpty || !batch.commits.isEmpty }
+        /// Fetches into slot `k`; before blocking for the first slot (a live pipe with nothing new),
+        /// drains, so that what was read is written without waiting for more input.
+        func fetchSlot(_ s: SourceState, _ k: Int) -> Bool? {
+            if k == 0 && needsDrain() {
+                let got = fetch(s, into: &window.slots[0].chunk, wait: false)
+                if got != nil { return got }
+                drain()
+            }
+            return fetch(s, into: &window.slots[k].chunk, wait: k == 0)
+        }
+        nonisolated(unsafe) let unsafeWindow = window
+        nonisolated(unsafe) let unsafeSelf = self
+        let filters = config.filters, annotations = config.annotations
+
         // The loop.
         var current = 0
         while true {
@@ -328,7 +367,7 @@ public final class Pipeline {
                     if rank > 0 && s.results.count >= 4 { continue }
                     var taken = 0
                     while filled < window.slots.count && (rank == 0 || taken < 2) {
-                        guard fetch(s, into: &window.slots[filled].chunk, wait: filled == 0) == true else { break }
+                        guard fetchSlot(s, filled) == true else { break }
                         filled += 1
                         taken += 1
                     }
@@ -340,7 +379,7 @@ public final class Pipeline {
                         current += 1
                         continue
                     }
-                    let got = fetch(s, into: &window.slots[filled].chunk, wait: filled == 0)
+                    let got = fetchSlot(s, filled)
                     if got == true {
                         filled += 1
                     } else if got == nil {
@@ -349,28 +388,39 @@ public final class Pipeline {
                 }
             }
             if filled == 0 {
+                drain()
                 if sources.allSatisfy(\.done) { break }
                 continue
             }
             for i in 0..<filled where window.slots[i].result == nil {
                 window.slots[i].result = pool.popLast() ?? ChunkResult()
             }
-            window.process(filled) { slot, lane in
-                self.work(&slot, lane: laneState[lane], filters: self.config.filters, levels: levels, perLevel: perLevel,
-                          annotations: self.config.annotations)
+            let process = { [filled] in
+                unsafeWindow.process(filled) { slot, lane in
+                    unsafeSelf.work(&slot, lane: laneState[lane], filters: filters, levels: levels, perLevel: perLevel,
+                                    annotations: annotations)
+                }
+            }
+            if needsDrain() {
+                // The workers take this window while this thread passes the earlier ones through the
+                // stages (correlation can cost as much as parsing and matching): their data are
+                // disjoint (slots and lanes there; delivered results, merge, stages and batch here).
+                nonisolated(unsafe) let process = process
+                let group = DispatchGroup()
+                DispatchQueue.global().async(group: group) { process() }
+                drain()
+                group.wait()
+            } else {
+                process()
             }
             for i in 0..<filled {
                 let r = window.slots[i].result!
                 window.slots[i].result = nil
                 deliver(r)
             }
-            if merging { release(all: false) }
-            if !batch.isEmpty || !batch.commits.isEmpty {
-                writer.submit(batch)
-                batch = OutputWriter.Batch(buffers: writer.buffers())
-            }
             config.onProgress?(stats)
         }
+        drain()
         // The end, a signal or a failed output: what was matched is written.
         if merging { release(all: true) }
         if !stages.isEmpty {
