@@ -146,6 +146,24 @@ func jsonLines(_ text: String) -> [[String: Any]] {
         #expect(jsonLines(revealed.stdout).first?["correlation.group"] as? [String: String] == ["hl7.PID.5": "PARKER^EMILY^J"])
     }
 
+    @Test func rulesListShowsCorrelationsAndTheRulesThatOnlyFeedThem() throws {
+        let run = try wardwatch(["rules", "list", "Rules"])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("\nID                                    LEVEL     CORRELATION       TIMESPAN  GROUP-BY   TITLE\n"))
+        #expect(run.stdout.contains("6d7e8f9a-0b1c-4d2e-9f3a-5b6c7d8e9f0a  high      event_count       5m        source     Password guessing against SSH or the EHR from one address\n"))
+        #expect(run.stdout.hasSuffix("11 correlations; 9 of the rules only feed them (Sigma's generate: false): they write no alerts of their own.\n"))
+        let json = try wardwatch(["rules", "list", "--json", "Rules/correlations/password_guessing.yml", "Rules/linux"])
+        let objects = jsonLines(json.stdout)
+        let correlation = try #require(objects.first { $0["correlation"] != nil })
+        #expect(correlation["title"] as? String == "Password guessing against SSH or the EHR from one address")
+        let body = try #require(correlation["correlation"] as? [String: Any])
+        #expect(body["type"] as? String == "event_count")
+        #expect(body["rules"] as? [String] == ["sshd_failed_password", "sshd_invalid_user", "ehr_signin_failed"])
+        #expect(body["group-by"] as? [String] == ["source"])
+        #expect(body["timespan"] as? String == "5m")
+        #expect(body["generate"] as? Bool == false)
+    }
+
     @Test func lintReportsCorrelationProblemsWithTheirPlace() throws {
         let dir = try Paths.temporaryDirectory()
         let file = dir.appendingPathComponent("chain.yml")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WardOutput
+import WardPipeline
 import WardRules
 
 struct Rules: ParsableCommand {
@@ -42,13 +43,13 @@ extension Rules {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List the loaded rules: id, level, log source, whether wardwatch has events for it, title.",
+            abstract: "List the loaded rules (id, level, log source, whether wardwatch has events for it, title) and correlation rules.",
             discussion: "Rules with errors are left out; run 'wardwatch rules lint' to see why."
         )
 
         @OptionGroup var rules: RuleOptions
 
-        @Flag(help: "One JSON object per rule (id, title, level, status, logsource, path, events).")
+        @Flag(help: "One JSON object per rule (id, title, level, status, logsource, path, events) and per correlation (id, title, level, status, correlation, path).")
         var json = false
 
         func run() throws {
@@ -84,6 +85,31 @@ extension Rules {
                     writer.append("}\n")
                     out += String(decoding: writer.bytes, as: UTF8.self)
                 }
+                for c in collection.correlations {
+                    var writer = JSONWriter(capacity: 512)
+                    writer.append("{\"id\":")
+                    writeOptional(c.metadata.id, &writer)
+                    writer.append(",\"title\":")
+                    writer.appendString(c.metadata.title)
+                    writer.append(",\"level\":")
+                    writeOptional(c.metadata.level, &writer)
+                    writer.append(",\"status\":")
+                    writeOptional(c.metadata.status, &writer)
+                    writer.append(",\"correlation\":{\"type\":")
+                    writer.appendString(c.kind.rawValue)
+                    writer.append(",\"rules\":")
+                    AlertEncoder.array(c.rules, &writer)
+                    writer.append(",\"group-by\":")
+                    AlertEncoder.array(c.groupBy, &writer)
+                    writer.append(",\"timespan\":")
+                    writer.appendString(c.timespanText)
+                    writer.append(",\"generate\":")
+                    writer.append(c.generate ? "true" : "false")
+                    writer.append("},\"path\":")
+                    writer.appendString(c.path)
+                    writer.append("}\n")
+                    out += String(decoding: writer.bytes, as: UTF8.self)
+                }
             } else {
                 let rows = collection.rules.map { rule in
                     [rule.id ?? "-", rule.metadata.level ?? "-", rule.logsource.description,
@@ -98,6 +124,24 @@ extension Rules {
                 }
                 let withoutEvents = collection.rules.filter(\.routes.isEmpty).count
                 out += "\(collection.rules.count) rules; \(withoutEvents) for log sources wardwatch has no events for (EVENTS none: they load but never match).\n"
+                if !collection.correlations.isEmpty {
+                    let rows = collection.correlations.map { c in
+                        [c.metadata.id ?? "-", c.metadata.level ?? "-", c.kind.rawValue, c.timespanText,
+                         c.groupBy.isEmpty ? "-" : c.groupBy.joined(separator: ","), c.metadata.title]
+                    }
+                    let header = ["ID", "LEVEL", "CORRELATION", "TIMESPAN", "GROUP-BY", "TITLE"]
+                    let widths = (0..<5).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+                    out += "\n"
+                    for row in [header] + rows {
+                        var line = ""
+                        for column in 0..<5 { line += row[column].padding(toLength: widths[column] + 2, withPad: " ", startingAt: 0) }
+                        out += line + row[5] + "\n"
+                    }
+                    var annotations = MatchAnnotations(rules: collection.rules.count)
+                    _ = CorrelationSet(collection.correlations, rules: collection.rules, annotations: &annotations)
+                    let silent = annotations.silent.filter { $0 }.count
+                    out += "\(collection.correlations.count) correlations; \(silent) of the rules only feed them (Sigma's generate: false): they write no alerts of their own.\n"
+                }
             }
             Console.writeStdout(out)
             for error in collection.errors where error.line == 0 { Diagnostics.error("\(error.file): \(error.message).") }
