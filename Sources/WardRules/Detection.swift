@@ -378,9 +378,14 @@ struct DetectionBuilder {
                 break
             }
             let name = String(rest[afterOpen..<close])
-            guard let values = placeholders[name], !values.isEmpty else {
-                sink.error(at, "placeholder '%\(name)%' has no values; give them with --placeholders FILE (a YAML map like '\(name): [value, …]')")
+            guard let values = placeholders[name] else {
+                sink.error(at, "placeholder '%\(name)%' has no values; the rule is skipped. Give them with --placeholders FILE (a YAML map like '\(name): [value, …]')")
                 return nil
+            }
+            if values.isEmpty {
+                // An empty list is a deliberate answer: the value matches nothing.
+                sink.warning(at, "placeholder '%\(name)%' is an empty list: this value matches nothing")
+                return []
             }
             let prefix = rest[..<open]
             guard results.count * values.count <= Self.maximumExpansions else {

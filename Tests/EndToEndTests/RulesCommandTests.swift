@@ -50,7 +50,7 @@ import WardTestSupport
             """.write(to: rule, atomically: true, encoding: .utf8)
         let missing = try wardwatch(["rules", "lint", rule.path])
         #expect(missing.status == 2)
-        #expect(missing.stdout.hasPrefix("\(rule.path):5:31: error: placeholder '%Workstations%' has no values; give them with --placeholders FILE"))
+        #expect(missing.stdout.hasPrefix("\(rule.path):5:31: error: placeholder '%Workstations%' has no values; the rule is skipped. Give them with --placeholders FILE"))
         let values = dir.appendingPathComponent("placeholders.yml")
         try "Workstations: [WS-ICU-07, WS-ED-01]\n".write(to: values, atomically: true, encoding: .utf8)
         let filled = try wardwatch(["rules", "lint", "--placeholders", values.path, rule.path])

@@ -182,7 +182,20 @@ import WardTestSupport
         #expect(evaluate(rule, TestEvent(["Computer": "ws-icu-07"])) == true)
         #expect(evaluate(rule, TestEvent(["Computer": "WS-ED-01"])) == true)
         #expect(evaluate(rule, TestEvent(["Computer": "PACS-01"])) == false)
-        #expect(diagnostics(yaml) == ["broken.yml:5:28: error: placeholder '%Workstations%' has no values; give them with --placeholders FILE (a YAML map like 'Workstations: [value, …]')"])
+        #expect(diagnostics(yaml) == ["broken.yml:5:28: error: placeholder '%Workstations%' has no values; the rule is skipped. Give them with --placeholders FILE (a YAML map like 'Workstations: [value, …]')"])
+        // An empty list is valid: the value matches nothing (`not` of it matches everything).
+        let empty = loadRule(yaml, placeholders: ["Workstations": []])!
+        #expect(evaluate(empty, TestEvent(["Computer": "WS-ED-01"])) == false)
+        #expect(diagnostics(yaml, placeholders: ["Workstations": []]) == ["broken.yml:5:28: warning: placeholder '%Workstations%' is an empty list: this value matches nothing"])
+        let negated = loadRule("""
+            title: t
+            logsource: {product: test}
+            detection:
+                known:
+                    Computer|expand: '%Workstations%'
+                condition: not known
+            """, placeholders: ["Workstations": []])!
+        #expect(evaluate(negated, TestEvent(["Computer": "WS-ED-01"])) == true)
         // Without `expand`, %TEMP% is literal.
         #expect(matchTable("f|contains", "'%TEMP%'", ["C:\\%TEMP%\\x", "C:\\tmp"]) == [true, false])
         // cidr|expand

@@ -22,8 +22,9 @@ struct Scan: ParsableCommand {
             (or --output), in input order whatever the thread count. Progress (on a terminal) and a \
             summary go to stderr.
 
-            Exit codes: 0 no problem, 1 alerts found with --fail-on-alert, 2 usage or rule errors \
-            (nothing is scanned), 3 input errors (every other input was still scanned).
+            Exit codes: 0 no problem, 1 alerts found with --fail-on-alert, 2 usage errors, or rule \
+            errors with --strict-rules (nothing is scanned), 3 input errors (every other input was \
+            still scanned).
             """
     )
 
@@ -62,6 +63,9 @@ struct Scan: ParsableCommand {
     @Flag(name: .customLong("fail-on-alert"), help: "Exit with 1 when there was any alert.")
     var failOnAlert = false
 
+    @Flag(name: .customLong("strict-rules"), help: "Stop before scanning (exit 2) when any rule has an error. By default rules with errors are reported with their place, skipped, and counted in the summary; the others are scanned.")
+    var strictRules = false
+
     @Option(name: .customLong("suppress"),
             help: "Suppress repeated alerts: RULE:FIELD[,FIELD]:DURATION (RULE an id, name or title, or * for every rule; DURATION like 30s, 10m, 1h). The first alert per rule and field values passes; the rest within DURATION of event time are counted in a follow-up record. Repeatable; overrides a rule's own 'suppress:'.")
     var suppress: [String] = []
@@ -93,6 +97,19 @@ struct Scan: ParsableCommand {
                 throw ValidationError("'\(flag)' must be an ISO 8601 date or time such as 2026-11-01 or 2026-11-01T08:00:00Z, not '\(value)'.")
             }
         }
+        if let since, let until, let from = Self.parseTime(since), let to = Self.parseTime(until), from >= to {
+            throw ValidationError("'--since' (\(since)) must be earlier than '--until' (\(until)): no event could be inside that window.")
+        }
+    }
+
+    /// A rule error's kind, for the summary (`placeholder '%known_cdcs%' has no values` and the like).
+    static func reason(_ message: String) -> String {
+        if message.hasPrefix("placeholder '") { return "unfilled placeholders" }
+        if message.hasPrefix("invalid YAML") { return "invalid YAML" }
+        if message.hasPrefix("invalid regular expression") { return "invalid regular expressions" }
+        if message.hasPrefix("unknown modifier") { return "unknown modifiers" }
+        if message.hasPrefix("correlation") { return "correlation errors" }
+        return "other errors"
     }
 
     /// `2026-11-01`, `2026-11-01T08:00:00Z`, `2026-11-01 08:00:00+01:00` → UTC nanoseconds.
@@ -107,7 +124,9 @@ struct Scan: ParsableCommand {
 
     func run() throws {
         let started = ContinuousClock.now
-        // Rules: all must be valid, or nothing is scanned.
+        // Rules: every problem is reported with its place; rules with errors are skipped and the rest
+        // scanned (with --strict-rules, any error stops the scan before it starts). Mapping errors, a
+        // --rules path that does not exist, and no rule at all stop it always.
         let ruleOptions = try RuleOptions.loadOptions(placeholders: placeholders, mappings: mappings)
         let paths = rulePaths.isEmpty ? RuleOptions.bundledRules().map { [$0] } ?? [] : rulePaths
         guard !paths.isEmpty else { throw ValidationError("No rules: give --rules PATH (the bundled Rules/ folder was not found).") }
@@ -116,9 +135,23 @@ struct Scan: ParsableCommand {
         for problem in problems where problem.severity == .error || problem.message.hasPrefix("correlation '") {
             Diagnostics.write(problem.description)
         }
-        if problems.contains(where: { $0.severity == .error }) {
+        let ruleErrors = collection.diagnostics.filter { $0.severity == .error }
+        let missingPaths = ruleErrors.filter { $0.line == 0 && $0.message == "no such file or directory" }
+        if !ruleOptions.mappings.diagnostics.filter({ $0.severity == .error }).isEmpty || !missingPaths.isEmpty
+            || (strictRules && !ruleErrors.isEmpty) {
             Diagnostics.error("the rules have errors; nothing was scanned ('wardwatch rules lint' lists them all).")
             throw ExitCode(WardExit.usage)
+        }
+        if collection.rules.isEmpty && collection.correlations.isEmpty {
+            Diagnostics.error("no rules were loaded from \(paths.joined(separator: ", ")); nothing was scanned.")
+            throw ExitCode(WardExit.usage)
+        }
+        var skippedNote: String?
+        if !ruleErrors.isEmpty {
+            let files = Set(ruleErrors.map(\.file)).count
+            let documents = max(collection.rejectedDocuments, files)
+            Diagnostics.warning("\(documents) rule \(documents == 1 ? "document" : "documents") in \(files) \(files == 1 ? "file" : "files") had errors (above) and \(documents == 1 ? "was" : "were") skipped; the other rules are scanned. --strict-rules makes any rule error stop the scan.")
+            skippedNote = "rules skipped for errors: \(documents) in \(files) files (\(Set(ruleErrors.map { Self.reason($0.message) }).sorted().joined(separator: "; ")))"
         }
         let ruleSet = RuleSet(collection.rules)
         let engine = DetectionEngine(ruleSet: ruleSet, resolver: HL7PathResolver())
@@ -211,6 +244,7 @@ struct Scan: ParsableCommand {
             }
         }
         if let stateNote { notes.append(stateNote) }
+        if let skippedNote { notes.insert(skippedNote, at: 0) }
         var stateFailed = false
         if let state {
             var snapshot = StateSnapshot()
