@@ -46,26 +46,26 @@ public final class AlertSinks: @unchecked Sendable {
         return fd
     }
 
-    /// Writes each buffer to its sink (all to the one sink unless per level). Returns `false` if a
-    /// write failed (full disk, closed pipe).
-    public func write(_ buffers: [JSONWriter]) -> Bool {
-        var ok = true
+    /// Writes each buffer to its sink (all to the one sink unless per level). Returns the `errno` of
+    /// the first write that failed (full disk, closed pipe), taken at once; `nil` when all were written.
+    public func write(_ buffers: [JSONWriter]) -> Int32? {
         for (i, buffer) in buffers.enumerated() where !buffer.bytes.isEmpty {
             let fd = descriptors[perLevel ? i : 0]
-            ok = buffer.bytes.withUnsafeBytes { raw in
+            let failure: Int32? = buffer.bytes.withUnsafeBytes { raw in
                 var done = 0
                 while done < raw.count {
                     let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
                     if n < 0 {
                         if errno == EINTR { continue }
-                        return false
+                        return errno
                     }
                     done += n
                 }
-                return true
-            } && ok
+                return nil
+            }
+            if let failure { return failure }
         }
-        return ok
+        return nil
     }
 
     public func close() {

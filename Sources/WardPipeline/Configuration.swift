@@ -128,6 +128,8 @@ public struct RunStatistics: Sendable {
     public var lateEvents = 0
     /// Matches that filters dropped.
     public var filtered = 0
+    /// Alerts whose bytes reached the output (less than ``alerts`` when writing failed).
+    public var alertsWritten = 0
     /// Earliest and latest event time seen (UTC nanoseconds), if any.
     public var firstEventTime: Int64?
     public var lastEventTime: Int64?

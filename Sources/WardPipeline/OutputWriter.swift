@@ -19,6 +19,8 @@ final class OutputWriter: @unchecked Sendable {
     struct Batch {
         var buffers: [JSONWriter]
         var commits: [SourceCursor] = []
+        /// Alerts (records counted as alerts) in the buffers.
+        var alerts = 0
         var isEmpty: Bool { buffers.allSatisfy(\.bytes.isEmpty) }
     }
 
@@ -29,6 +31,7 @@ final class OutputWriter: @unchecked Sendable {
     private var closed = false
     private var finished = false
     private var failure: String?
+    private var written = 0
 
     private let sinks: AlertSinks?
     private let sinkCount: Int
@@ -76,6 +79,13 @@ final class OutputWriter: @unchecked Sendable {
         return failure
     }
 
+    /// Alerts whose bytes were written (all of them, unless writing failed).
+    var alertsWritten: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return written
+    }
+
     /// Writes what is queued, then stops the thread. Returns the failure, if any.
     func finish() -> String? {
         condition.lock()
@@ -99,14 +109,15 @@ final class OutputWriter: @unchecked Sendable {
             condition.unlock()
 
             var error: String?
-            if !broken, let sinks, !batch.isEmpty, !sinks.write(batch.buffers) {
-                error = String(cString: strerror(errno))
+            if !broken, let sinks, !batch.isEmpty, let code = sinks.write(batch.buffers) {
+                error = String(cString: strerror(code))
             }
             if error == nil && !broken { for cursor in batch.commits { commit?(cursor) } }
             for i in batch.buffers.indices { batch.buffers[i].bytes.removeAll(keepingCapacity: true) }
 
             condition.lock()
             if let error, failure == nil { failure = error }
+            if error == nil && !broken { written += batch.alerts }
             spare.append(batch.buffers)
             condition.broadcast()
             condition.unlock()

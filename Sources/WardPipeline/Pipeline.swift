@@ -170,6 +170,7 @@ public final class Pipeline {
             if rule >= 0 && Int(rule) < stats.alertsByRule.count {
                 stats.alertsByRule[Int(rule)] += 1
                 stats.alerts += 1
+                batch.alerts += 1
             }
         }
         func writeMatch(_ m: Match, of r: ChunkResult) {
@@ -432,6 +433,7 @@ public final class Pipeline {
         writer.submit(batch)
         for s in sources { finish(s) }
         let failure = writer.finish()
+        stats.alertsWritten = writer.alertsWritten
         return PipelineReport(statistics: stats, outputError: failure, signal: config.stop?.signal,
                               inputFailed: stats.inputErrors > 0 || stats.cutRecords > 0)
     }

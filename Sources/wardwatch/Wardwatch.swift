@@ -16,6 +16,8 @@ enum WardExit {
     static let alerts: Int32 = 1
     static let usage: Int32 = 2
     static let input: Int32 = 3
+    /// The output could not be written (full disk, unwritable file); the run stopped there.
+    static let output: Int32 = 4
 }
 
 @main
@@ -85,8 +87,9 @@ extension PipelineReport {
             Diagnostics.warning("\(statistics.lateEvents) events were older than --reorder-window behind an earlier event of their input; they were written at the window's edge, not in time order.")
         }
         if let outputError {
-            Diagnostics.error("writing \(what) failed (\(outputError)).")
-            throw ExitCode(WardExit.input)
+            let count = what == "alerts" ? " after \(statistics.alertsWritten) of \(statistics.alerts) alerts" : ""
+            Diagnostics.error("writing \(what) failed\(count): \(outputError); the run stopped there (inputs after it were not read).")
+            throw ExitCode(WardExit.output)
         }
         if let signal { throw ExitCode(128 + signal) }
         if inputFailed || walkFailed { throw ExitCode(WardExit.input) }

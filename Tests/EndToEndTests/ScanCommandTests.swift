@@ -138,6 +138,36 @@ import Glibc
         #expect(missing.stdout.split(separator: "\n").count == 7)
     }
 
+    /// A full disk: the write's own error, how many alerts were written, an exit code of its own (4).
+    @Test func anOutputThatCannotBeWrittenStopsTheRunWithItsError() throws {
+        let run = try wardwatch(["scan", "--year", "2026", "--output", "/dev/full", "SampleLogs"])
+        #expect(run.status == 4)
+        #expect(run.stderr.hasSuffix("wardwatch: error: writing alerts failed after 0 of 36 alerts: No space left on device; the run stopped there (inputs after it were not read).\n"))
+    }
+
+    /// A reader that goes away (`| head -1`): silent, exit 141, as grep.
+    @Test func aClosedPipeIsSilent() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.currentDirectoryURL = Paths.root
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = binary.deletingLastPathComponent()
+        while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("wardwatch").path) {
+            directory = directory.deletingLastPathComponent()
+        }
+        let log = try Paths.temporaryDirectory().appendingPathComponent("big.log")
+        let one = try Data(contentsOf: Paths.sample("loghub/OpenSSH/OpenSSH_2k.log"))
+        var data = Data()
+        for _ in 0..<20 { data.append(one) }
+        try data.write(to: log)
+        process.arguments = ["-c", "set -o pipefail; '\(directory.path)/wardwatch' parse --year 2017 '\(log.path)' 2>'\(log.path).err' | head -1 >/dev/null; echo $? > '\(log.path).rc'"]
+        try process.run()
+        process.waitUntilExit()
+        let rc = try String(contentsOfFile: log.path + ".rc", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(rc == "141")
+        #expect(try String(contentsOfFile: log.path + ".err", encoding: .utf8) == "")
+    }
+
     /// The whole SigmaHQ tree, as analysts point Sigma tools at it, without a placeholders file: the 25
     /// rules with unfilled placeholders are named and skipped, the other 3,755 scanned.
     @Test func theWholeSigmaHQTreeScansWithTheLoadableRules() throws {

@@ -24,7 +24,7 @@ struct Scan: ParsableCommand {
 
             Exit codes: 0 no problem, 1 alerts found with --fail-on-alert, 2 usage errors, or rule \
             errors with --strict-rules (nothing is scanned), 3 input errors (every other input was \
-            still scanned).
+            still scanned), 4 output errors (the run stopped there).
             """
     )
 
