@@ -57,7 +57,7 @@ let package = Package(
 
         // The runtime: sources → ordered parallel window → merge → stages → writer → commit.
         .target(name: "WardPipeline",
-                dependencies: ["WardCore", "WardIngest", "WardParse", "WardDetect", "WardRules", "WardOutput"],
+                dependencies: ["WardCore", "WardIngest", "WardParse", "WardDetect", "WardRegex", "WardRules", "WardOutput"],
                 swiftSettings: swiftSettings),
 
         .executableTarget(

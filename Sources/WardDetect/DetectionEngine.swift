@@ -1,4 +1,5 @@
 import WardCore
+import WardRegex
 import WardRules
 
 /// One rule that matched one event of a batch.
@@ -21,6 +22,12 @@ public final class EngineScratch {
     var patternStamp: [UInt32]
     var candidates: [Int32] = []
     public let match = MatchScratch()
+    /// Rules whose evaluation met a regular-expression search PCRE2 gave up on (match limit, …),
+    /// since the caller last cleared it: the event, the rule, PCRE2's code, and whether the outcome
+    /// depended on it (the rule matched only when the search is taken as a match: its hit is then
+    /// reported, flagged — better a flagged alert than a miss).
+    public var evaluationErrors: [(event: Int, rule: Int32, code: Int32, uncertain: Bool)] = []
+    var currentEvent = 0
 
     public init(engine: DetectionEngine) {
         ruleStamp = [UInt32](repeating: 0, count: engine.ruleSet.rules.count)
@@ -180,6 +187,7 @@ public final class DetectionEngine: Sendable {
                     guard include(record) else { continue }
                     let event = BatchEvent(events: events, fields: fields, values: values, index: index, path: pathBytes,
                                            resolver: resolver)
+                    scratch.currentEvent = index
                     matchEvent(event, dataset: record.dataset, scratch: scratch) { hit(RuleHit(event: index, rule: $0)) }
                 }
             }
@@ -237,8 +245,19 @@ public final class DetectionEngine: Sendable {
         }
         for rule in alwaysRules where datasetMask[Int(rule)] & bit != 0 { scratch.candidates.append(rule) }
         if scratch.candidates.count > 1 { scratch.candidates.sort() }
+        let regex = scratch.match.regex
         for rule in scratch.candidates {
-            if programs[Int(rule)].matches(event, scratch: scratch.match) { hit(Int(rule)) }
+            let errors = regex.errors
+            var matched = programs[Int(rule)].matches(event, scratch: scratch.match)
+            if regex.errors != errors {
+                // A search gave up and read as "no match": evaluate again reading it as "match".
+                regex.errorAnswer = true
+                let asMatch = programs[Int(rule)].matches(event, scratch: scratch.match)
+                regex.errorAnswer = false
+                scratch.evaluationErrors.append((scratch.currentEvent, rule, regex.lastError, asMatch != matched))
+                matched = matched || asMatch
+            }
+            if matched { hit(Int(rule)) }
         }
     }
 

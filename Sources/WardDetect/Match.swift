@@ -32,6 +32,9 @@ public struct Match: Sendable, Equatable {
     /// Flag: the match feeds the ordered stages (a correlation's base rule) but is not written itself
     /// (its rule does not `generate`, or `--min-level` drops its alerts). It has no encoded output.
     public static let silent: UInt8 = 1
+    /// Flag: the rule matched only if a regular-expression search PCRE2 gave up on is taken as a
+    /// match (`rule.evaluation_error: true` in the alert).
+    public static let evaluationError: UInt8 = 2
 
     public var isSilent: Bool { flags & Match.silent != 0 }
 

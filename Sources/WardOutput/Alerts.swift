@@ -79,7 +79,8 @@ public struct AlertEncoder: Sendable {
     /// Appends one alert for event `event` of `batch` and rule `rule`, whose searches in `searches`
     /// (bit *n* = search *n*) were true, to `out`.
     public func encode(event: Int, rule: Int, searches: UInt64, batch: EventBatch, values: EventValues,
-                       origin: ChunkOrigin, path: UnsafeBufferPointer<UInt8>, to out: inout JSONWriter) {
+                       origin: ChunkOrigin, path: UnsafeBufferPointer<UInt8>, evaluationError: Bool = false,
+                       to out: inout JSONWriter) {
         let hit = RuleHit(event: event, rule: rule)
         switch style {
         case .json:
@@ -99,6 +100,8 @@ public struct AlertEncoder: Sendable {
                 out.bytes.append(contentsOf: name)
             }
             out.append("]")
+            // The rule matched only with a regular-expression search PCRE2 gave up on read as a match.
+            if evaluationError { out.append(",\"rule.evaluation_error\":true") }
             out.append(",")
             events.writeFields(hit.event, batch, values, origin: origin, path: path, includeTimestamp: false, to: &out)
             out.append("}\n")

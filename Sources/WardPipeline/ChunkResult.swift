@@ -21,6 +21,8 @@ final class ChunkResult {
     var byDataset = [Int](repeating: 0, count: 64)
     var cut: [(line: Int64, offset: Int64, full: Int64, kept: Int, multiLine: Bool)] = []
     var filtered = 0
+    /// Regular-expression searches that gave up: rule, line, PCRE2 code.
+    var evaluationErrors: [(rule: Int32, line: Int64, code: Int32)] = []
     var earliest = Int64.max
     /// Matches not yet written.
     var pending = 0
@@ -36,6 +38,7 @@ final class ChunkResult {
         for i in byDataset.indices where byDataset[i] != 0 { byDataset[i] = 0 }
         cut.removeAll(keepingCapacity: true)
         filtered = 0
+        evaluationErrors.removeAll(keepingCapacity: true)
         earliest = .max
         pending = 0
     }

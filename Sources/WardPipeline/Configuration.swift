@@ -130,6 +130,9 @@ public struct RunStatistics: Sendable {
     public var filtered = 0
     /// Alerts whose bytes reached the output (less than ``alerts`` when writing failed).
     public var alertsWritten = 0
+    /// Rule evaluations that met a regular-expression search PCRE2 gave up on, and their rules.
+    public var evaluationErrors = 0
+    public var evaluationErrorRules = Set<Int32>()
     /// Earliest and latest event time seen (UTC nanoseconds), if any.
     public var firstEventTime: Int64?
     public var lastEventTime: Int64?

@@ -4,6 +4,7 @@ import WardDetect
 import WardIngest
 import WardOutput
 import WardParse
+import WardRegex
 import WardRules
 
 /// The runtime every command runs on: sources → ordered parallel window (parse, match, filter,
@@ -235,6 +236,12 @@ public final class Pipeline {
                 stats.firstEventTime = min(stats.firstEventTime ?? .max, r.earliest)
                 stats.lastEventTime = max(stats.lastEventTime ?? .min, r.newest)
             }
+            for (rule, line, code) in r.evaluationErrors {
+                stats.evaluationErrors += 1
+                guard stats.evaluationErrorRules.insert(rule).inserted, let engine = config.engine else { continue }
+                let compiled = engine.ruleSet.rules[Int(rule)].rule
+                report(.warning, "\(r.path): line \(line): a regular-expression search of rule '\(compiled.title)' (\(compiled.path):\(compiled.location.line)) gave up (\(RegexProgram.message(code))); the rule was evaluated with it as a match and as no match, and its alert, if the two differ, is flagged rule.evaluation_error. Later ones of this rule are counted in the summary.")
+            }
             for c in r.cut {
                 stats.cutRecords += 1
                 if c.multiLine {
@@ -461,7 +468,11 @@ public final class Pipeline {
         slot.hits.removeAll(keepingCapacity: true)
         let engine = config.engine
         if let engine, let scratch = lane.scratch {
+            scratch.evaluationErrors.removeAll(keepingCapacity: true)
             engine.match(batch, chunk: chunk, scratch: scratch) { slot.hits.append($0) }
+            for error in scratch.evaluationErrors {
+                r.evaluationErrors.append((error.rule, Int64(batch.events[error.event].lineNumber), error.code))
+            }
         } else if engine == nil {
             for e in 0..<batch.events.count { slot.hits.append(RuleHit(event: e, rule: Int(Match.noRule))) }
         }
@@ -540,6 +551,10 @@ public final class Pipeline {
                                 }
                             }
                         }
+                        if let scratch = lane.scratch, !scratch.evaluationErrors.isEmpty,
+                           scratch.evaluationErrors.contains(where: { $0.event == e && Int($0.rule) == rule && $0.uncertain }) {
+                            m.flags |= Match.evaluationError
+                        }
                         if perLevel && rule >= 0 { m.sink = levels[rule] }
                         let start = out.bytes.count
                         if m.isSilent {
@@ -547,9 +562,14 @@ public final class Pipeline {
                         } else if let alertEncoder, let engine, let scratch = lane.scratch, rule >= 0 {
                             let event = BatchEvent(events: events, fields: fields, values: values, index: e,
                                                    path: pathBytes, resolver: engine.resolver)
+                            // A flagged match lists the searches true with the search that gave up read as a match.
+                            let flagged = m.flags & Match.evaluationError != 0
+                            if flagged { scratch.match.regex.errorAnswer = true }
                             m.searches = engine.matchedSearchMask(rule, event, scratch: scratch)
+                            if flagged { scratch.match.regex.errorAnswer = false }
                             alertEncoder.encode(event: e, rule: rule, searches: m.searches, batch: batch, values: values,
-                                                origin: chunk.origin, path: pathBytes, to: &out)
+                                                origin: chunk.origin, path: pathBytes,
+                                                evaluationError: m.flags & Match.evaluationError != 0, to: &out)
                         } else if let eventEncoder {
                             out.append(byte: UInt8(ascii: "{"))
                             eventEncoder.writeFields(e, batch, values, origin: chunk.origin, path: pathBytes, to: &out)

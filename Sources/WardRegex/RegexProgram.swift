@@ -57,14 +57,46 @@ public final class RegexProgram: @unchecked Sendable {
 
     deinit { pcre2_code_free_8(code) }
 
-    /// Whether the pattern occurs anywhere in `subject`.
+    /// What a search found.
+    public enum Outcome: Sendable, Equatable {
+        case match, noMatch
+        /// PCRE2 gave up (match or depth limit, JIT stack, …): the answer is unknown.
+        case error(Int32)
+    }
+
+    /// Searches `subject` for the pattern. Matching runs on the scratch's JIT stack (up to
+    /// ``RegexScratch/jitStackLimit``) and within ``RegexScratch/matchLimit`` steps, so that a
+    /// pathological pattern is bounded in time; when PCRE2 gives up, the outcome says so.
     /// - Complexity: depends on the pattern; does not allocate.
-    public func matches(_ subject: UnsafeBufferPointer<UInt8>, scratch: RegexScratch) -> Bool {
+    public func search(_ subject: UnsafeBufferPointer<UInt8>, scratch: RegexScratch) -> Outcome {
         let base = subject.baseAddress ?? UnsafePointer(bitPattern: 1)!
         let rc = jitted
-            ? pcre2_jit_match_8(code, base, subject.count, 0, 0, scratch.matchData, nil)
-            : pcre2_match_8(code, base, subject.count, 0, 0, scratch.matchData, nil)
-        return rc >= 0
+            ? pcre2_jit_match_8(code, base, subject.count, 0, 0, scratch.matchData, scratch.context)
+            : pcre2_match_8(code, base, subject.count, 0, 0, scratch.matchData, scratch.context)
+        if rc >= 0 { return .match }
+        if rc == PCRE2_ERROR_NOMATCH { return .noMatch }
+        return .error(rc)
+    }
+
+    /// Whether the pattern occurs anywhere in `subject`. A search PCRE2 gave up on counts in
+    /// ``RegexScratch/errors`` and answers ``RegexScratch/errorAnswer`` (the engine evaluates a rule
+    /// both ways when that happens).
+    public func matches(_ subject: UnsafeBufferPointer<UInt8>, scratch: RegexScratch) -> Bool {
+        switch search(subject, scratch: scratch) {
+        case .match: return true
+        case .noMatch: return false
+        case .error(let code):
+            scratch.errors &+= 1
+            scratch.lastError = code
+            return scratch.errorAnswer
+        }
+    }
+
+    /// PCRE2's message for an error code.
+    public static func message(_ code: Int32) -> String {
+        var message = [UInt8](repeating: 0, count: 256)
+        let n = pcre2_get_error_message_8(code, &message, message.count)
+        return String(decoding: message.prefix(max(0, Int(n))), as: UTF8.self)
     }
 
     /// Convenience for tests and one-off checks.
@@ -75,14 +107,40 @@ public final class RegexProgram: @unchecked Sendable {
     }
 }
 
-/// Per-thread match state for ``RegexProgram`` (PCRE2 match data), shared by all programs.
+/// Per-thread match state for ``RegexProgram`` (PCRE2 match data, a JIT stack, limits), shared by
+/// all programs.
 public final class RegexScratch {
+    /// The JIT stack grows to this: PCRE2's default 32 KiB machine stack gives up on `(.){200,}`
+    /// from about 1,500 bytes of subject; 64 MiB lets every SigmaHQ pattern run over a 1 MiB line.
+    public static let jitStackLimit = 64 << 20
+    /// Steps a search may take (PCRE2's "match limit") before it gives up: bounds a pathological
+    /// pattern (nested unbounded quantifiers) on a long line to well under a second.
+    public static let matchLimit: UInt32 = 20_000_000
+    /// Nesting depth for the interpreter (patterns the JIT could not compile).
+    public static let depthLimit: UInt32 = 1_000_000
+
     let matchData: OpaquePointer
+    let context: OpaquePointer
+    let jitStack: OpaquePointer?
+    /// Searches PCRE2 gave up on, and the last one's code.
+    public var errors = 0
+    public var lastError: Int32 = 0
+    /// What ``RegexProgram/matches(_:scratch:)`` answers for such a search.
+    public var errorAnswer = false
 
     public init() {
         // One pair of offsets is enough: Sigma only asks whether a pattern matches.
         matchData = pcre2_match_data_create_8(1, nil)
+        context = pcre2_match_context_create_8(nil)
+        jitStack = pcre2_jit_stack_create_8(32 << 10, Self.jitStackLimit, nil)
+        pcre2_jit_stack_assign_8(context, nil, UnsafeMutableRawPointer(jitStack))
+        pcre2_set_match_limit_8(context, Self.matchLimit)
+        pcre2_set_depth_limit_8(context, Self.depthLimit)
     }
 
-    deinit { pcre2_match_data_free_8(matchData) }
+    deinit {
+        pcre2_match_data_free_8(matchData)
+        pcre2_match_context_free_8(context)
+        if let jitStack { pcre2_jit_stack_free_8(jitStack) }
+    }
 }

@@ -145,6 +145,39 @@ import Glibc
         #expect(run.stderr.hasSuffix("wardwatch: error: writing alerts failed after 0 of 36 alerts: No space left on device; the run stopped there (inputs after it were not read).\n"))
     }
 
+    /// A pathological pattern on a long line: PCRE2 gives up at the match limit (in bounded time); the
+    /// rule matches only if that search is read as a match, so its alert is raised and flagged, the
+    /// rule is reported once with the input and line, and the summary counts it.
+    @Test func aRegexThatGivesUpRaisesAFlaggedAlertNotASilentMiss() throws {
+        let dir = try Paths.temporaryDirectory()
+        let rule = dir.appendingPathComponent("evil.yml")
+        try """
+            title: Evil regex
+            logsource: {product: linux}
+            detection: {selection: {message|re: '^(a+)+$'}, condition: selection}
+            level: high
+            """.write(to: rule, atomically: true, encoding: .utf8)
+        let log = dir.appendingPathComponent("padded.log")
+        try ("Nov 22 08:00:00 h app[1]: " + String(repeating: "a", count: 600_000) + "!\nNov 22 08:00:01 h app[1]: aaaa\n")
+            .write(to: log, atomically: true, encoding: .utf8)
+        let run = try wardwatch(["scan", "--year", "2026", "--rules", rule.path, log.path])
+        #expect(run.status == 0)
+        let alerts = jsonLines(run.stdout)
+        #expect(alerts.map { $0["rule.evaluation_error"] as? Bool } == [true, nil])
+        #expect(alerts.map { $0["rule.matched"] as? [String] } == [["selection"], ["selection"]])
+        #expect(run.stderr.hasPrefix("wardwatch: warning: \(log.path): line 1: a regular-expression search of rule 'Evil regex' (\(rule.path):1) gave up (match limit exceeded); "))
+        #expect(run.stderr.contains("  regular-expression searches that gave up: 1 rule evaluations in 1 rules"))
+        // With `not`, reading the search either way gives a different answer too: flagged again.
+        try """
+            title: Not evil
+            logsource: {product: linux}
+            detection: {selection: {message|re: '^(a+)+$'}, condition: not selection}
+            level: high
+            """.write(to: rule, atomically: true, encoding: .utf8)
+        let negated = try wardwatch(["scan", "--year", "2026", "--rules", rule.path, log.path])
+        #expect(jsonLines(negated.stdout).map { $0["rule.evaluation_error"] as? Bool } == [true])
+    }
+
     /// A reader that goes away (`| head -1`): silent, exit 141, as grep.
     @Test func aClosedPipeIsSilent() throws {
         let process = Process()

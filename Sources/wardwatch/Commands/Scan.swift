@@ -244,6 +244,10 @@ struct Scan: ParsableCommand {
             }
         }
         if let stateNote { notes.append(stateNote) }
+        let evaluationErrors = report.statistics.evaluationErrors
+        if evaluationErrors > 0 {
+            notes.append("regular-expression searches that gave up: \(evaluationErrors) rule evaluations in \(report.statistics.evaluationErrorRules.count) rules (each rule reported once above; alerts that depended on one are flagged rule.evaluation_error)")
+        }
         if let skippedNote { notes.insert(skippedNote, at: 0) }
         var stateFailed = false
         if let state {
