@@ -1,3 +1,4 @@
+import Synchronization
 import WardCore
 
 #if canImport(Glibc)
@@ -179,6 +180,17 @@ public enum InputReader {
         var got = 0
         var probe = FileDescriptorSource(fd: fd, path: input.path)
         while got < 2 {
+            // A pipe may stay silent for long: wait in short polls, so that a signal ends the wait.
+            if input.isStdin {
+                var ready = false
+                while !ready && !IngestCancellation.requested {
+                    var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    let n = poll(&p, 1, 100)
+                    // Interrupted by a signal: look at the cancellation; another error: let `read` say it.
+                    ready = n > 0 || (n < 0 && errno != EINTR)
+                }
+                if !ready { break }
+            }
             let start = got
             let result = head.withUnsafeMutableBytes { raw in
                 Result { () throws(IngestError) -> Int in
@@ -209,4 +221,12 @@ public enum InputReader {
         }
         if fd > 2 { Glibc.close(fd) }
     }
+}
+
+/// A process-wide "stop reading" (SIGINT/SIGTERM): inputs that wait for their first bytes give up.
+public enum IngestCancellation {
+    private static let flag = Atomic<Bool>(false)
+
+    public static func cancel() { flag.store(true, ordering: .relaxed) }
+    public static var requested: Bool { flag.load(ordering: .relaxed) }
 }

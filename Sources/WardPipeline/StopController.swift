@@ -32,6 +32,7 @@ public final class StopController: Sendable {
     /// Stops the run as a signal would.
     public func request(signal: Int32) {
         state.store(signal, ordering: .relaxed)
+        IngestCancellation.cancel()
         sources.withLock { for s in $0.values { s.interrupt() } }
         // Last resort if the run cannot reach its end (a stuck output).
         DispatchQueue.global().asyncAfter(deadline: .now() + 5) { exit(128 + signal) }

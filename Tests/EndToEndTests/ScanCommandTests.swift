@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Testing
 import WardTestSupport
@@ -286,6 +287,39 @@ import Glibc
     }
 
     /// SIGINT: what was matched is written, the summary printed, and the exit code says so.
+    /// SIGINT while stdin has not sent a byte yet: the wait ends at once, the summary is printed, 130.
+    /// (It used to hang in the gzip sniff until the 5 s last resort killed it without a summary.)
+    @Test func interruptBeforeTheFirstByteEndsTheWait() throws {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = bundle.deletingLastPathComponent()
+        while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("wardwatch").path) {
+            directory = directory.deletingLastPathComponent()
+        }
+        let process = Process()
+        process.executableURL = directory.appendingPathComponent("wardwatch")
+        process.arguments = ["scan", "-"]
+        process.currentDirectoryURL = Paths.root
+        let input = Pipe()
+        let err = Pipe()
+        process.standardInput = input
+        process.standardOutput = Pipe()
+        process.standardError = err
+        try process.run()
+        usleep(500_000)
+        kill(process.processIdentifier, SIGINT)
+        let exited = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            process.waitUntilExit()
+            exited.signal()
+        }
+        // Well under the 5 s last resort.
+        #expect(exited.wait(timeout: .now() + 3) == .success)
+        #expect(process.terminationStatus == 130)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(stderr.hasPrefix("wardwatch scan: 1 file, 0 bytes, 0 events"))
+        try? input.fileHandleForWriting.close()
+    }
+
     @Test func interruptFlushesWhatWasWritten() throws {
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var directory = bundle.deletingLastPathComponent()
