@@ -20,11 +20,16 @@ public struct InputFile: Sendable, Equatable {
 public enum InputWalker {
     /// Files in the order they will be read: the paths in the order given; a directory's files in
     /// byte-wise order of their names, recursively (subdirectories where their names sort). No paths
-    /// means stdin. Symbolic links to files are followed; links to directories are not (no cycles).
-    /// - Returns: the inputs, and one error for each path that does not exist or cannot be listed.
+    /// means stdin. Symbolic links are followed, to files and to directories; each directory is read
+    /// once (a link to one already read is skipped; a link back to a directory it lies in is a loop,
+    /// reported).
+    /// - Returns: the inputs, and one error for each path that does not exist or cannot be listed, and
+    ///   for each entry of a directory that is not a log: a dangling link, a loop, a FIFO, a socket or
+    ///   a device.
     public static func expand(_ paths: [String]) -> (inputs: [InputFile], errors: [IngestError]) {
         var inputs: [InputFile] = []
         var errors: [IngestError] = []
+        var visited = Set<DirectoryID>()
         for path in paths.isEmpty ? ["-"] : paths {
             if path == "-" {
                 inputs.append(InputFile(path: "-"))
@@ -38,7 +43,10 @@ public enum InputWalker {
                 continue
             }
             if (st.st_mode & S_IFMT) == S_IFDIR {
-                walk(directory: path, into: &inputs, errors: &errors)
+                let id = DirectoryID(st)
+                if visited.insert(id).inserted {
+                    walk(directory: path, ancestors: [id], visited: &visited, into: &inputs, errors: &errors)
+                }
             } else {
                 inputs.append(InputFile(path: path))
             }
@@ -46,7 +54,27 @@ public enum InputWalker {
         return (inputs, errors)
     }
 
-    private static func walk(directory: String, into inputs: inout [InputFile], errors: inout [IngestError]) {
+    struct DirectoryID: Hashable {
+        var device: UInt64
+        var inode: UInt64
+        init(_ st: stat) {
+            device = UInt64(st.st_dev)
+            inode = UInt64(st.st_ino)
+        }
+    }
+
+    static func kind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: return "a FIFO"
+        case S_IFSOCK: return "a socket"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        default: return "not a regular file"
+        }
+    }
+
+    private static func walk(directory: String, ancestors: [DirectoryID], visited: inout Set<DirectoryID>,
+                             into inputs: inout [InputFile], errors: inout [IngestError]) {
         guard let dir = opendir(directory) else {
             let reason = String(cString: strerror(errno))
             errors.append(IngestError(code: .unreadable, path: directory, message: "cannot list directory: \(reason)."))
@@ -66,19 +94,35 @@ public enum InputWalker {
         for name in names {
             let path = prefix + name
             var st = stat()
-            guard lstat(path, &st) == 0 else { continue }
-            switch st.st_mode & S_IFMT {
-            case S_IFDIR:
-                walk(directory: path, into: &inputs, errors: &errors)
-            case S_IFLNK:
-                var target = stat()
-                if stat(path, &target) == 0, (target.st_mode & S_IFMT) == S_IFREG {
-                    inputs.append(InputFile(path: path))
+            guard lstat(path, &st) == 0 else {
+                errors.append(IngestError(code: .unreadable, path: path, message: "\(String(cString: strerror(errno)))."))
+                continue
+            }
+            var mode = st.st_mode & S_IFMT
+            var target = st
+            if mode == S_IFLNK {
+                guard stat(path, &target) == 0 else {
+                    errors.append(IngestError(code: .unreadable, path: path,
+                                              message: "dangling symbolic link (\(String(cString: strerror(errno)))); skipped."))
+                    continue
                 }
+                mode = target.st_mode & S_IFMT
+            }
+            switch mode {
+            case S_IFDIR:
+                let id = DirectoryID(target)
+                if ancestors.contains(id) {
+                    errors.append(IngestError(code: .unreadable, path: path,
+                                              message: "symbolic link loop (it leads back to a directory it lies in); skipped."))
+                    continue
+                }
+                // A directory reached twice (a link to one already read) is read once.
+                guard visited.insert(id).inserted else { continue }
+                walk(directory: path, ancestors: ancestors + [id], visited: &visited, into: &inputs, errors: &errors)
             case S_IFREG:
                 inputs.append(InputFile(path: path))
             default:
-                continue  // sockets, FIFOs and devices inside a directory are not logs
+                errors.append(IngestError(code: .unreadable, path: path, message: "\(kind(target.st_mode)), not a log file; skipped."))
             }
         }
     }
