@@ -111,3 +111,18 @@ extension PatientDataPolicy {
         Diagnostics.warning("patient identifiers were pseudonymized with a random key, so tokens match within this run only; pass --phi-key-file or set WARDWATCH_PHI_KEY to keep them stable.")
     }
 }
+
+extension ParsableCommand {
+    /// Runs a command's body; a usage error it raises (an unreadable --placeholders file, a
+    /// --suppress naming no loaded rule) prints this command's usage line, not the root command's,
+    /// and exits with 2. `path` is the command as typed after `wardwatch` (`rules lint`).
+    func withOwnUsage(_ path: String, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as ValidationError {
+            let usage = Self.usageString().split(separator: " ").dropFirst().joined(separator: " ")
+            Diagnostics.write("Error: \(error.message)\nUsage: wardwatch \(path) \(usage)\n  See 'wardwatch \(path) --help' for more information.")
+            Glibc.exit(WardExit.usage)
+        }
+    }
+}

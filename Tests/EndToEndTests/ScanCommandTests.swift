@@ -124,6 +124,15 @@ import Glibc
         let noRules = try wardwatch(["scan", "--rules", "../shared/sigma/rules-dfir", "SampleLogs/linux/auth.log"])
         #expect(noRules.status == 2)
         #expect(noRules.stderr == "wardwatch: error: no rules were loaded from ../shared/sigma/rules-dfir; nothing was scanned.\n")
+        // A usage error found while running prints the scan's usage, not the root command's.
+        let placeholders = try wardwatch(["scan", "--placeholders", "/no/such.yml", "SampleLogs/linux/auth.log"])
+        #expect(placeholders.status == 2)
+        #expect(placeholders.stderr == """
+            Error: Cannot read the placeholders file '/no/such.yml'.
+            Usage: wardwatch scan [<options>] [<paths> ...]
+              See 'wardwatch scan --help' for more information.
+
+            """)
         let window = try wardwatch(["scan", "--since", "2026-11-23", "--until", "2026-11-22", "SampleLogs/linux/auth.log"])
         #expect(window.status == 2)
         #expect(window.stderr.hasPrefix("Error: '--since' (2026-11-23) must be earlier than '--until' (2026-11-22): no event could be inside that window."))

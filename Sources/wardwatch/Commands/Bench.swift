@@ -51,7 +51,10 @@ struct Bench: ParsableCommand {
         if writeRules != nil && generatedRules == 0 { throw ValidationError("'--write-rules' needs '--generated-rules N'.") }
     }
 
-    func run() throws {
+    func run() throws { try withOwnUsage("bench", execute) }
+
+
+    func execute() throws {
         if let writeCorpus {
             var written = 0
             let fd = open(writeCorpus, O_WRONLY | O_CREAT | O_TRUNC, 0o644)

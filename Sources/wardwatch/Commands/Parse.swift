@@ -30,7 +30,10 @@ struct Parse: ParsableCommand {
         guard threads >= 1 && threads <= 256 else { throw ValidationError("'--threads' must be between 1 and 256, not \(threads).") }
     }
 
-    func run() throws {
+    func run() throws { try withOwnUsage("parse", execute) }
+
+
+    func execute() throws {
         let parser = EventParser(options: try input.parseOptions(format: format))
         let (inputs, walkErrors) = PipelineInput.files(input.paths, options: input.ingestOptions(for: parser))
         for error in walkErrors { Diagnostics.error(error.description) }

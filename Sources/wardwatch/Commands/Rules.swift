@@ -20,7 +20,10 @@ extension Rules {
 
         @OptionGroup var rules: RuleOptions
 
-        func run() throws {
+        func run() throws { try withOwnUsage("rules lint", execute) }
+
+
+        func execute() throws {
             let options = try rules.loadOptions()
             let collection = RuleLoader.load(paths: rules.paths, options: options)
             let diagnostics = options.mappings.diagnostics + collection.diagnostics
@@ -52,7 +55,10 @@ extension Rules {
         @Flag(help: "One JSON object per rule (id, title, level, status, logsource, path, events) and per correlation (id, title, level, status, correlation, path).")
         var json = false
 
-        func run() throws {
+        func run() throws { try withOwnUsage("rules list", execute) }
+
+
+        func execute() throws {
             let options = try rules.loadOptions()
             let collection = RuleLoader.load(paths: rules.paths, options: options)
             var out = ""

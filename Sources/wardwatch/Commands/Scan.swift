@@ -122,7 +122,10 @@ struct Scan: ParsableCommand {
         return parsed.errorAt == nil && parsed.end == bytes.count ? parsed.nanos : nil
     }
 
-    func run() throws {
+    func run() throws { try withOwnUsage("scan", execute) }
+
+
+    func execute() throws {
         let started = ContinuousClock.now
         // Rules: every problem is reported with its place; rules with errors are skipped and the rest
         // scanned (with --strict-rules, any error stops the scan before it starts). Mapping errors, a
