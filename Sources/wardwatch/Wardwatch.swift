@@ -62,7 +62,26 @@ enum Console {
 /// Messages for people, on stderr.
 enum Diagnostics {
     static func write(_ line: String) {
-        FileDescriptorOutput(fd: 2).write(line.hasSuffix("\n") ? line : line + "\n")
+        let text = escapingControls(line)
+        FileDescriptorOutput(fd: 2).write(text.hasSuffix("\n") ? text : text + "\n")
+    }
+
+    /// `text` with control characters other than line ends and tabs written as `\x1b`: a rule file or
+    /// a path can hold terminal escape sequences, and diagnostics echo them.
+    static func escapingControls(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || $0.value == 0x7F }) else {
+            return text
+        }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if (scalar.value < 0x20 && scalar != "\n" && scalar != "\t") || scalar.value == 0x7F {
+                let hex = String(scalar.value, radix: 16)
+                out += "\\x" + (hex.count < 2 ? "0" + hex : hex)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     static func error(_ message: String) { write("wardwatch: error: " + message) }

@@ -68,3 +68,16 @@ import WardTestSupport
         #expect(run.stdout.hasPrefix("3780 files: 3780 rules, 0 filters, 0 correlations loaded; 0 errors in 0 files, 0 warnings.\n"))
     }
 }
+
+@Suite struct DiagnosticEscapingTests {
+    /// A rule file holding terminal escape sequences: lint shows them as `\x1b`, never raw.
+    @Test func controlBytesInRuleFilesAreEscaped() throws {
+        let dir = try Paths.temporaryDirectory()
+        let file = dir.appendingPathComponent("ctl.yml")
+        try Data("title: \u{1B}[31mred\u{07}\ndetection: [\n".utf8).write(to: file)
+        let run = try wardwatch(["rules", "lint", file.path])
+        #expect(run.status == 2)
+        #expect(!run.stdout.contains("\u{1B}") && !run.stdout.contains("\u{07}"))
+        #expect(run.stdout.contains("title: \\x1b[31mred\\x07"))
+    }
+}

@@ -28,7 +28,7 @@ extension Rules {
             let collection = RuleLoader.load(paths: rules.paths, options: options)
             let diagnostics = options.mappings.diagnostics + collection.diagnostics
             var out = ""
-            for diagnostic in diagnostics { out += diagnostic.description + "\n" }
+            for diagnostic in diagnostics { out += Diagnostics.escapingControls(diagnostic.description) + "\n" }
             let errors = diagnostics.filter { $0.severity == .error }
             let warnings = diagnostics.count - errors.count
             let brokenFiles = Set(errors.map(\.file)).count
@@ -39,7 +39,7 @@ extension Rules {
             if !set.rules.isEmpty {
                 out += "Prefilter: \(prefiltered) of \(set.rules.count) rules are evaluated only when one of their literals occurs.\n"
             }
-            Console.writeStdout(out)
+            Console.writeStdout(Diagnostics.escapingControls(out))
             if !errors.isEmpty { throw ExitCode(WardExit.usage) }
         }
     }
@@ -149,7 +149,7 @@ extension Rules {
                     out += "\(collection.correlations.count) correlations; \(silent) of the rules only feed them (Sigma's generate: false): they write no alerts of their own.\n"
                 }
             }
-            Console.writeStdout(out)
+            Console.writeStdout(Diagnostics.escapingControls(out))
             for error in collection.errors where error.line == 0 { Diagnostics.error("\(error.file): \(error.message).") }
             if collection.rejectedDocuments > 0 {
                 Diagnostics.warning("\(collection.rejectedDocuments) rule documents with errors were left out; 'wardwatch rules lint' shows why.")
