@@ -24,10 +24,22 @@ public struct RuleLoadOptions: Sendable {
     /// Values of `%name%` placeholders for `expand` (`--placeholders FILE`).
     public var placeholders: [String: [String]]
     public var mappings: MappingSet
+    /// Rule files larger than this are rejected unread (`--max-rule-file-bytes`): a 100 MB file took
+    /// 30 s and 2 GB to load.
+    public var maxFileBytes: Int
+    /// YAML nodes a document may expand to, aliases counted each time they are used: beyond it the
+    /// document is rejected ("billion laughs").
+    public var maxNodes: Int
 
-    public init(placeholders: [String: [String]] = [:], mappings: MappingSet = MappingSet()) {
+    public static let defaultMaxFileBytes = 4 << 20
+    public static let defaultMaxNodes = 1_000_000
+
+    public init(placeholders: [String: [String]] = [:], mappings: MappingSet = MappingSet(),
+                maxFileBytes: Int = RuleLoadOptions.defaultMaxFileBytes, maxNodes: Int = RuleLoadOptions.defaultMaxNodes) {
         self.placeholders = placeholders
         self.mappings = mappings
+        self.maxFileBytes = maxFileBytes
+        self.maxNodes = maxNodes
     }
 }
 
@@ -46,6 +58,12 @@ public enum RuleLoader {
             let files = isDirectory.boolValue ? ruleFiles(in: path) : [path]
             for file in files {
                 collection.files.append(file)
+                if let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int, size > options.maxFileBytes {
+                    collection.diagnostics.append(RuleDiagnostic(.error, file: file, line: 0, column: 0,
+                        "the file has \(size) bytes, more than the \(options.maxFileBytes) a rule file may have; it is not read (raise --max-rule-file-bytes to load it)"))
+                    collection.rejectedDocuments += 1
+                    continue
+                }
                 guard let data = FileManager.default.contents(atPath: file) else {
                     collection.diagnostics.append(RuleDiagnostic(.error, file: file, line: 0, column: 0, "cannot read the file"))
                     continue
@@ -184,6 +202,12 @@ public enum RuleLoader {
         }
         for document in documents {
             let before = sink.items.count
+            var budget = options.maxNodes
+            guard Self.fits(document, budget: &budget) else {
+                sink.error(document.location, "the document expands to more than \(options.maxNodes) YAML nodes (aliases counted each time they are used); it is rejected")
+                collection.rejectedDocuments += 1
+                continue
+            }
             if document[key: "action"] != nil {
                 sink.error(document.location, "legacy 'action: global/reset/repeat' rule collections are not Sigma v2; write one complete rule per document")
             } else if document[key: "correlation"] != nil {
@@ -353,6 +377,22 @@ public enum RuleLoader {
                                fields: fields, percentile: percentile, aliases: aliases, generate: generate,
                                path: file, location: node.location,
                                rulesLocation: body[key: "rules"]?.location ?? body[key: "condition"]?.location ?? body.location)
+    }
+
+    /// Whether `node` has at most `budget` nodes, counting an alias's target each time it is used;
+    /// stops counting as soon as the budget is spent.
+    static func fits(_ node: Node, budget: inout Int) -> Bool {
+        budget -= 1
+        if budget < 0 { return false }
+        switch node {
+        case .scalar, .alias: return true
+        case .sequence(let list):
+            for child in list where !fits(child, budget: &budget) { return false }
+            return true
+        case .mapping(let map):
+            for (key, value) in map where !fits(key, budget: &budget) || !fits(value, budget: &budget) { return false }
+            return true
+        }
     }
 
     static func timespan(_ text: String) -> Int? {

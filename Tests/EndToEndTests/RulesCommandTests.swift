@@ -81,3 +81,28 @@ import WardTestSupport
         #expect(run.stdout.contains("title: \\x1b[31mred\\x07"))
     }
 }
+
+@Suite struct RuleLimitTests {
+    /// "Billion laughs": nine levels of aliases, ten uses each. Rejected at the node budget, at once.
+    @Test func aliasExpansionIsBounded() throws {
+        var lines = ["title: lol", "logsource: {product: linux}", "detection:",
+                     "  l0: &l0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]"]
+        for i in 1..<9 { lines.append("  l\(i): &l\(i) [" + Array(repeating: "*l\(i - 1)", count: 10).joined(separator: ",") + "]") }
+        lines += ["  selection: {message: *l8}", "  condition: selection"]
+        let file = try Paths.temporaryDirectory().appendingPathComponent("lol.yml")
+        try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        let run = try wardwatch(["rules", "lint", file.path])
+        #expect(run.status == 2)
+        #expect(run.stdout.hasPrefix("\(file.path):1:1: error: the document expands to more than 1000000 YAML nodes (aliases counted each time they are used); it is rejected\n"))
+    }
+
+    @Test func ruleFilesOverTheSizeCapAreNotRead() throws {
+        let file = try Paths.temporaryDirectory().appendingPathComponent("big.yml")
+        try Data(repeating: UInt8(ascii: "#"), count: 5_000_000).write(to: file)
+        let run = try wardwatch(["rules", "lint", file.path])
+        #expect(run.status == 2)
+        #expect(run.stdout.hasPrefix("\(file.path):0:0: error: the file has 5000000 bytes, more than the 4194304 a rule file may have; it is not read (raise --max-rule-file-bytes to load it)\n"))
+        let raised = try wardwatch(["rules", "lint", "--max-rule-file-bytes", "6000000", file.path])
+        #expect(!raised.stdout.contains("more than the"))
+    }
+}

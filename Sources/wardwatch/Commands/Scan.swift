@@ -39,6 +39,9 @@ struct Scan: ParsableCommand {
     @Option(help: "Folder of log source and field mappings. Default: the bundled Rules/mappings.")
     var mappings: String?
 
+    @Option(name: .customLong("max-rule-file-bytes"), help: "Rule files larger than this are rejected unread.")
+    var maxRuleFileBytes: Int = RuleLoadOptions.defaultMaxFileBytes
+
     @Option(name: .customLong("min-level"), help: "Only rules of this level or above: informational, low, medium, high, critical.")
     var minLevel: String = "informational"
 
@@ -130,7 +133,7 @@ struct Scan: ParsableCommand {
         // Rules: every problem is reported with its place; rules with errors are skipped and the rest
         // scanned (with --strict-rules, any error stops the scan before it starts). Mapping errors, a
         // --rules path that does not exist, and no rule at all stop it always.
-        let ruleOptions = try RuleOptions.loadOptions(placeholders: placeholders, mappings: mappings)
+        let ruleOptions = try RuleOptions.loadOptions(placeholders: placeholders, mappings: mappings, maxFileBytes: maxRuleFileBytes)
         let paths = rulePaths.isEmpty ? RuleOptions.bundledRules().map { [$0] } ?? [] : rulePaths
         guard !paths.isEmpty else { throw ValidationError("No rules: give --rules PATH (the bundled Rules/ folder was not found).") }
         let collection = RuleLoader.load(paths: paths, options: ruleOptions)

@@ -14,16 +14,21 @@ struct RuleOptions: ParsableArguments {
     @Option(help: "Folder of log source and field mappings. Default: the bundled Rules/mappings.")
     var mappings: String?
 
+    @Option(name: .customLong("max-rule-file-bytes"), help: "Rule files larger than this are rejected unread.")
+    var maxRuleFileBytes: Int = RuleLoadOptions.defaultMaxFileBytes
+
     func validate() throws {
         if paths.isEmpty { throw ValidationError("Give at least one rule file or directory.") }
+        if maxRuleFileBytes < 1 { throw ValidationError("'--max-rule-file-bytes' must be at least 1, not \(maxRuleFileBytes).") }
     }
 
     /// Loads the placeholders and mappings; problems with either are usage errors (exit 2).
     func loadOptions() throws -> RuleLoadOptions {
-        try Self.loadOptions(placeholders: placeholders, mappings: mappings)
+        try Self.loadOptions(placeholders: placeholders, mappings: mappings, maxFileBytes: maxRuleFileBytes)
     }
 
-    static func loadOptions(placeholders: String?, mappings: String?) throws -> RuleLoadOptions {
+    static func loadOptions(placeholders: String?, mappings: String?,
+                            maxFileBytes: Int = RuleLoadOptions.defaultMaxFileBytes) throws -> RuleLoadOptions {
         var values: [String: [String]] = [:]
         if let placeholders {
             guard let text = try? String(contentsOfFile: placeholders, encoding: .utf8) else {
@@ -55,7 +60,7 @@ struct RuleOptions: ParsableArguments {
             }
             set = MappingSet.load(directory: directory)
         }
-        return RuleLoadOptions(placeholders: values, mappings: set)
+        return RuleLoadOptions(placeholders: values, mappings: set, maxFileBytes: maxFileBytes)
     }
 
     /// `Rules/mappings` of the bundled rules.
