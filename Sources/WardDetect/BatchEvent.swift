@@ -45,6 +45,18 @@ public struct BatchEvent: SigmaEvent {
         body(values.line(of: record))
     }
 
+    /// Whether keywords search this event's values (structured events) rather than its line.
+    var keywordsSearchValues: Bool {
+        let d = record.dataset
+        return d == .json || d == .windowsEventLog
+    }
+
+    public func anyKeywordText(_ body: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+        guard keywordsSearchValues else { return body(values.line(of: record)) }
+        for slot in slots where body(values[slot.value]) { return true }
+        return false
+    }
+
     /// The whole line.
     var originalBytes: UnsafeBufferPointer<UInt8> { values.line(of: record) }
 

@@ -209,9 +209,7 @@ public final class DetectionEngine: Sendable {
             scratch.ruleStamp.withUnsafeMutableBufferPointer { ruleStamp in
                 for f in 0..<fields.count {
                     let t = tables[f]
-                    // Values that are not slots (event.dataset, hl7.<SEG>.<n> paths) are served by the closure.
-                    event.withBytes(id: t.isOriginal ? .eventOriginal : t.id, name: t.nameBytes) { value in
-                    guard let value else { return }
+                    func scan(_ value: UnsafeBufferPointer<UInt8>) {
                     var row = 0
                     for b in value {
                         let n = t.next[row &+ Int(t.classOf[Int(b)])]
@@ -239,6 +237,18 @@ public final class DetectionEngine: Sendable {
                             r = t.dictionary[Int(r)]
                         }
                     }
+                    }
+                    if t.isOriginal && event.keywordsSearchValues {
+                        // Keywords of a structured event search its values, each on its own.
+                        _ = event.anyKeywordText { value in
+                            scan(value)
+                            return false
+                        }
+                    } else {
+                        // Values that are not slots (event.dataset, hl7.<SEG>.<n> paths) are served by the closure.
+                        event.withBytes(id: t.isOriginal ? .eventOriginal : t.id, name: t.nameBytes) { value in
+                            if let value { scan(value) }
+                        }
                     }
                 }
             }

@@ -39,7 +39,17 @@ public final class DetectionItem: Sendable {
             }
             return requireAll ? groups.allSatisfy(hit) : groups.contains(where: hit)
         }
-        let result = field.map { event.withValue(of: $0, evaluate) } ?? event.withOriginal { evaluate($0) }
+        let result: Bool
+        if let field {
+            result = event.withValue(of: field, evaluate)
+        } else if requireAll {
+            // Keywords with `all`: each in some text (for structured events, values may differ).
+            result = groups.allSatisfy { group in
+                event.anyKeywordText { text in group.contains { $0.matches(text, event: event, scratch: scratch) } }
+            }
+        } else {
+            result = event.anyKeywordText { evaluate($0) }
+        }
         return negated ? !result : result
     }
 }

@@ -12,10 +12,18 @@ import Glibc
 public protocol SigmaEvent {
     /// Calls `body` with the bytes of `field`, or `nil` when the event has no such field.
     func withValue<R>(of field: FieldRef, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R
-    /// Calls `body` with the whole event text (keyword searches).
+    /// Calls `body` with the whole event text.
     func withOriginal<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R
+    /// Whether `body` is true for one of the texts a keyword searches: the line for text formats; for
+    /// structured events (JSON, Windows) each value, decoded (a keyword with `"` or `\` finds it in
+    /// `"-Confirm \"False\""`, which the escaped line does not hold).
+    func anyKeywordText(_ body: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool
     /// The event's time in UTC nanoseconds, if it has one.
     var timestamp: Int64? { get }
+}
+
+extension SigmaEvent {
+    public func anyKeywordText(_ body: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool { withOriginal(body) }
 }
 
 /// A field as rules refer to it after mapping: the event-side name, and its ``FieldID`` when it is a

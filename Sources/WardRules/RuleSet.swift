@@ -52,7 +52,7 @@ public struct RuleSet: Sendable {
                 guard let value else { return false }
                 return Prefilter.containsFolded(value, literal.bytes)
             }
-            return literal.field.map { event.withValue(of: $0, search) } ?? event.withOriginal { search($0) }
+            return literal.field.map { event.withValue(of: $0, search) } ?? event.anyKeywordText { search($0) }
         }
     }
 }

@@ -408,3 +408,48 @@ import Glibc
         #expect(!inOrder.stderr.contains("reorder-window"))
     }
 }
+
+/// Sigma keywords search an event's values: for JSON and Windows events each value decoded, so a
+/// keyword holding `"` or `\` finds what the escaped line spells `\"` or `\\` (SigmaHQ's Exchange
+/// ProxyShell keyword rules are of this kind); for text formats, the line as before.
+@Suite struct KeywordSemanticsTests {
+    @Test func keywordsFindQuotesAndBackslashesInsideJSONValues() throws {
+        let dir = try Paths.temporaryDirectory()
+        let mappings = dir.appendingPathComponent("mappings")
+        try FileManager.default.createDirectory(at: mappings, withIntermediateDirectories: true)
+        try "title: t\nsources:\n  - logsource: {product: test}\n    events: {event.dataset: [json]}\n"
+            .write(to: mappings.appendingPathComponent("t.yml"), atomically: true, encoding: .utf8)
+        let rules = dir.appendingPathComponent("rules.yml")
+        try """
+            title: quote
+            logsource: {product: test}
+            detection: {keywords: [' -Confirm "False"'], condition: keywords}
+            ---
+            title: backslash
+            logsource: {product: test}
+            detection: {keywords: ['C:\\temp\\a'], condition: keywords}
+            ---
+            title: nested value
+            logsource: {product: test}
+            detection: {keywords: ['New-MailboxExportRequest'], condition: keywords}
+            ---
+            title: all in different values
+            logsource: {product: test}
+            detection: {keywords: {'|all': ['Set-Mailbox', 'x@example.org']}, condition: keywords}
+            ---
+            title: key names are not values
+            logsource: {product: test}
+            detection: {keywords: ['Data'], condition: keywords}
+            """.write(to: rules, atomically: true, encoding: .utf8)
+        let log = dir.appendingPathComponent("events.jsonl")
+        try #"""
+            {"Data":"Set-Mailbox -Identity x -Confirm \"False\" -Path C:\\temp\\a","User":{"Mail":"x@example.org"}}
+            {"Payload":{"Command":"New-MailboxExportRequest -Mailbox y"}}
+
+            """#.write(to: log, atomically: true, encoding: .utf8)
+        let run = try wardwatch(["scan", "--mappings", mappings.path, "--rules", rules.path, log.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let names = jsonLines(run.stdout).map { "\($0["log.offset"] as! Int) \($0["rule.name"] as! String)" }
+        #expect(names == ["0 quote", "0 backslash", "0 all in different values", "104 nested value"])
+    }
+}
