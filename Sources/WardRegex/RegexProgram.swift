@@ -144,3 +144,58 @@ public final class RegexScratch {
         if let jitStack { pcre2_jit_stack_free_8(jitStack) }
     }
 }
+
+/// Patterns prone to catastrophic backtracking ("ReDoS"), for `rules lint`.
+public enum RegexLint {
+    /// Whether `pattern` repeats, without bound, a group that itself holds an unbounded quantifier —
+    /// `(a+)+`, `(\\w+\\s*)*`, `(?:x|y*){2,}` — the shape that makes a backtracking engine take
+    /// exponential time on a near-miss. A heuristic over the pattern's text: escapes and character
+    /// classes are skipped; alternations of fixed strings are not flagged.
+    public static func hasNestedUnboundedQuantifier(_ pattern: String) -> Bool {
+        let c = Array(pattern.utf8)
+        var stack: [Bool] = []  // per open group: whether it holds an unbounded quantifier
+        var i = 0
+        /// Whether an unbounded quantifier starts at `j` (`*`, `+`, `{n,}`).
+        func unbounded(at j: Int) -> Bool {
+            guard j < c.count else { return false }
+            if c[j] == UInt8(ascii: "*") || c[j] == UInt8(ascii: "+") { return true }
+            guard c[j] == UInt8(ascii: "{") else { return false }
+            var k = j + 1
+            while k < c.count && c[k] >= UInt8(ascii: "0") && c[k] <= UInt8(ascii: "9") { k += 1 }
+            return k > j + 1 && k + 1 < c.count && c[k] == UInt8(ascii: ",") && c[k + 1] == UInt8(ascii: "}")
+        }
+        func markUnbounded() { if !stack.isEmpty { stack[stack.count - 1] = true } }
+        while i < c.count {
+            let b = c[i]
+            switch b {
+            case UInt8(ascii: "\\"):
+                i += 2
+                if unbounded(at: i) { markUnbounded() }
+                continue
+            case UInt8(ascii: "["):
+                // Skip the class: `]` right after `[` or `[^` is a member.
+                var k = i + 1
+                if k < c.count && c[k] == UInt8(ascii: "^") { k += 1 }
+                if k < c.count && c[k] == UInt8(ascii: "]") { k += 1 }
+                while k < c.count && c[k] != UInt8(ascii: "]") { k += c[k] == UInt8(ascii: "\\") ? 2 : 1 }
+                i = k + 1
+                if unbounded(at: i) { markUnbounded() }
+                continue
+            case UInt8(ascii: "("):
+                stack.append(false)
+            case UInt8(ascii: ")"):
+                let inner = stack.popLast() ?? false
+                if unbounded(at: i + 1) {
+                    if inner { return true }
+                    markUnbounded()
+                } else if inner {
+                    markUnbounded()
+                }
+            default:
+                if unbounded(at: i + 1) && b != UInt8(ascii: "(") { markUnbounded() }
+            }
+            i += 1
+        }
+        return false
+    }
+}

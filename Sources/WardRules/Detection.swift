@@ -258,6 +258,9 @@ struct DetectionBuilder {
             }
             var result: [ValueMatcher] = []
             for pattern in texts {
+                if RegexLint.hasNestedUnboundedQuantifier(pattern) {
+                    sink.warning(at, "regular expression repeats a group that itself repeats without bound (like (a+)+): prone to catastrophic backtracking on long lines (ReDoS); PCRE2 gives up at its match limit and the alert is flagged")
+                }
                 do {
                     result.append(.regex(try RegexProgram(pattern, options: options)))
                 } catch {

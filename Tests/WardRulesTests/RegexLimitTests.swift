@@ -49,3 +49,14 @@ import WardRegex
         #expect(scratch.errors == 2)
     }
 }
+
+@Suite struct RegexLintTests {
+    @Test func nestedUnboundedQuantifiersAreFlagged() {
+        for pattern in ["^(a+)+$", #"(\w+\s*)*x"#, "(?:x|y*){2,}", "((ab)*c)+", #"(\d+)*"#, "([a-z]+)*$"] {
+            #expect(RegexLint.hasNestedUnboundedQuantifier(pattern), "\(pattern)")
+        }
+        for pattern in ["(.){200,}", "(a|b)+c", "(abc)+", #"\(a+\)+"#, "[(a+)]+", "(a{2,5})+", "a+b*c", #"(\+)+"#] {
+            #expect(!RegexLint.hasNestedUnboundedQuantifier(pattern), "\(pattern)")
+        }
+    }
+}
