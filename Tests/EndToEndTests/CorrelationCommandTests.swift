@@ -17,7 +17,7 @@ func jsonLines(_ text: String) -> [[String: Any]] {
 
 /// Correlation rules proposed to SigmaHQ (unmerged pull requests in `../shared/sigma-oracle`), each a
 /// file with its base rules, scanned by the CLI over the Windows events their descriptions name.
-@Suite struct CorrelationCommandTests {
+@Suite(.needsShared) struct CorrelationCommandTests {
     let oracle = Paths.shared.appendingPathComponent("sigma-oracle/correlation-examples-unmerged-prs")
 
     /// "more than 4 failed logons from a single source IP" for one account within 5 minutes.

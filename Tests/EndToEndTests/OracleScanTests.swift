@@ -13,7 +13,7 @@ import WardTestSupport
         }.joined()
     }
 
-    @Test func everyRegressionCaseAlertsWithTheWholeSigmaHQRuleSetLoaded() throws {
+    @Test(.needsShared) func everyRegressionCaseAlertsWithTheWholeSigmaHQRuleSetLoaded() throws {
         let oracle = Paths.shared.appendingPathComponent("sigma-oracle")
         let cases = try readJSONLines(oracle.appendingPathComponent("index.jsonl"))
         let dir = try Paths.temporaryDirectory()

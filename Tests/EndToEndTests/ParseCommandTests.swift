@@ -64,7 +64,7 @@ func wardwatch(_ arguments: [String], stdin: Data? = nil, phiKey: String? = "war
         #expect(run.stdout == expected)
     }
 
-    @Test func gzipCopyGivesByteIdenticalOutputToThePlainFile() throws {
+    @Test(.needsShared) func gzipCopyGivesByteIdenticalOutputToThePlainFile() throws {
         let plain = try wardwatch(["parse", "--year", "2015", "../shared/samples/loghub/OpenSSH/OpenSSH_2k.log"])
         let gz = try wardwatch(["parse", "--year", "2015", "../shared/samples/loghub/OpenSSH/OpenSSH_2k.log.gz"])
         #expect(plain.status == 0 && gz.status == 0)
@@ -72,7 +72,7 @@ func wardwatch(_ arguments: [String], stdin: Data? = nil, phiKey: String? = "war
         #expect(gz.stdout.replacingOccurrences(of: "OpenSSH_2k.log.gz\"", with: "OpenSSH_2k.log\"") == plain.stdout)
     }
 
-    @Test func stdinIsReadForDashAndForNoPath() throws {
+    @Test(.needsShared) func stdinIsReadForDashAndForNoPath() throws {
         let bytes = try Data(contentsOf: Paths.sample("loghub/Linux/Linux_2k.log"))
         let file = try wardwatch(["parse", "--year", "2005", "../shared/samples/loghub/Linux/Linux_2k.log"])
         let dash = try wardwatch(["parse", "--year", "2005", "-"], stdin: bytes)
@@ -86,7 +86,7 @@ func wardwatch(_ arguments: [String], stdin: Data? = nil, phiKey: String? = "war
         #expect(gz.stdout == asStdin)
     }
 
-    @Test func truncatedGzipKeepsEarlierEventsNamesTheFileAndExitsThree() throws {
+    @Test(.needsShared) func truncatedGzipKeepsEarlierEventsNamesTheFileAndExitsThree() throws {
         let dir = try Paths.temporaryDirectory()
         let text = Array(try Data(contentsOf: Paths.sample("loghub/OpenSSH/OpenSSH_2k.log")))
         let compressed = gzipMember(text)

@@ -4,7 +4,7 @@ import WardTestSupport
 
 /// No patient name, birth date, address or raw identifier from any HL7, ATNA or FHIR input reaches
 /// stdout, stderr or an alert file — unless the operator passes --reveal-phi.
-@Suite struct PatientDataTests {
+@Suite(.needsShared) struct PatientDataTests {
     /// Every HL7 v2, ATNA and FHIR input: the shared samples and the FHIR fixture.
     static func inputs() -> [String] {
         var paths: [String] = []
@@ -173,7 +173,7 @@ import WardTestSupport
         #expect(missing.isEmpty, "not shown with --reveal-phi: \(missing)")
     }
 
-    @Test func pseudonymsAreStableUnderAKeyAndTheKeyIsChecked() throws {
+    @Test(.needsShared) func pseudonymsAreStableUnderAKeyAndTheKeyIsChecked() throws {
         let dir = try Paths.temporaryDirectory()
         let key = dir.appendingPathComponent("phi.key")
         try Data("correct horse battery staple\n".utf8).write(to: key)

@@ -60,7 +60,7 @@ import WardTestSupport
         #expect(badFile.stderr.hasPrefix("Error: Cannot read the placeholders file '/no/such.yml'."))
     }
 
-    @Test func theWholeSigmaHQCorpusLints() throws {
+    @Test(.needsShared) func theWholeSigmaHQCorpusLints() throws {
         let folders = ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"]
         let run = try wardwatch(["rules", "lint", "--placeholders", "Tests/WardRulesTests/Fixtures/placeholders.yml"]
                                 + folders.map { "../shared/sigma/\($0)" })

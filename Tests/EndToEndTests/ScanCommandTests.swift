@@ -70,7 +70,7 @@ import Glibc
         }
     }
 
-    @Test func loghubWithASmallRuleSetGivesTheGoldenAlerts() throws {
+    @Test(.needsShared) func loghubWithASmallRuleSetGivesTheGoldenAlerts() throws {
         let run = try wardwatch(["scan", "--year", "2017", "--rules", "Rules/linux/lnx_sshd_max_auth_attempts.yml",
                                  "--rules", "../shared/sigma/rules/linux/builtin",
                                  "../shared/samples/loghub/OpenSSH/OpenSSH_2k.log", "../shared/samples/loghub/Linux/Linux_2k.log"])
@@ -79,7 +79,7 @@ import Glibc
         #expect(run.stderr.contains("  rules: 23 loaded, 23 for log sources with events\n"))
     }
 
-    @Test func outputIsByteIdenticalForOneAndFourThreads() throws {
+    @Test(.needsShared) func outputIsByteIdenticalForOneAndFourThreads() throws {
         let dir = try Paths.temporaryDirectory()
         let big = dir.appendingPathComponent("auth-month.log")
         let one = try Data(contentsOf: Paths.sample("loghub/OpenSSH/OpenSSH_2k.log"))
@@ -97,7 +97,7 @@ import Glibc
         #expect(four.stdout == single.stdout)
     }
 
-    @Test func exitCodes() throws {
+    @Test(.needsShared) func exitCodes() throws {
         // 0: no alert, or alerts without --fail-on-alert.
         let quiet = try wardwatch(["scan", "--rules", "Rules/hospital", "SampleLogs/linux/auth.log"])
         #expect(quiet.status == 0 && quiet.stdout.isEmpty)
@@ -189,7 +189,7 @@ import Glibc
     }
 
     /// A reader that goes away (`| head -1`): silent, exit 141, as grep.
-    @Test func aClosedPipeIsSilent() throws {
+    @Test(.needsShared) func aClosedPipeIsSilent() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.currentDirectoryURL = Paths.root
@@ -213,7 +213,7 @@ import Glibc
 
     /// The whole SigmaHQ tree, as analysts point Sigma tools at it, without a placeholders file: the 25
     /// rules with unfilled placeholders are named and skipped, the other 3,755 scanned.
-    @Test func theWholeSigmaHQTreeScansWithTheLoadableRules() throws {
+    @Test(.needsShared) func theWholeSigmaHQTreeScansWithTheLoadableRules() throws {
         let folders = ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-placeholder", "rules-compliance"]
         let arguments = folders.flatMap { ["--rules", "../shared/sigma/\($0)"] }
         let run = try wardwatch(["scan"] + arguments + ["SampleLogs/linux/auth.log"])
@@ -229,7 +229,7 @@ import Glibc
         #expect(strict.stdout.isEmpty)
     }
 
-    @Test func aGzipThatBreaksHalfwayKeepsTheAlertsBeforeTheBreak() throws {
+    @Test(.needsShared) func aGzipThatBreaksHalfwayKeepsTheAlertsBeforeTheBreak() throws {
         let dir = try Paths.temporaryDirectory()
         let text = Array(try Data(contentsOf: Paths.sample("loghub/OpenSSH/OpenSSH_2k.log")))
         let compressed = gzipMember(text)

@@ -41,7 +41,7 @@ import WardTestSupport
 
 @Suite struct EngineTests {
     /// The prefiltered engine finds exactly what evaluating every rule on every event finds.
-    @Test func engineHitsEqualBruteForceOnRealLogs() throws {
+    @Test(.needsShared) func engineHitsEqualBruteForceOnRealLogs() throws {
         let mappings = MappingSet.load(directory: Paths.root.appendingPathComponent("Rules/mappings").path)
         let paths = [Paths.root.appendingPathComponent("Rules").path,
                      Paths.shared.appendingPathComponent("sigma/rules/linux").path,

@@ -223,7 +223,7 @@ func sampleText(lines: Int) -> [UInt8] {
         #expect(InputWalker.expand([]).inputs == [InputFile(path: "-")])
     }
 
-    @Test func loghubGzipCopyDecompressesToThePlainFile() throws {
+    @Test(.needsShared) func loghubGzipCopyDecompressesToThePlainFile() throws {
         let plain = readAll(Paths.sample("loghub/OpenSSH/OpenSSH_2k.log").path)
         let gz = readAll(Paths.sample("loghub/OpenSSH/OpenSSH_2k.log.gz").path)
         #expect(plain.error == nil && gz.error == nil)

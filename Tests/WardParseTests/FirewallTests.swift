@@ -6,7 +6,7 @@ import WardTestSupport
 
 /// The firewall samples, whole: Elastic's integration test logs (and its ASA oracle), the CEF and
 /// netfilter vectors, and the Cisco ASA/PIX cases of OSSEC and Wazuh.
-@Suite struct FirewallTests {
+@Suite(.needsShared) struct FirewallTests {
     static let elastic = "elastic_integrations/packages"
 
     static func lines(_ relative: String) throws -> [String] {
@@ -100,7 +100,7 @@ import WardTestSupport
     /// Elastic's ASA oracle: every ECS field we produce that Elastic states must equal its value.
     /// (`event.action` is the exception by design: Elastic writes `flow-creation`, wardwatch the
     /// allow/deny/drop/reset/close/other vocabulary the detection rules use.)
-    @Test func ciscoASAMatchesElasticsExpectedDocuments() throws {
+    @Test(.needsShared) func ciscoASAMatchesElasticsExpectedDocuments() throws {
         let base = "\(Self.elastic)/cisco_asa/data_stream/log/_dev/test/pipeline/test-302020-direction.log"
         let lines = try Self.lines(base)
         let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: Paths.sample(base + "-expected.json"))) as! [String: Any]
@@ -180,7 +180,7 @@ import WardTestSupport
         #expect(Self.event(cases.last!.0).dataset == "firewall.cisco_ftd")
     }
 
-    @Test func cefVectorsGiveTheirKeys() throws {
+    @Test(.needsShared) func cefVectorsGiveTheirKeys() throws {
         let rows = try readJSONLines(Paths.sample("syslog_vectors/vrl_function_examples.jsonl")).filter { $0["function"] as? String == "parse_cef" }
         #expect(rows.count == 7)
         let header = ["cefVersion": "version", "deviceVendor": "device_vendor", "deviceProduct": "device_product",
@@ -214,7 +214,7 @@ import WardTestSupport
         }
     }
 
-    @Test func netfilterVectorAndFragments() throws {
+    @Test(.needsShared) func netfilterVectorAndFragments() throws {
         let rows = try readJSONLines(Paths.sample("syslog_vectors/liblognorm_field_tests.jsonl")).filter { ($0["id"] as! String).contains("iptables") }
         #expect(rows.count == 14)
         let full = Self.event(rows[0]["line"] as! String)

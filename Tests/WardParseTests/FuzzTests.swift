@@ -71,7 +71,7 @@ func mutate(_ input: [UInt8], edits: Int, longestCut: Int, _ interesting: [UInt8
 
 /// HL7 v2, ATNA and FHIR inputs mutated at random (delimiters, escapes, frame bytes, tags, quotes):
 /// never a crash, every field inside the chunk or scratch, every line inside some event.
-@Suite struct AuditFuzzTests {
+@Suite(.needsShared) struct AuditFuzzTests {
     static func seeds() throws -> [[UInt8]] {
         var seeds: [[UInt8]] = []
         for name in ["sample_hl7", "sample_file1", "sample_batch", "rep_sample_hl7", "sample_bad_file1"] {

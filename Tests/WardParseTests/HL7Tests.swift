@@ -6,7 +6,7 @@ import WardTestSupport
 
 /// HL7 v2 against python-hl7's reference parse of every sample, every framing, custom delimiters,
 /// on-demand paths, MSH-7 times, and the patient-data policy.
-@Suite struct HL7Tests {
+@Suite(.needsShared) struct HL7Tests {
     static let key = PatientDataPolicy(key: Array("wardwatch-test-key-0123456789".utf8), keySource: "file")
 
     static func parse(_ bytes: [UInt8], policy: PatientDataPolicy = key) -> [ReadEvent] {
@@ -113,7 +113,7 @@ import WardTestSupport
         }
     }
 
-    @Test func normalizedFieldsOfTheNormativeORU() throws {
+    @Test(.needsShared) func normalizedFieldsOfTheNormativeORU() throws {
         let bytes = Array(try Data(contentsOf: Paths.sample("hl7v2_python-hl7/sample_hl7.hl7")))
         let event = try #require(Self.parse(bytes).first)
         var fields = event.fields
@@ -225,7 +225,7 @@ import WardTestSupport
     }
 
     /// HAPI's XML-encoded messages parse to the same fields as ER7 (rewritten as ER7 inside).
-    @Test func xmlEncodedMessagesParse() throws {
+    @Test(.needsShared) func xmlEncodedMessagesParse() throws {
         let dir = "hl7v2_hapi/hapi-test/src/test/resources/ca/uhn/hl7v2/parser/"
         let omd = HL7Tests.parse(Array(try Data(contentsOf: Paths.sample(dir + "OMD_O03.xml"))))
         #expect(omd.count == 1)
@@ -262,12 +262,12 @@ import WardTestSupport
 }
 
 /// IHE ATNA audit messages: OpenHIM's samples with the values its tests assert, both schema spellings.
-@Suite struct ATNATests {
+@Suite(.needsShared) struct ATNATests {
     static func parseFile(_ relative: String) throws -> [ReadEvent] {
         HL7Tests.parse(Array(try Data(contentsOf: Paths.sample(relative))))
     }
 
-    @Test func openHIMAuditMessageYieldsItsAssertedFields() throws {
+    @Test(.needsShared) func openHIMAuditMessageYieldsItsAssertedFields() throws {
         let expected = try JSONSerialization.jsonObject(
             with: Data(contentsOf: Paths.sample("atna_openhim/testAuditMessage.expected.json"))) as! [String: Any]
         let events = try Self.parseFile("atna_openhim/testAuditMessage.rfc5424.log")
@@ -336,7 +336,7 @@ import WardTestSupport
         #expect(original.contains("<ParticipantObjectQuery>[redacted]</ParticipantObjectQuery>"))
     }
 
-    @Test func iheWikiExampleAndOpenHIMsOtherLines() throws {
+    @Test(.needsShared) func iheWikiExampleAndOpenHIMsOtherLines() throws {
         let events = try Self.parseFile("atna_openhim/testAuditIHERFC3881.rfc5424.log")
         #expect(events.count == 1)
         let e = try #require(events.first)
@@ -419,7 +419,7 @@ import WardTestSupport
         }
     }
 
-    @Test func theSpecsLoginExampleParses() throws {
+    @Test(.needsShared) func theSpecsLoginExampleParses() throws {
         let xml = Array(try Data(contentsOf: Paths.sample("fhir_auditevent/source/auditevent/audit-event-example-login.xml")))
         let line = Self.json(fromFHIRXML: xml)
         let events = HL7Tests.parse(Array((line + "\n").utf8))

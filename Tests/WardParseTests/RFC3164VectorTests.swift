@@ -5,7 +5,7 @@ import WardParse
 import WardTestSupport
 
 /// RFC 3164 vectors (go-syslog, rsyslog's parser tests) and Loghub's real /var/log files, whole.
-@Suite struct RFC3164VectorTests {
+@Suite(.needsShared) struct RFC3164VectorTests {
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     /// UTC nanoseconds of a year-less stamp `Mmm dd hh:mm:ss` in `year`.
@@ -16,7 +16,7 @@ import WardTestSupport
         return referenceNanos(String(format: "%04d-%02d-%02dT%@Z", year, month, day, String(parts[2])))
     }
 
-    @Test func everyGoSyslogVectorParsesWithExactlyItsFields() throws {
+    @Test(.needsShared) func everyGoSyslogVectorParsesWithExactlyItsFields() throws {
         let rows = try readJSONLines(Paths.sample("syslog_vectors/go-syslog_rfc3164_vectors.jsonl"))
         #expect(rows.count == 4)
         for row in rows {
@@ -56,7 +56,7 @@ import WardTestSupport
         "rsyslog/parsertest-parse2#1": "rsyslog refuses '#001' as a hostname and makes it the tag; any token not ending in ':' is a hostname to us",
     ]
 
-    @Test func rsyslogParserTestsAgreeExceptWhereDocumented() throws {
+    @Test(.needsShared) func rsyslogParserTestsAgreeExceptWhereDocumented() throws {
         let rows = try readJSONLines(Paths.sample("syslog_vectors/rsyslog_parser_tests.jsonl"))
         let fullTemplate = #"%PRI%,%syslogfacility-text%,%syslogseverity-text%,%timestamp%,%hostname%,%programname%,%syslogtag%,%msg%\n"#
         let severityNames = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]

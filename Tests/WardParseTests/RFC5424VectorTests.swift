@@ -5,7 +5,7 @@ import WardParse
 import WardTestSupport
 
 /// The influxdata/go-syslog RFC 5424 conformance table and the EasyPost parser's vectors, whole.
-@Suite struct RFC5424VectorTests {
+@Suite(.needsShared) struct RFC5424VectorTests {
     static let goSyslog = Paths.sample("syslog_vectors/go-syslog_rfc5424_vectors.jsonl")
     static let easypost = Paths.sample("syslog_vectors/easypost_rfc5424_vectors.jsonl")
 
@@ -137,7 +137,7 @@ import WardTestSupport
         }
     }
 
-    @Test func vectorParseSyslogExampleParses() throws {
+    @Test(.needsShared) func vectorParseSyslogExampleParses() throws {
         let rows = try readJSONLines(Paths.sample("syslog_vectors/vrl_function_examples.jsonl"))
             .filter { $0["function"] as? String == "parse_syslog" }
         #expect(rows.count == 1)

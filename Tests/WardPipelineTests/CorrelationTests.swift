@@ -543,7 +543,7 @@ let bruteForce = """
 
 /// The correlation examples of the Sigma specification's schema folder, loaded from `../shared`, with
 /// base rules of the ids and names they reference, fed the sequences their titles describe.
-@Suite struct SpecificationExampleTests {
+@Suite(.needsShared) struct SpecificationExampleTests {
     static let referenced = """
         title: Failed logon
         id: 5638f7c0-ac70-491d-8465-2a65075e0d86
@@ -652,7 +652,7 @@ let bruteForce = """
 /// pySigma's own correlation test file (`sigma-oracle/pysigma-test-files/correlation_rule.yml`): its
 /// base rules, event_count, value_count (`lt`) and temporal correlations, fed the events they name.
 @Suite struct PySigmaCorrelationFileTests {
-    @Test func theTestFileFiresAsItsRulesSay() throws {
+    @Test(.needsShared) func theTestFileFiresAsItsRulesSay() throws {
         let text = try String(contentsOf: Paths.shared.appendingPathComponent("sigma-oracle/pysigma-test-files/correlation_rule.yml"),
                               encoding: .utf8)
         func base(_ t: Int, c: String, d: String) -> String { event(t, ["fieldA": "value1", "fieldB": "value2", "fieldC": c, "fieldD": d]) }

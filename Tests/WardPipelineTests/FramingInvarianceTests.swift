@@ -84,7 +84,7 @@ enum Framed {
     /// line, an MLLP frame, a segment per line) or a pipe that delivers a message in pieces must not
     /// change a single event. Every sample, cut at chunk sizes 1…64 bytes, at 48 seeded sizes up to
     /// the whole file, and read through random-sized reads.
-    @Test func eventsDoNotDependOnChunkSizesOrReads() throws {
+    @Test(.needsShared) func eventsDoNotDependOnChunkSizesOrReads() throws {
         let inputs = try Framed.inputs()
         #expect(inputs.count > 60, "\(inputs.count) sample files found; is ../shared there?")
         var generator = SeededGenerator(seed: 42)

@@ -81,7 +81,7 @@ func truth(_ condition: String, searches: [String] = ["a", "b", "c"], _ cases: [
 }
 
 @Suite struct DocumentTests {
-    @Test func specSchemaExamplesAndPySigmaFilesAllLoad() throws {
+    @Test(.needsShared) func specSchemaExamplesAndPySigmaFilesAllLoad() throws {
         let folders = ["sigma-oracle/spec-schema-examples/rules", "sigma-oracle/spec-schema-examples/filter",
                        "sigma-oracle/spec-schema-examples/correlation", "sigma-oracle/pysigma-test-files"]
         var files = 0
@@ -106,7 +106,7 @@ func truth(_ condition: String, searches: [String] = ["a", "b", "c"], _ cases: [
 
     /// Correlation rules proposed in SigmaHQ pull requests: one lacks a timespan inside `correlation`
     /// and is invalid; one names rules that are not loaded, which is reported.
-    @Test func unmergedPullRequestCorrelationsLoadAsTheOracleExpects() throws {
+    @Test(.needsShared) func unmergedPullRequestCorrelationsLoadAsTheOracleExpects() throws {
         let folder = Paths.shared.appendingPathComponent("sigma-oracle/correlation-examples-unmerged-prs")
         var outcomes: [String: String] = [:]
         for file in RuleLoader.ruleFiles(in: folder.path) {

@@ -14,7 +14,7 @@ func loadPlaceholders() throws -> [String: [String]] {
     static let active = ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-compliance", "rules-placeholder"]
 
     /// Every active SigmaHQ rule loads: 3,780 rules, no error.
-    @Test func everyActiveSigmaHQRuleLoads() throws {
+    @Test(.needsShared) func everyActiveSigmaHQRuleLoads() throws {
         let options = RuleLoadOptions(placeholders: try loadPlaceholders())
         let paths = Self.active.map { Paths.shared.appendingPathComponent("sigma/\($0)").path }
         let start = ContinuousClock.now
@@ -28,7 +28,7 @@ func loadPlaceholders() throws -> [String: [String]] {
     }
 
     /// Deprecated and unsupported rules load, or are rejected with the construct named; nothing crashes.
-    @Test func deprecatedAndUnsupportedRulesLoadOrAreRejectedWithAReason() throws {
+    @Test(.needsShared) func deprecatedAndUnsupportedRulesLoadOrAreRejectedWithAReason() throws {
         let options = RuleLoadOptions(placeholders: try loadPlaceholders())
         for folder in ["deprecated", "unsupported", "other"] {
             let collection = RuleLoader.load(paths: [Paths.shared.appendingPathComponent("sigma/\(folder)").path],

@@ -36,7 +36,7 @@ import WardTestSupport
         return fields
     }
 
-    @Test func everyRegressionCaseMatchesAtLeastItsExpectedCount() throws {
+    @Test(.needsShared) func everyRegressionCaseMatchesAtLeastItsExpectedCount() throws {
         let oracle = Paths.shared.appendingPathComponent("sigma-oracle")
         let index = try readJSONLines(oracle.appendingPathComponent("index.jsonl"))
         #expect(index.count == 202)

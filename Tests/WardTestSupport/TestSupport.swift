@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import Testing
 import WardCore
 
 /// Where the repository and `../shared` are, seen from this source file.
@@ -7,8 +8,13 @@ public enum Paths {
     /// The repository root (the folder holding `Package.swift`).
     public static let root: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    /// `../shared` beside the repository (samples and the Sigma corpus; read only).
-    public static let shared: URL = root.deletingLastPathComponent().appendingPathComponent("shared")
+    /// `../shared` beside the repository (samples and the Sigma corpus; read only). The environment
+    /// variable `WARDWATCH_TEST_SHARED` points elsewhere (a path that does not exist: the tests that
+    /// need it are skipped, as on a checkout without `../shared`).
+    public static let shared: URL = ProcessInfo.processInfo.environment["WARDWATCH_TEST_SHARED"].map(URL.init(fileURLWithPath:))
+        ?? root.deletingLastPathComponent().appendingPathComponent("shared")
+    /// Whether `../shared` is there.
+    public static let hasShared = FileManager.default.fileExists(atPath: shared.appendingPathComponent("samples").path)
     public static let samples: URL = shared.appendingPathComponent("samples")
 
     public static func sample(_ relative: String) -> URL { samples.appendingPathComponent(relative) }
@@ -162,4 +168,12 @@ public func backToBackJSONObjects(_ text: String) throws -> [Any] {
         }
     }
     return objects
+}
+
+extension Trait where Self == ConditionTrait {
+    /// For tests that read `../shared` (samples, the SigmaHQ corpus, the oracles): skipped, with this
+    /// reason, when it is not beside the repository.
+    public static var needsShared: Self {
+        .enabled(if: Paths.hasShared, "needs ../shared (samples and the SigmaHQ corpus) beside the repository")
+    }
 }
