@@ -153,7 +153,7 @@ import WardTestSupport
 @Suite struct ByteTests {
     /// The UTF-8 scan must agree with Swift's own decoder on where text is ill-formed.
     @Test func utf8ScanAgreesWithSwiftsDecoder() {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededGenerator(seed: 2027)
         let alphabet: [UInt8] = [0x41, 0x80, 0xBF, 0xC2, 0xC0, 0xE0, 0xA0, 0xED, 0x9F, 0xF0, 0x90, 0xF4, 0x8F, 0xFF, 0xE2, 0x82, 0xAC]
         for _ in 0..<20_000 {
             let count = Int.random(in: 0...8, using: &generator)

@@ -25,17 +25,6 @@ struct RandomReadSource: ByteSource {
     }
 }
 
-/// A xorshift generator: the same numbers on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed | 1 }
-    mutating func next() -> UInt64 {
-        state ^= state << 13
-        state ^= state >> 7
-        state ^= state << 17
-        return state
-    }
-}
 
 enum Framed {
     static let key = PatientDataPolicy(key: Array("wardwatch-framing-test-key".utf8), keySource: "file")

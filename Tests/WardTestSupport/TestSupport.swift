@@ -177,3 +177,16 @@ extension Trait where Self == ConditionTrait {
         .enabled(if: Paths.hasShared, "needs ../shared (samples and the SigmaHQ corpus) beside the repository")
     }
 }
+
+/// A xorshift generator: the same numbers on every run, so that a randomized test that fails can be
+/// run again as it failed (the seed is in the test).
+public struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed | 1 }
+    public mutating func next() -> UInt64 {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return state
+    }
+}
