@@ -111,3 +111,20 @@ func mutate(_ input: [UInt8], edits: Int, longestCut: Int, _ interesting: [UInt8
         #expect(lost.isEmpty, "\(lost.count) bytes in no event, first at \(lost.first ?? -1)")
     }
 }
+
+/// Inputs libFuzzer found (`Fuzz/run.sh`), kept as regression tests.
+@Suite struct FuzzFindingTests {
+    /// FuzzParse, 2026-11-28: an HL7 v2 XML element whose name ends in a huge part number
+    /// (`<TS.1=20080427092114>` reads as part 120080427092114) made the ER7 rebuild write that many
+    /// separators — minutes of work and gigabytes for 300 bytes. Parts beyond 1,000 are not placed.
+    @Test func anHL7XMLPartNumberBeyondAnyMessageIsNotPlaced() throws {
+        let xml = #"<ORU_R01 xmlns="urn:hl7-org:v2xml"><MSH><MSH.1>|</MSH.1><MSH.2>^~\&amp;</MSH.2><MSH.9><MSG.1>ORU</MSG.1><MSG.2>R01</MSG.2></MSH.9><MSH.12><VID.1>2.5</VID.1></MSH.12></MSH><PID><PID.7><TS.1=20080427092114</TS.1></PID.7><PID.5><XPN.99999999999>x</XPN.99999999999></PID.5></PID></ORU_R01>"#
+        let parser = EventParser(options: ParseOptions(patientData: .randomKey()))
+        let chunk = Chunk(bytes: Array((xml + "\n").utf8), origin: testOrigin(path: "finding.xml"), framing: parser.framing)
+        var batch = EventBatch()
+        parser.parse(chunk, into: &batch)
+        let events = batch.readEvents(in: chunk)
+        #expect(events.map(\.dataset) == ["hl7.v2"])
+        #expect(events.first?.fields["message"] == "MSH|^~\\&|||||||ORU^R01|||2.5\rPID|||||||[redacted]")
+    }
+}

@@ -59,7 +59,16 @@ enum HL7XML {
                 continue
             }
             var number = 0
-            for k in (dot + 1)..<n.upperBound where ASCII.isDigit(p[k]) { number = number * 10 + Int(p[k] &- 0x30) }
+            for k in (dot + 1)..<n.upperBound where ASCII.isDigit(p[k]) {
+                number = number * 10 + Int(p[k] &- 0x30)
+                if number > Self.largestPart { break }
+            }
+            // A part number no HL7 message has (`<PID.5.99999999999>`) would have us write that many
+            // separators: the element is not placed.
+            guard number <= Self.largestPart else {
+                if !tag.isEmpty { depth += 1 }
+                continue
+            }
             switch depth {
             case 1:
                 if header && number == 1 {
@@ -105,6 +114,9 @@ enum HL7XML {
         if !sawMSH { out.removeSubrange(start...) }
         return sawMSH
     }
+
+    /// The largest field, component or subcomponent number placed (HL7 v2 segments stop well below).
+    static let largestPart = 1_000
 
     /// Appends element text, entities decoded and ER7 delimiters escaped (`|` → `\F\`, …).
     static func appendText(_ p: UnsafePointer<UInt8>, _ r: Range<Int>, to out: inout [UInt8]) {

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses (fuzzer + address sanitizers) and runs each for SECONDS (default 30)
+# on seed corpora made from SampleLogs/, Rules/ and ../shared/samples. Crashes are written to
+# Fuzz/findings/<harness>/; the exit status is non-zero when a harness found one.
+#   bash Fuzz/run.sh [SECONDS] [HARNESS...]
+set -euo pipefail
+cd "$(dirname "$0")"
+seconds="${1:-30}"; shift || true
+harnesses=("${@:-FuzzParse FuzzRules FuzzCondition}")
+read -r -a harnesses <<< "${harnesses[*]}"
+
+swift build -c debug --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+
+corpus=.build-fuzz/corpus
+mkdir -p "$corpus/FuzzParse" "$corpus/FuzzRules" "$corpus/FuzzCondition"
+# Seeds: every sample log (first 4 KiB of each, gzip excluded), every rule, a few conditions.
+n=0
+while IFS= read -r -d '' f; do
+    head -c 4096 "$f" > "$corpus/FuzzParse/seed-$n"; n=$((n + 1))
+done < <(find ../SampleLogs ../../shared/samples -type f \( -name '*.log' -o -name '*.jsonl' -o -name '*.txt' -o -name '*.hl7' -o -name '*.xml' -o -name 'messages' -o -name 'secure' \) -size -2M -print0 2>/dev/null | head -z -n 400)
+n=0
+while IFS= read -r -d '' f; do
+    cp "$f" "$corpus/FuzzRules/seed-$n"; n=$((n + 1))
+done < <(find ../Rules ../../shared/sigma/rules/linux -name '*.yml' -print0 2>/dev/null | head -z -n 300)
+printf '%s' 'a and not b' > "$corpus/FuzzCondition/seed-0"
+printf '%s' '1 of sel_* or (a and b)' > "$corpus/FuzzCondition/seed-1"
+printf '%s' 'all of them and not (sel_c or sel_d)' > "$corpus/FuzzCondition/seed-2"
+
+status=0
+for h in "${harnesses[@]}"; do
+    mkdir -p "findings/$h"
+    echo "== $h: ${seconds} s"
+    if ! ".build-fuzz/debug/$h" "$corpus/$h" -max_total_time="$seconds" -seed=1 -timeout=10 -rss_limit_mb=4096 \
+        -max_len=65536 -artifact_prefix="findings/$h/" -print_final_stats=1 2> "findings/$h/log.txt"; then
+        status=1
+        echo "$h found a problem: see Fuzz/findings/$h/"
+    fi
+    grep -E "stat::number_of_executed_units|cov: " "findings/$h/log.txt" | tail -2 || true
+done
+exit $status
