@@ -128,3 +128,18 @@ func mutate(_ input: [UInt8], edits: Int, longestCut: Int, _ interesting: [UInt8
         #expect(events.first?.fields["message"] == "MSH|^~\\&|||||||ORU^R01|||2.5\rPID|||||||[redacted]")
     }
 }
+
+extension FuzzFindingTests {
+    /// FuzzParse, 2026-11-28: a FortiGate `eventtime` of 11 to 15 digits is seconds, and seconds that
+    /// many overflow nanoseconds: the parser trapped. Now the line parses, without a time from it.
+    @Test func aFortiGateEventTimeTooLargeForNanosecondsIsNoTime() throws {
+        let line = #"date=2026-11-22 time=04:10:02 devname="FG-HOSP-01" devid="FGT60F0000000001" eventtime=999999999999999 tz="+0000" logid="0000000013" type="traffic" subtype="forward" level="notice" vd="root" srcip=10.20.4.31 srcport=50555 dstip=45.133.1.20 dstport=80 action="deny""#
+        let parser = EventParser(options: ParseOptions(patientData: .randomKey()))
+        let chunk = Chunk(bytes: Array((line + "\n").utf8), origin: testOrigin(path: "fw.log"), framing: parser.framing)
+        var batch = EventBatch()
+        parser.parse(chunk, into: &batch)
+        let events = batch.readEvents(in: chunk)
+        #expect(events.map(\.dataset) == ["firewall.fortigate"])
+        #expect(events.first?.fields["event.action"] == "deny")
+    }
+}

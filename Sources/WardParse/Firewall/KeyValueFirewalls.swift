@@ -71,7 +71,14 @@ public enum FortiGateParser {
             } else if FirewallFields.equals(t, key, "eventtime") {
                 var n: Int64 = 0
                 for i in value where ASCII.isDigit(t[i]) && n < Int64.max / 10 { n = n * 10 + Int64(t[i] - 0x30) }
-                eventTime = value.count >= 16 ? n : n * 1_000_000_000
+                // Nanoseconds as given (16 digits and more), else seconds; a value too large for either
+                // is no time (it trapped: FuzzParse, 2026-11-28).
+                if value.count >= 16 {
+                    eventTime = n
+                } else {
+                    let (nanos, overflow) = n.multipliedReportingOverflow(by: 1_000_000_000)
+                    eventTime = overflow ? nil : nanos
+                }
             } else if FirewallFields.equals(t, key, "date") {
                 date = value
             } else if FirewallFields.equals(t, key, "time") {
