@@ -227,8 +227,11 @@ public struct EventParser: Sendable {
     func redirectMessage(since mark: EventBatch.Mark, base: Int, to from: Int, in batch: inout EventBatch) {
         for k in mark.fields..<batch.fields.count where batch.fields[k].id == .message
             && batch.fields[k].name.count == 0 && !batch.fields[k].value.inScratch {
-            let offset = Int(batch.fields[k].value.start) - base
-            batch.fields[k].value = ByteRef(start: from + offset, count: batch.scratch.count - from - offset, inScratch: true)
+            // The copy may be shorter than the original (a redacted name, a cut message): the message
+            // never reaches past the copy's end (it did: FuzzParse, 2026-11-28, a negative length).
+            let available = batch.scratch.count - from
+            let offset = min(max(0, Int(batch.fields[k].value.start) - base), available)
+            batch.fields[k].value = ByteRef(start: from + offset, count: available - offset, inScratch: true)
         }
     }
 

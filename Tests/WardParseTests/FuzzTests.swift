@@ -143,3 +143,48 @@ extension FuzzFindingTests {
         #expect(events.first?.fields["event.action"] == "deny")
     }
 }
+
+extension FuzzFindingTests {
+    /// FuzzParse, 2026-11-28: an HL7 batch (FHS … MSH …) mutated so that its redacted copy came out
+    /// shorter than the original; the `message` field pointed past the copy's end with a negative
+    /// length, and writing the event trapped. Every field of every event is now readable.
+    @Test func aMessageNeverReachesPastItsRedactedCopy() throws {
+        let base64 = [
+            "RkhTfF5+XCZ8fEFCQ0hTfHxBVVNESFNWfDIwMDcwMTAxMTIzNDAxfGl8Ymh8YXMyMDA3MDEwMTEyMzQwMS5obDd8DU1TSHxeflwmfHxBQkNIU3",
+            "x8QVVTREhTVnwyMDA3MDEwMTExMjk1MXx8QURUXkEwNF5BRlRfQTAxfDEyMzM0NDU2Nzc4ODkwfFB8Mi41fHx8TkV8TkV8QVV8QVNDSUkNRVZO",
+            "fEEwNHwyMDA2MDcwNTAwMDAwMA1QSUR8MXx8MDAwMDExMjIzNF5eXjEwMF5BfHxYSFhYWFhYWFhYXl5eXl5eU3x8MTAxMzExMTN8MXx8NHxeXl",
+            "JJQ0hNT05EXl4zMTIxfHx8fDEyMDF8fHx8fHx8fDExMDB8fHx8fHx8fHxBQUENUEQxfHwyDU5LMXwxfHwxfHx8fHx8fHx8fHx8fHx8fHx8Mg1Q",
+            "VjF8MXxPfHx8fF5eXl5eMQ1NU0h8Xn5cJnx8QUJDSFN8fEEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAMS5obDd8DU1TSH",
+            "xeflwmfHxBQkNIU3x8QVVTREhTVnwyMDA3MDEwMTExMjk1MXx8QURUXkEwNF5BRlRfQTAxfDEyMzM0NDU2Nzc4ODkwfFB8Mi41fHx8TkV8TkV8",
+            "QVV8QVNDSUkNRVZOfEEwNHwyMDA2MDcwNTAwMDAwMA1QSUR8MXx8MDAwMDExMjIzNF5eXjEwMF5BfHxYSFhYWFhYWFhYXl5eXl5eU3x8MTAxMz",
+            "ExMTN8MXx8NHxeXlJJQ0hNT05EXl4zMTIxfHx8fDEyMDF8fHx8fHx8fDExMDB8fHx8fHx8fHxBQUENUEQ6MjQ6MzEgZnRkLWZ3LTAxIDogJUZU",
+            "RC02LTMwMjAyMDogQnVpbHQgb3V0Ym91bmQgSUNNUCBjb25uZWN0aW9uIGZvciBmYWRkciAyMDMuMC4xMTMuMjAvMCBnYWRkciAxOTguNTEuMT",
+            "AwLjEwLzAgbGFkZHIgMTkyLjAuMi4zMC8wIHR5cGUgOCBjb2RlIDAgCjwxNjY+QXVnIDE4IDIwMjYgMTg6MjQ6MzIgZnRkLWZ3LTAxWFheXl5e",
+            "Xl5TfHwxMDEzMTExM3wxfHw0fF5eUklDSE1PTkReXjMxMjF8fHx8MTIwMXx8fHx8fHx8MTEwMHx8fHx8fHx8fEFBQQ1QRDF8fDINTksxfDF8fD",
+            "F8fHx8fHx8fHx8fHx8fHx8fHwyDVBWMXwxfE98fHx8Xl5eXl4xDU1TSHxeflwmfHxBQkNIU3x8QQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAxLmhsN3wNTVNIfF5+XCZ8fEFCQ0hTfHxBVVNESFNWfDIwMDcwMTAxMTEyOTUxfHxBRFReQTA0XkFGVF9BMDF8MTIzMzQ0NT",
+            "Y3Nzg4OTB8UHwyLjV8fHxORXxORXxBVXxBU0NJSQ1FVk58QTA0fDIwMDYwNzA1MDAwMDAwDVBJRHwxfHwwMDAwMTEyMjM0Xl5eMTAwXkF8fFhI",
+            "WFhYWFhYWFheXl5eXl5TfHwxMDEzMTExM3wxfHw0fF5eUklDSE1PTkReXjMxMjF8fHx8MTIwMXx8fHx8fHx8MTEwMHx8fHx8fHx8fEFBQQ1QRD",
+            "oyNDozMSBmdGQtZnctMDEgOiAlRlRELTYtMzAyMDIwOiBCdWlsdCBvdXRib3VuZCBJQ01QIGNvbm5lY3Rpb24gZm9yIGZhZGRyIDIwMy4wLjEx",
+            "My4yMC8wIGdhZGRyIDE5OC41MS4xMDAuMTAvMCBsYWRkciAxOTIuMC4yLjMwLzAgdHlwZSA4IGNvZGUgMCAKPDE2Nj5BdWcgMTggMjAyNiAxOD",
+            "oyNDozMiBmdGQtZnctMDEgOiAlRlRELTYtMzAyMDIwOiBCdWlsdCBpbmJvdW5kIElDTVAgY29ubmVjdGlvbiBmb3IgZmFkZHIgb3V0c2lkZToy",
+            "MDMuMC4xMTMuMjAvMCBnYWRkciAxOTguNTEuMTAwLjEwLzAgbGFkZHIgaW5zaWRlOjE5Mi4wLjIuMzAvMCB0eXBlIDggY29kZSAwIAo8MTY2Pk",
+            "F1ZyAxOCAyMDI2IDE4OjI0OjMzIGZ0ZC1mdy0wMSA6ICVGVEQtNi0zMDIwMjA6IEJ1aWx0IG91dGJvdW5kIElDTVAgY29ubmVjdGlvbiBmb3Ig",
+            "ZmFkZHIgb52dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2ddXRzMXx8Mg1OSzF8MXx8MXx8fHx8fHx8fHx8fHx8fHx8fDINUFYxfD",
+            "F8T3x8fHxeXl5eXjENTVNIfF5+XCZ8fEFCQ0hTfHxBAAAAAAAAIDogJUZURC02LTMwMjAyMDogQnVpbHQgaW5ib3VuZCBJQ01QIGNvbm5lY3Rp",
+            "b24gZm9yIGZhZGRyIG91dHNpZGU6MjAzLjAuMTEzLjIwLzAgZ2FkZHIgMTk4LjUxLjEwMC4xMC8wIGxhZGRyIGluc2lkZToxOTIuMC4yLjMwLz",
+            "AgdHlwZSA4IGNvZGUgMCAKPDE2Nj5BdWcgMTggMjAyNiAxODoyNDozMyBmdGQtZnctMDEgOiAlRlRELTYtMzAyMDIwOiBCdWlsdCBvdXRib3Vu",
+            "ZCBJQ01QIGNvbm5lY3Rpb24gZm9yIGZhZGRyIG+dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnZ2dnXV0czF8fDINTksxfDF8fDF8fH",
+            "x8fHx8fHx8fHx8fHx8fHwyDVBWMXwxfE98fHx8Xl5eXl4xDU1TSHxeflwmfHxBQkNIU3x8QQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "AAAAiIiIiIiIiIiIiIiIiIiIiIiIiIiIfHx8fHx8fHx8fHx8fDINUFYxfDF8T3x8fHxeXl5eXjENRlRTfDEN",
+        ].joined()
+        let bytes = try #require(Data(base64Encoded: base64))
+        let parser = EventParser(options: ParseOptions(patientData: .randomKey()))
+        let chunk = Chunk(bytes: Array(bytes), origin: testOrigin(path: "batch.hl7"), framing: parser.framing)
+        var batch = EventBatch()
+        parser.parse(chunk, into: &batch)
+        let events = batch.readEvents(in: chunk)  // reads every field's bytes
+        #expect(events.count == 5)
+        #expect(events.allSatisfy { ($0.fields["message"] ?? "").utf8.count < bytes.count })
+    }
+}
