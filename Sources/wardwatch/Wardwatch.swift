@@ -29,8 +29,9 @@ struct Wardwatch: ParsableCommand {
             Reads syslog from servers and clinical systems (plain or gzip, files, directories or stdin) \
             and shows what every line becomes; checks and lists Sigma detection rules.
 
-            Exit codes: 0 success, 2 usage or rule error, 3 input error (a missing file, a corrupt or \
-            truncated .gz, a line cut at the line limit); every other input is still processed.
+            Exit codes: 0 success, 2 usage error (or a rule error with --strict-rules), 3 input error \
+            (a missing file, a corrupt or truncated .gz, a line cut at the line limit, a dangling link or \
+            FIFO in a folder; every other input is still processed), 4 output error (the run stopped).
             """,
         version: "0.1.0",
         subcommands: [Scan.self, Parse.self, Rules.self, Bench.self]
