@@ -188,3 +188,23 @@ extension FuzzFindingTests {
         #expect(events.allSatisfy { ($0.fields["message"] ?? "").utf8.count < bytes.count })
     }
 }
+
+extension FuzzFindingTests {
+    /// FuzzParse, 2026-11-28: a Cisco ASA 106100 endpoint with a `(` before its slash, or ending in
+    /// `(`, made an inverted range and trapped. The line now parses.
+    @Test func anASAEndpointWithAStrayParenthesisParses() throws {
+        let lines = [
+            "<166>Oct 04 2019 15:27:55 asa-edge01 : %ASA-5-106100: access-list AL-IN denied udp in(1)/10.0.0.1(53) -> out/10.0.0.2(53) hit-cnt 1 first hit",
+            "<166>Oct 04 2019 15:27:55 asa-edge01 : %ASA-5-106100: access-list AL-IN denied udp inside/10.0.0.1( -> out/10.0.0.2( hit-cnt 1 first hit",
+        ]
+        let parser = EventParser(options: ParseOptions(year: 2019, patientData: .randomKey()))
+        let chunk = Chunk(bytes: Array((lines.joined(separator: "\n") + "\n").utf8), origin: testOrigin(path: "asa.log"),
+                          framing: parser.framing)
+        var batch = EventBatch()
+        parser.parse(chunk, into: &batch)
+        let events = batch.readEvents(in: chunk)
+        #expect(events.map(\.dataset) == ["firewall.cisco_asa", "firewall.cisco_asa"])
+        #expect(events.first?.fields["destination.ip"] == "10.0.0.2")
+        #expect(events.first?.fields["destination.port"] == "53")
+    }
+}

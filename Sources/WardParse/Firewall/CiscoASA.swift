@@ -181,10 +181,11 @@ public enum CiscoASAParser {
                 guard k < n else { continue }
                 let r = tok(k)
                 guard let slash = r.first(where: { t[$0] == UInt8(ascii: "/") }) else { continue }
-                let paren = r.first(where: { t[$0] == UInt8(ascii: "(") }) ?? r.upperBound
+                // The port's parenthesis after the slash (a `(` before it is part of the interface name).
+                let paren = ((slash + 1)..<r.upperBound).first(where: { t[$0] == UInt8(ascii: "(") }) ?? r.upperBound
                 FirewallFields.add(source ? .observerIngressInterface : .observerEgressInterface, t, r.lowerBound..<slash, into: &batch)
                 FirewallFields.add(source ? .sourceIP : .destinationIP, t, (slash + 1)..<paren, into: &batch)
-                if paren < r.upperBound {
+                if paren + 1 < r.upperBound {
                     let port = (paren + 1)..<(r.upperBound - 1)
                     if !port.isEmpty, port.allSatisfy({ ASCII.isDigit(t[$0]) }) {
                         FirewallFields.add(source ? .sourcePort : .destinationPort, t, port, .number, into: &batch)
