@@ -28,6 +28,8 @@ printf '%s' 'a and not b' > "$corpus/FuzzCondition/seed-0"
 printf '%s' '1 of sel_* or (a and b)' > "$corpus/FuzzCondition/seed-1"
 printf '%s' 'all of them and not (sel_c or sel_d)' > "$corpus/FuzzCondition/seed-2"
 
+# LeakSanitizer's check at exit too (libFuzzer's -detect_leaks covers only the per-input one).
+export ASAN_OPTIONS="detect_leaks=${DETECT_LEAKS:-0}${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 status=0
 for h in "${harnesses[@]}"; do
     mkdir -p "findings/$h"
