@@ -26,150 +26,9 @@ public final class CorrelationStage: OrderedStage {
     }
 
     /// A group key: its bytes (length-prefixed values) and their hash, computed once.
-    struct Key: Hashable {
+    struct Key {
         var hash: UInt64
         var bytes: [UInt8]
-        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
-        static func == (a: Key, b: Key) -> Bool { a.hash == b.hash && a.bytes == b.bytes }
-    }
-
-    final class Group {
-        var key: Key
-        var node: Int32
-        /// Bumped each time the object is recycled for another group (queue entries name a generation).
-        var generation: UInt32 = 0
-        /// The window's entries, sorted by time: `buffer[head..<end]` (manually managed: no reference
-        /// counting on the hot path; `Entry` is a plain value).
-        @exclusivity(unchecked) var buffer: UnsafeMutablePointer<Entry>?
-        @exclusivity(unchecked) var capacity = 0
-        @exclusivity(unchecked) var end = 0
-        @exclusivity(unchecked) var head = 0
-        @exclusivity(unchecked) var newest = Int64.min
-        /// `newest` when the group was last queued for expiry.
-        @exclusivity(unchecked) var queued = Int64.min
-        @exclusivity(unchecked) var firing = false
-        @exclusivity(unchecked) var gone = false
-        /// value_count: distinct value hashes in the window and how often each occurs.
-        @exclusivity(unchecked) var distinct: [UInt64: Int32] = [:]
-        /// temporal types: per rule position, the times of its events in the window (sorted).
-        var times: [[Int64]] = []
-        var timesHead: [Int] = []
-        /// temporal types: events in the window per rule position.
-        var perRule: [Int32] = []
-        /// value_percentile/median: the window's numbers, sorted.
-        var sorted: [Double] = []
-        @exclusivity(unchecked) var sum = 0.0
-
-        init(key: Key, node: Int32, rules: Int, temporal: Bool) {
-            self.key = key
-            self.node = node
-            if temporal {
-                perRule = Array(repeating: 0, count: rules)
-                times = Array(repeating: [], count: rules)
-                timesHead = Array(repeating: 0, count: rules)
-            }
-        }
-
-        /// Makes a spent group the empty group of `scratch` in correlation `node`, keeping the
-        /// capacity of its buffers (no allocation for a new group in steady state).
-        func recycle(hash: UInt64, bytes: [UInt8], node: Int32, rules: Int, temporal: Bool) {
-            generation &+= 1
-            key.hash = hash
-            key.bytes.removeAll(keepingCapacity: true)
-            key.bytes.append(contentsOf: bytes)
-            self.node = node
-            if capacity > 1024 {
-                buffer?.deallocate()
-                buffer = nil
-                capacity = 0
-            }
-            end = 0
-            head = 0
-            newest = .min
-            queued = .min
-            firing = false
-            gone = false
-            if !distinct.isEmpty { distinct.removeAll(keepingCapacity: distinct.count < 1024) }
-            if !sorted.isEmpty { sorted.removeAll(keepingCapacity: sorted.count < 1024) }
-            sum = 0
-            if temporal {
-                if perRule.count != rules {
-                    perRule = Array(repeating: 0, count: rules)
-                    times = Array(repeating: [], count: rules)
-                    timesHead = Array(repeating: 0, count: rules)
-                } else {
-                    for p in 0..<rules {
-                        perRule[p] = 0
-                        times[p].removeAll(keepingCapacity: times[p].count < 1024)
-                        timesHead[p] = 0
-                    }
-                }
-            } else if !perRule.isEmpty {
-                perRule = []
-                times = []
-                timesHead = []
-            }
-        }
-
-        var count: Int { end - head }
-
-        deinit { buffer?.deallocate() }
-
-        /// The window's entries, copied (alerts and snapshots; not the hot path).
-        var window: [Entry] {
-            guard let buffer else { return [] }
-            return Array(UnsafeBufferPointer(start: buffer + head, count: end - head))
-        }
-
-        @inline(__always)
-        subscript(i: Int) -> Entry { buffer.unsafelyUnwrapped[i] }
-
-        /// Inserts keeping time order; an equal time goes after those already there (arrival order).
-        func insert(_ entry: Entry) {
-            if end == capacity {
-                if head > 0 && head * 2 >= capacity {
-                    compact()
-                } else {
-                    let grown = max(1, capacity * 2)
-                    let fresh = UnsafeMutablePointer<Entry>.allocate(capacity: grown)
-                    if let buffer {
-                        fresh.initialize(from: buffer + head, count: end - head)
-                        buffer.deallocate()
-                    }
-                    end -= head
-                    head = 0
-                    buffer = fresh
-                    capacity = grown
-                }
-            }
-            let b = buffer.unsafelyUnwrapped
-            var i = end
-            while i > head && b[i - 1].time > entry.time { i -= 1 }
-            if i < end { memmove(b + i + 1, b + i, (end - i) * MemoryLayout<Entry>.stride) }
-            (b + i).initialize(to: entry)
-            end += 1
-        }
-
-        /// Moves the window to the start of the buffer.
-        func compact() {
-            guard head > 0, let buffer else { return }
-            memmove(buffer, buffer + head, (end - head) * MemoryLayout<Entry>.stride)
-            end -= head
-            head = 0
-        }
-
-        /// The group-by values, decoded from the key (length-prefixed bytes).
-        var values: [String] {
-            var out: [String] = []
-            var i = 0
-            let b = key.bytes
-            while i + 4 <= b.count {
-                let n = Int(b[i]) | Int(b[i + 1]) << 8 | Int(b[i + 2]) << 16 | Int(b[i + 3]) << 24
-                out.append(String(decoding: b[(i + 4)..<min(b.count, i + 4 + n)], as: UTF8.self))
-                i += 4 + n
-            }
-            return out
-        }
     }
 
     /// What the hot path needs of a correlation, as plain values (no reference counting per event).
@@ -211,12 +70,14 @@ public final class CorrelationStage: OrderedStage {
     @exclusivity(unchecked) var queue: [(index: Int32, generation: UInt32)] = []
     /// Store indices of spent groups, for reuse.
     @exclusivity(unchecked) var pool: [Int32] = []
-    /// Per detection rule, its feeds (`feedStart[r]..<feedStart[r + 1]` of `feeds`); slots of their
-    /// group-by and value fields in `feedSlots`. Plain values: no reference counting per match.
+    /// Per source — detection rule *r*, then correlation *n* at `rules + n` (chains) — its feeds
+    /// (`feedStart[s]..<feedStart[s + 1]` of `feeds`); slots of their group-by and value fields in
+    /// `feedSlots` (for a chain: positions in the inner correlation's group, -1 for none). Plain
+    /// values: no reference counting per match.
     let feedStart: [Int32]
     let feeds: [Feed]
     let feedSlots: [Int32]
-    /// Per detection rule: how many of its carried values the feeds read (the rest are for later stages).
+    /// Per source: how many of its carried values the feeds read (the rest are for later stages).
     let decodeCount: [Int32]
     /// Where each carried field of the current match lies in its bytes (-1: missing).
     @exclusivity(unchecked) var fieldStarts: [Int32] = []
@@ -224,7 +85,7 @@ public final class CorrelationStage: OrderedStage {
     @exclusivity(unchecked) var queueHead = 0
     /// Reused buffer for group keys.
     @exclusivity(unchecked) var scratch: [UInt8] = []
-    @exclusivity(unchecked) public private(set) var statistics: CorrelationStatistics
+    @exclusivity(unchecked) public internal(set) var statistics: CorrelationStatistics
 
     /// `ruleOffset`: the number of detection rules (correlation *n* counts as rule `ruleOffset + n`);
     /// `inputNames`: the inputs' paths, for `correlation.events`.
@@ -243,7 +104,7 @@ public final class CorrelationStage: OrderedStage {
         var feedStart: [Int32] = [0]
         var feeds: [Feed] = []
         var feedSlots: [Int32] = []
-        for list in set.byRule {
+        for list in set.byRule + set.byCorrelation {
             for (node, input) in list {
                 let spec = set.nodes[node].inputs[input]
                 feeds.append(Feed(node: Int32(node), position: Int32(spec.position), groupStart: Int32(feedSlots.count),
@@ -253,7 +114,7 @@ public final class CorrelationStage: OrderedStage {
             }
             feedStart.append(Int32(feeds.count))
         }
-        decodeCount = (0..<set.byRule.count).map { r in
+        decodeCount = (0..<(feedStart.count - 1)).map { r in
             var most: Int32 = 0
             for f in feeds[Int(feedStart[r])..<Int(feedStart[r + 1])] {
                 for k in 0..<Int(f.groupCount + f.valueCount) { most = max(most, feedSlots[Int(f.groupStart) + k] + 1) }
@@ -278,7 +139,7 @@ public final class CorrelationStage: OrderedStage {
     }
 
     public func process(_ item: StageItem, emit: (StageItem) -> Void) {
-        guard case .match(let m, let fields) = item, m.rule >= 0, Int(m.rule) + 1 < feedStart.count,
+        guard case .match(let m, let fields) = item, m.rule >= 0, Int(m.rule) < set.byRule.count,
               feedStart[Int(m.rule)] < feedStart[Int(m.rule) + 1]
         else {
             emit(item)
@@ -291,28 +152,33 @@ public final class CorrelationStage: OrderedStage {
         }
         statistics.events += 1
         fields.bytes.withUnsafeBufferPointer { bytes in
-            // Where each carried value lies, once per match.
-            fieldStarts.removeAll(keepingCapacity: true)
-            fieldLengths.removeAll(keepingCapacity: true)
-            var i = 0
-            let wanted = Int(decodeCount[Int(m.rule)])
-            while fieldStarts.count < wanted && i + 4 <= bytes.count {
-                let length = UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
-                i += 4
-                if length == MatchFields.missing {
-                    fieldStarts.append(-1)
-                    fieldLengths.append(0)
-                } else {
-                    fieldStarts.append(Int32(i))
-                    fieldLengths.append(Int32(length))
-                    i += Int(length)
-                }
+            feedAll(Int(m.rule), bytes, time: m.timestamp, source: m.sourceIndex, offset: m.offset, emit: emit)
+        }
+    }
+
+    /// Feeds source `s`'s event to every correlation that references it. `bytes` holds its values as
+    /// ``MatchFields`` lays them out (a match's carried fields, or an inner correlation's group key —
+    /// the same length-prefixed form), decoded once here.
+    func feedAll(_ s: Int, _ bytes: UnsafeBufferPointer<UInt8>, time: Int64, source: Int32, offset: Int64,
+                 emit: (StageItem) -> Void) {
+        fieldStarts.removeAll(keepingCapacity: true)
+        fieldLengths.removeAll(keepingCapacity: true)
+        var i = 0
+        let wanted = Int(decodeCount[s])
+        while fieldStarts.count < wanted && i + 4 <= bytes.count {
+            let length = UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 24
+            i += 4
+            if length == MatchFields.missing {
+                fieldStarts.append(-1)
+                fieldLengths.append(0)
+            } else {
+                fieldStarts.append(Int32(i))
+                fieldLengths.append(Int32(length))
+                i += Int(length)
             }
-            let base = bytes.baseAddress
-            for f in Int(feedStart[Int(m.rule)])..<Int(feedStart[Int(m.rule) + 1]) {
-                let feed = feeds[f]
-                feedMatch(feed, base: base, time: m.timestamp, source: m.sourceIndex, offset: m.offset, emit: emit)
-            }
+        }
+        for f in Int(feedStart[s])..<Int(feedStart[s + 1]) {
+            feedMatch(feeds[f], base: bytes.baseAddress, time: time, source: source, offset: offset, emit: emit)
         }
     }
 
@@ -324,7 +190,7 @@ public final class CorrelationStage: OrderedStage {
         return UnsafeBufferPointer(start: base + Int(fieldStarts[s]), count: Int(fieldLengths[s]))
     }
 
-    /// Builds the key of a base rule's match in ``scratch``, fills its value, and adds it.
+    /// Builds the key of one feed's event in ``scratch``, fills its value, and adds it.
     func feedMatch(_ feed: Feed, base: UnsafePointer<UInt8>?, time: Int64, source: Int32, offset: Int64,
                    emit: (StageItem) -> Void) {
         let n = Int(feed.node)
@@ -363,43 +229,6 @@ public final class CorrelationStage: OrderedStage {
     public func finish(emit: (StageItem) -> Void) {}
 
     // MARK: - Evaluation
-
-    /// Builds the group key of a chained input (an inner correlation's alert: its group values) in
-    /// ``scratch``, fills its value, and adds it to correlation `n`.
-    func feed(_ n: Int, _ input: CorrelationSet.Input, time: Int64, source: Int32, offset: Int64,
-              _ lookup: (Int) -> ArraySlice<UInt8>?, emit: (StageItem) -> Void) {
-        scratch.removeAll(keepingCapacity: true)
-        for slot in input.groupSlots {
-            guard let v = lookup(slot) else {
-                statistics.ungrouped += 1
-                return
-            }
-            v.withUnsafeBufferPointer { Self.appendLengthPrefixed($0, to: &scratch) }
-        }
-        var entry = Entry(time: time, offset: offset, number: 0, value: 0, source: source, position: Int32(input.position))
-        switch specs[n].kind {
-        case .valueCount:
-            var hash: UInt64 = Self.fnvSeed
-            for slot in input.valueSlots {
-                guard let v = lookup(slot) else {
-                    statistics.withoutValue += 1
-                    return
-                }
-                hash = v.withUnsafeBufferPointer { Self.fnv($0, hash) }
-            }
-            entry.value = hash
-        case .valueSum, .valueAvg, .valuePercentile, .valueMedian:
-            guard let slot = input.valueSlots.first, let v = lookup(slot),
-                  let number = v.withUnsafeBufferPointer({ Self.number($0) }) else {
-                statistics.withoutValue += 1
-                return
-            }
-            entry.number = number
-        default:
-            break
-        }
-        add(n, entry, emit: emit)
-    }
 
     /// Adds an entry whose group key is in ``scratch`` to correlation `n`, and fires when the window
     /// meets the condition.
@@ -561,96 +390,6 @@ public final class CorrelationStage: OrderedStage {
         return count
     }
 
-    // MARK: - Alerts
-
-    func fire(_ n: Int, _ g: Group, value: Double, start: Int64, end: Int64, emit: (StageItem) -> Void) {
-        statistics.fired[n] += 1
-        let node = set.nodes[n]
-        let rule = node.rule
-        let entries = g.window
-        let last = entries.last!
-        let values = g.values
-        if !node.silent && node.level >= settings.minimumLevel {
-            var w = JSONWriter(capacity: 1024)
-            if case .pretty(let color) = settings.style {
-                // `… HIGH  Brute force  event_count 12 in 5m  source.ip=203.0.113.50  12 events from auth.log byte 1024`
-                AlertEncoder.prettyPrefix(timestamp: end, level: node.level, title: rule.metadata.title, color: color, to: &w)
-                w.append("  ")
-                w.bytes += Array("\(rule.kind.rawValue) ".utf8)
-                Self.appendNumber(value, to: &w)
-                w.bytes += Array(" in \(rule.timespanText)".utf8)
-                for (i, name) in rule.groupBy.enumerated() {
-                    w.append("  ")
-                    w.bytes += Array(name.utf8)
-                    w.append("=")
-                    values[i].utf8.withContiguousStorageIfAvailable { w.appendPrintable($0) }
-                }
-                if let first = entries.first, Int(first.source) < inputNames.count {
-                    w.bytes += Array("  \(entries.count) events from \(inputNames[Int(first.source)]) byte \(first.offset)".utf8)
-                }
-                w.append("\n")
-            } else {
-                encodeJSON(node, g, value: value, start: start, end: end, to: &w)
-            }
-            let sink = settings.perLevel ? UInt8(AlertLevel.allCases.firstIndex(of: node.level)!) : 0
-            emit(.record(StageRecord(rule: Int32(ruleOffset + n), sink: sink, timestamp: end, bytes: w.bytes,
-                                     fields: zip(rule.groupBy, values).map { ($0, $1) })))
-        }
-        // Chains: the alert is an event of the correlations that reference this one.
-        for (outer, input) in set.byCorrelation[n] {
-            let spec = set.nodes[outer].inputs[input]
-            feed(outer, spec, time: end, source: last.source, offset: last.offset,
-                 { slot in slot >= 0 && slot < values.count ? ArraySlice(values[slot].utf8) : nil }, emit: emit)
-        }
-    }
-
-    func encodeJSON(_ node: CorrelationSet.Node, _ g: Group, value: Double, start: Int64, end: Int64, to w: inout JSONWriter) {
-        let rule = node.rule
-        let entries = g.window
-        w.append("{\"@timestamp\":\"")
-        TimestampFormat.appendRFC3339(end, to: &w.bytes)
-        w.append("\",")
-        w.bytes += node.members
-        w.append(",\"correlation.type\":")
-        w.appendString(rule.kind.rawValue)
-        w.append(",\"correlation.timespan\":")
-        w.appendString(rule.timespanText)
-        w.append(",\"correlation.group\":{")
-        let values = g.values
-        for (i, name) in rule.groupBy.enumerated() {
-            if i > 0 { w.append(",") }
-            w.appendString(name)
-            w.append(":")
-            w.appendString(values[i])
-        }
-        w.append("},\"correlation.value\":")
-        Self.appendNumber(value, to: &w)
-        w.append(",\"correlation.window.start\":\"")
-        TimestampFormat.appendRFC3339(start, to: &w.bytes)
-        w.append("\",\"correlation.window.end\":\"")
-        TimestampFormat.appendRFC3339(end, to: &w.bytes)
-        w.append("\",\"correlation.rules\":")
-        var positions: [Int32] = []
-        for e in entries where !positions.contains(e.position) { positions.append(e.position) }
-        AlertEncoder.array(positions.sorted().map { node.ruleLabels[Int($0)] }, &w)
-        w.append(",\"correlation.event_count\":")
-        w.appendInteger(Int64(entries.count))
-        w.append(",\"correlation.events\":[")
-        // Up to 10 references: the first five and the last five.
-        let picked = entries.count <= 10 ? entries : Array(entries.prefix(5)) + Array(entries.suffix(5))
-        for (i, e) in picked.enumerated() {
-            if i > 0 { w.append(",") }
-            w.append("{\"@timestamp\":\"")
-            TimestampFormat.appendRFC3339(e.time, to: &w.bytes)
-            w.append("\",\"log.file.path\":")
-            w.appendString(Int(e.source) < inputNames.count ? inputNames[Int(e.source)] : "")
-            w.append(",\"log.offset\":")
-            w.appendInteger(e.offset)
-            w.append("}")
-        }
-        w.append("]}\n")
-    }
-
     // MARK: - Bounds
 
     /// Takes groups off the head of the queue: one touched since it was queued goes to the back
@@ -736,70 +475,5 @@ public final class CorrelationStage: OrderedStage {
         } else {
             w.append("null")
         }
-    }
-}
-
-/// Correlation groups by (correlation, key): open addressing with linear probing, indices into the
-/// stage's group store; deletion shifts the probe run back (no tombstones).
-struct GroupTable {
-    private(set) var slots: [Int32] = Array(repeating: -1, count: 1024)
-    private(set) var hashes: [UInt64] = Array(repeating: 0, count: 1024)
-    private(set) var count = 0
-
-    func find(hash: UInt64, node: Int32, key: [UInt8], in store: ContiguousArray<CorrelationStage.Group>) -> Int32? {
-        let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let s = slots[i]
-            if s < 0 { return nil }
-            if hashes[i] == hash {
-                let g = store[Int(s)]
-                if g.node == node && g.key.bytes == key { return s }
-            }
-            i = (i + 1) & mask
-        }
-    }
-
-    mutating func insert(hash: UInt64, index: Int32, in store: ContiguousArray<CorrelationStage.Group>) {
-        if (count + 1) * 2 > slots.count { grow(store) }
-        let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: hash) & mask
-        while slots[i] >= 0 { i = (i + 1) & mask }
-        slots[i] = index
-        hashes[i] = hash
-        count += 1
-    }
-
-    mutating func remove(hash: UInt64, index: Int32, in store: ContiguousArray<CorrelationStage.Group>) {
-        let mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: hash) & mask
-        while slots[i] != index {
-            if slots[i] < 0 { return }
-            i = (i + 1) & mask
-        }
-        // Backward-shift deletion: move later members of the run into the hole when their home
-        // slot does not lie between the hole and them.
-        var hole = i
-        var j = (i + 1) & mask
-        while slots[j] >= 0 {
-            let home = Int(truncatingIfNeeded: hashes[j]) & mask
-            let between = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j)
-            if !between {
-                slots[hole] = slots[j]
-                hashes[hole] = hashes[j]
-                hole = j
-            }
-            j = (j + 1) & mask
-        }
-        slots[hole] = -1
-        count -= 1
-    }
-
-    private mutating func grow(_ store: ContiguousArray<CorrelationStage.Group>) {
-        let old = zip(slots, hashes).filter { $0.0 >= 0 }
-        slots = Array(repeating: -1, count: slots.count * 2)
-        hashes = Array(repeating: 0, count: hashes.count * 2)
-        count = 0
-        for (index, hash) in old { insert(hash: hash, index: index, in: store) }
     }
 }

@@ -26,7 +26,9 @@ public struct SuppressionSet: Sendable {
                 annotations: inout MatchAnnotations) throws(SuppressionError) {
         let metas = rules.map(\.metadata) + correlations.map(\.metadata)
         var chosen: [SuppressionSpec?] = metas.map(\.suppress)
+        // A rule named by `--suppress` takes that spec; `*` gives every rule not named one.
         var wildcard: SuppressionSpec?
+        var named = Set<Int>()
         for (selector, spec) in options {
             if selector == "*" {
                 wildcard = spec
@@ -34,13 +36,13 @@ public struct SuppressionSet: Sendable {
             }
             let targets = metas.indices.filter { metas[$0].id == selector || metas[$0].name == selector || metas[$0].title == selector }
             guard !targets.isEmpty else { throw SuppressionError(message: "--suppress names rule '\(selector)', which is not loaded (give its id, name or title, or *)") }
-            for t in targets { chosen[t] = spec }
+            for t in targets {
+                chosen[t] = spec
+                named.insert(t)
+            }
         }
         if let wildcard {
-            let specific = Set(options.filter { $0.rule != "*" }.flatMap { option in
-                metas.indices.filter { metas[$0].id == option.rule || metas[$0].name == option.rule || metas[$0].title == option.rule }
-            })
-            for i in metas.indices where !specific.contains(i) { chosen[i] = wildcard }
+            for i in metas.indices where !named.contains(i) { chosen[i] = wildcard }
         }
         var entries: [Entry?] = []
         for (i, spec) in chosen.enumerated() {

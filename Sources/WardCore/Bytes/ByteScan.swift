@@ -36,6 +36,31 @@ public enum ByteScan {
     }
 
     /// The number of `byte` occurrences in `base[from..<to]`.
+    /// Whether `literal` starts at `i` of `base`, within `i..<end`.
+    @inlinable
+    public static func has(_ literal: StaticString, in base: UnsafePointer<UInt8>, at i: Int, end: Int) -> Bool {
+        let n = literal.utf8CodeUnitCount
+        guard i >= 0, i + n <= end else { return false }
+        let q = literal.utf8Start
+        for k in 0..<n where base[i + k] != q[k] { return false }
+        return true
+    }
+
+    /// The first index of `literal` in `base[from..<to]` (`memchr` on its first byte), or `nil`.
+    /// - Complexity: O(*n*); does not allocate.
+    @inlinable
+    public static func find(_ literal: StaticString, in base: UnsafePointer<UInt8>, from: Int, to: Int) -> Int? {
+        let n = literal.utf8CodeUnitCount
+        guard n > 0, from + n <= to else { return nil }
+        let first = literal.utf8Start[0]
+        var i = from
+        while i + n <= to, let hit = firstIndex(of: first, in: base, from: i, to: to - n + 1) {
+            if has(literal, in: base, at: hit, end: to) { return hit }
+            i = hit + 1
+        }
+        return nil
+    }
+
     /// - Complexity: O(*n*); does not allocate.
     @inlinable
     public static func count(

@@ -19,26 +19,10 @@ public struct FirewallText {
     subscript(i: Int) -> UInt8 { line[i] }
 
     /// Whether the text at `i` starts with `literal`.
-    func has(_ literal: StaticString, at i: Int) -> Bool {
-        let n = literal.utf8CodeUnitCount
-        guard i + n <= end else { return false }
-        let p = literal.utf8Start
-        for k in 0..<n where line[i + k] != p[k] { return false }
-        return true
-    }
+    func has(_ literal: StaticString, at i: Int) -> Bool { ByteScan.has(literal, in: line, at: i, end: end) }
 
     /// The first index of `literal` in `from..<end`, or `nil`.
-    func find(_ literal: StaticString, from: Int) -> Int? {
-        let n = literal.utf8CodeUnitCount
-        guard n > 0, from + n <= end else { return nil }
-        let first = literal.utf8Start[0]
-        var i = from
-        while i + n <= end, let hit = ByteScan.firstIndex(of: first, in: line, from: i, to: end - n + 1) {
-            if has(literal, at: hit) { return hit }
-            i = hit + 1
-        }
-        return nil
-    }
+    func find(_ literal: StaticString, from: Int) -> Int? { ByteScan.find(literal, in: line, from: from, to: end) }
 }
 
 /// Shared by the vendor parsers: adding fields, normalizing actions, reading key=value text.
