@@ -9,7 +9,8 @@ public struct Match: Sendable, Equatable {
     public var event: Int32
     /// Index of the rule in the ``RuleSet``; ``Match/noRule`` for an event output without a rule.
     public var rule: Int32
-    /// The input the event came from.
+    /// The number of the event's input in the run's ``SourceNames`` (for files, the input's index;
+    /// for a tailed file, the number the tail registered it under).
     public var sourceIndex: Int32
     /// Which sink the match goes to (one per level with per-level files, else 0).
     public var sink: UInt8

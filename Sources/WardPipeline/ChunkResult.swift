@@ -6,6 +6,7 @@ import WardDetect
 /// kept until every match was written, then recycled.
 final class ChunkResult {
     var source = 0
+    var stream = 0
     var path = ""
     var endOffset: Int64 = 0
     var output = MatchBatch()

@@ -43,6 +43,23 @@ public struct PipelineInput: Sendable {
     }
 }
 
+/// A consistent checkpoint of a live run: the stages' state (`capture`, on the pipeline's thread
+/// after a drain, when the stages have seen exactly the records whose cursors are committed so far —
+/// in input order) travels with the batch of output it follows, and `write` gets it on the writer's
+/// thread once that output is written and the cursors before it committed. So a checkpoint never
+/// names a record whose alerts were not written, and its state never counts a record it does not name.
+public struct PipelineCheckpoint {
+    public var interval: Duration
+    public var capture: () -> any Sendable
+    public var write: @Sendable (any Sendable) -> Void
+
+    public init(interval: Duration, capture: @escaping () -> any Sendable, write: @escaping @Sendable (any Sendable) -> Void) {
+        self.interval = interval
+        self.capture = capture
+        self.write = write
+    }
+}
+
 /// What is written for each match.
 public enum PipelineEncoding: Sendable {
     /// One alert per match (JSON line or pretty text); one sink per level when the sinks are per level.
@@ -89,8 +106,11 @@ public struct PipelineConfiguration {
     public var chunkSize: Int = 1 << 20
     /// Bytes the read-ahead of all inputs merged by event time may take together.
     public var mergeMemory: Int = 256 << 20
-    /// Called, on the writer's thread, with each source's cursor once everything before it is written.
+    /// Called, on the writer's thread, with each source's cursor once everything before it is written
+    /// (after the source's own ``RecordSource/commit(_:)``).
     public var onCommit: (@Sendable (SourceCursor) -> Void)?
+    /// A checkpoint of the run: taken at most every interval while records are committed, and at the end.
+    public var checkpoint: PipelineCheckpoint?
     /// Called for every problem, in input order.
     public var onDiagnostic: (PipelineDiagnostic) -> Void = { _ in }
     /// Called after each window of chunks, with the counts so far (a progress line).

@@ -31,8 +31,8 @@ extension CorrelationStage {
                     w.append("=")
                     values[i].utf8.withContiguousStorageIfAvailable { w.appendPrintable($0) }
                 }
-                if let first = entries.first, Int(first.source) < inputNames.count {
-                    w.bytes += Array("  \(entries.count) events from \(inputNames[Int(first.source)]) byte \(first.offset)".utf8)
+                if let first = entries.first {
+                    w.bytes += Array("  \(entries.count) events from \(names.name(Int(first.source))) byte \(first.offset)".utf8)
                 }
                 w.append("\n")
             } else {
@@ -92,7 +92,7 @@ extension CorrelationStage {
             w.append("{\"@timestamp\":\"")
             TimestampFormat.appendRFC3339(e.time, to: &w.bytes)
             w.append("\",\"log.file.path\":")
-            w.appendString(Int(e.source) < inputNames.count ? inputNames[Int(e.source)] : "")
+            w.appendString(names.name(Int(e.source)))
             w.append(",\"log.offset\":")
             w.appendInteger(e.offset)
             w.append("}")

@@ -57,7 +57,7 @@ public final class CorrelationStage: OrderedStage {
     let specs: [Spec]
     let settings: CorrelationSettings
     let ruleOffset: Int
-    var inputNames: [String]
+    let names: SourceNames
     /// Groups by (correlation, key): open addressing with linear probing over `store` indices.
     @exclusivity(unchecked) var table = GroupTable()
     /// Every group object, live or spent, by index (the table and the queue hold indices).
@@ -88,12 +88,12 @@ public final class CorrelationStage: OrderedStage {
     @exclusivity(unchecked) public internal(set) var statistics: CorrelationStatistics
 
     /// `ruleOffset`: the number of detection rules (correlation *n* counts as rule `ruleOffset + n`);
-    /// `inputNames`: the inputs' paths, for `correlation.events`.
-    public init(_ set: CorrelationSet, ruleOffset: Int, inputNames: [String], settings: CorrelationSettings) {
+    /// `names`: the inputs' paths, for `correlation.events`.
+    public init(_ set: CorrelationSet, ruleOffset: Int, names: SourceNames, settings: CorrelationSettings) {
         self.set = set
         self.settings = settings
         self.ruleOffset = ruleOffset
-        self.inputNames = inputNames
+        self.names = names
         specs = set.nodes.map { node in
             let c = node.rule.comparisons
             return Spec(kind: node.rule.kind, span: Int64(node.rule.timespanSeconds) * 1_000_000_000, groupCount: node.rule.groupBy.count,

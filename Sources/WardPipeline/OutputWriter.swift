@@ -19,6 +19,8 @@ final class OutputWriter: @unchecked Sendable {
     struct Batch {
         var buffers: [JSONWriter]
         var commits: [SourceCursor] = []
+        /// What the run's checkpoint holds once this batch is written (``PipelineCheckpoint``).
+        var checkpoint: (any Sendable)?
         /// Alerts (records counted as alerts) in the buffers.
         var alerts = 0
         var isEmpty: Bool { buffers.allSatisfy(\.bytes.isEmpty) }
@@ -37,9 +39,12 @@ final class OutputWriter: @unchecked Sendable {
     private let sinkCount: Int
     private let depth: Int
     private let commit: (@Sendable (SourceCursor) -> Void)?
+    private let checkpoint: (@Sendable (any Sendable) -> Void)?
     private let exited = DispatchSemaphore(value: 0)
 
-    init(sinks: AlertSinks?, sinkCount: Int, depth: Int = 4, commit: (@Sendable (SourceCursor) -> Void)?) {
+    init(sinks: AlertSinks?, sinkCount: Int, depth: Int = 4, commit: (@Sendable (SourceCursor) -> Void)?,
+         checkpoint: (@Sendable (any Sendable) -> Void)? = nil) {
+        self.checkpoint = checkpoint
         self.sinks = sinks
         self.sinkCount = sinkCount
         self.depth = depth
@@ -112,7 +117,11 @@ final class OutputWriter: @unchecked Sendable {
             if !broken, let sinks, !batch.isEmpty, let code = sinks.write(batch.buffers) {
                 error = String(cString: strerror(code))
             }
-            if error == nil && !broken { for cursor in batch.commits { commit?(cursor) } }
+            if error == nil && !broken {
+                for cursor in batch.commits { commit?(cursor) }
+                if let saved = batch.checkpoint { checkpoint?(saved) }
+            }
+            batch.checkpoint = nil
             for i in batch.buffers.indices { batch.buffers[i].bytes.removeAll(keepingCapacity: true) }
 
             condition.lock()

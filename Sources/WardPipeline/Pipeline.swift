@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 import WardCore
 import WardDetect
 import WardIngest
@@ -78,7 +79,17 @@ public final class Pipeline {
         var stats = RunStatistics(rules: ruleCount + config.stageRules)
         let perLevel = config.sinks?.perLevel ?? false
         let sinkCount = perLevel ? AlertLevel.allCases.count : 1
-        let writer = OutputWriter(sinks: config.sinks, sinkCount: sinkCount, commit: config.onCommit)
+        // Cursors go, on the writer's thread once their output is written, to their source (a tail
+        // records them for its checkpoint) and to the command.
+        let readers = Mutex<[Int: any RecordSource]>([:])
+        let onCommit = config.onCommit
+        let checkpoint = config.checkpoint
+        let writer = OutputWriter(sinks: config.sinks, sinkCount: sinkCount, commit: { cursor in
+            readers.withLock { $0[cursor.sourceIndex] }?.commit(cursor)
+            onCommit?(cursor)
+        }, checkpoint: checkpoint?.write)
+        var lastCheckpoint = ContinuousClock.now
+        var uncheckpointed = false
         var batch = OutputWriter.Batch(buffers: writer.buffers())
         let sources = config.inputs.enumerated().map { SourceState(index: $0.offset, input: $0.element) }
         let merging = config.order == .eventTime
@@ -122,6 +133,7 @@ public final class Pipeline {
             do {
                 let reader = try s.input.open(s.index, settings)
                 s.reader = reader
+                readers.withLock { $0[s.index] = reader }
                 stats.files += 1
                 config.stop?.opened(reader)
             } catch {
@@ -137,6 +149,7 @@ public final class Pipeline {
             if let reader = s.reader {
                 if let notice = reader.notice { report(.warning, notice.description) }
                 reader.close()
+                readers.withLock { $0[s.index] = nil }
                 config.stop?.closed(reader)
             }
             s.reader = nil
@@ -217,7 +230,8 @@ public final class Pipeline {
             var n = 0
             while n < s.results.count && s.results[n].pending == 0 {
                 let r = s.results[n]
-                batch.commits.append(SourceCursor(sourceIndex: s.index, identity: s.input.name, offset: r.endOffset))
+                batch.commits.append(SourceCursor(sourceIndex: s.index, stream: r.stream, identity: r.path, offset: r.endOffset))
+                uncheckpointed = true
                 // Results keep their buffers' capacity: recycle only as many as a window needs.
                 if pool.count < 4 * threads { pool.append(r) }
                 n += 1
@@ -343,7 +357,13 @@ public final class Pipeline {
                 }
                 inOrder.removeAll(keepingCapacity: true)
             }
-            if !batch.isEmpty || !batch.commits.isEmpty {
+            if let checkpoint, uncheckpointed, ContinuousClock.now - lastCheckpoint >= checkpoint.interval {
+                // After a drain in input order, the stages have seen exactly the committed records.
+                batch.checkpoint = checkpoint.capture()
+                lastCheckpoint = .now
+                uncheckpointed = false
+            }
+            if !batch.isEmpty || !batch.commits.isEmpty || batch.checkpoint != nil {
                 writer.submit(batch)
                 batch = OutputWriter.Batch(buffers: writer.buffers())
             }
@@ -443,6 +463,7 @@ public final class Pipeline {
             }
         }
         for s in sources { settle(s) }
+        if let checkpoint { batch.checkpoint = checkpoint.capture() }
         writer.submit(batch)
         for s in sources { finish(s) }
         let failure = writer.finish()

@@ -18,6 +18,7 @@ extension Pipeline {
         r.reset()
         let chunk = slot.chunk
         r.source = chunk.origin.sourceIndex
+        r.stream = chunk.origin.stream
         r.path = chunk.origin.path
         r.endOffset = chunk.endOffset
         r.bytes = chunk.endOffset - chunk.origin.offset
@@ -77,7 +78,7 @@ extension Pipeline {
                     while h < hits.count && hits[h].event == e {
                         let rule = hits[h].rule
                         h += 1
-                        var m = Match(event: Int32(e), rule: Int32(rule), sourceIndex: Int32(r.source), timestamp: t,
+                        var m = Match(event: Int32(e), rule: Int32(rule), sourceIndex: Int32(chunk.origin.nameIndex), timestamp: t,
                                       offset: chunk.origin.offset + Int64(events[e].lineStart))
                         if !filters.isEmpty && !filters.allSatisfy({ $0.keeps(m) }) {
                             // Dropped, unless a stage needs it and only a filter that does not gate

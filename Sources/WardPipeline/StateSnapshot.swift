@@ -101,7 +101,7 @@ extension CorrelationStage {
     public func save(into snapshot: inout StateSnapshot) {
         var pathIndex: [String: Int] = Dictionary(uniqueKeysWithValues: snapshot.paths.enumerated().map { ($1, $0) })
         func path(_ source: Int32) -> Int {
-            let name = Int(source) < inputNames.count ? inputNames[Int(source)] : ""
+            let name = names.name(Int(source))
             if let i = pathIndex[name] { return i }
             snapshot.paths.append(name)
             pathIndex[name] = snapshot.paths.count - 1
@@ -132,12 +132,7 @@ extension CorrelationStage {
         // Paths of the earlier run become extra input names for references.
         var sourceOf: [Int32] = []
         for p in snapshot.paths {
-            if let i = inputNames.firstIndex(of: p) {
-                sourceOf.append(Int32(i))
-            } else {
-                inputNames.append(p)
-                sourceOf.append(Int32(inputNames.count - 1))
-            }
+            sourceOf.append(Int32(names.index(of: p)))
         }
         var restored = 0, dropped = 0
         for (identity, saved) in snapshot.correlations {

@@ -263,12 +263,12 @@ public struct DetectionStages {
 
     /// `suppress`: `--suppress` options. Throws when one names a rule that is not loaded.
     public init(rules: [SigmaRule], correlations rules2: [CorrelationRule], suppress: [(rule: String, spec: SuppressionSpec)],
-                inputNames: [String], settings: CorrelationSettings) throws(SuppressionError) {
+                names: SourceNames, settings: CorrelationSettings) throws(SuppressionError) {
         var annotations = MatchAnnotations(rules: rules.count)
         let set = CorrelationSet(rules2, rules: rules, annotations: &annotations)
         let suppressions = try SuppressionSet(rules: rules, correlations: rules2, options: suppress, annotations: &annotations)
         correlations = set
-        correlation = set.isEmpty ? nil : CorrelationStage(set, ruleOffset: rules.count, inputNames: inputNames, settings: settings)
+        correlation = set.isEmpty ? nil : CorrelationStage(set, ruleOffset: rules.count, names: names, settings: settings)
         suppression = suppressions.isEmpty ? nil : SuppressionStage(suppressions, perLevel: settings.perLevel, style: settings.style)
         self.annotations = annotations
     }

@@ -14,13 +14,21 @@ public struct ChunkOrigin: Sendable, Equatable {
     /// The reference time for year-less timestamps (the file's modification time, or the time the
     /// run started for stdin), in seconds since the epoch.
     public var referenceTime: Int64
+    /// Which stream of the input the chunk belongs to, when one input multiplexes several (the files
+    /// a tail follows); 0 otherwise. Commits name it (``SourceCursor/stream``).
+    public var stream: Int
+    /// The number of the chunk's name in the run's ``SourceNames`` (for files, `sourceIndex`).
+    public var nameIndex: Int
 
-    public init(sourceIndex: Int, path: String, offset: Int64, firstLine: Int64, referenceTime: Int64) {
+    public init(sourceIndex: Int, path: String, offset: Int64, firstLine: Int64, referenceTime: Int64,
+                stream: Int = 0, nameIndex: Int? = nil) {
         self.sourceIndex = sourceIndex
         self.path = path
         self.offset = offset
         self.firstLine = firstLine
         self.referenceTime = referenceTime
+        self.stream = stream
+        self.nameIndex = nameIndex ?? sourceIndex
     }
 }
 

@@ -7,11 +7,33 @@ import WardPipeline
 extension LogFormat: ExpressibleByArgument {}
 extension InputOrder: ExpressibleByArgument {}
 
-/// How inputs are read and parsed; shared by the commands that read logs.
+/// The inputs of a command that reads files or stdin, and how they are read and parsed.
 struct InputOptions: ParsableArguments {
     @Argument(help: "Files or directories to read (directories recursively, in name order; .gz detected by content). '-' or nothing reads stdin.")
     var paths: [String] = []
 
+    @Option(help: "Order of output across several inputs: event-time (merged by the events' own time; the default for scan with several inputs) or input (input after input).")
+    var order: InputOrder?
+
+    @Option(name: .customLong("reorder-window"),
+            help: "Seconds by which events inside one input may be out of order and still be put in order (with --order event-time).")
+    var reorderWindow: Int = 60
+
+    @OptionGroup var read: ReadOptions
+
+    mutating func validate() throws {
+        guard reorderWindow >= 0, reorderWindow <= 86_400 * 366 else {
+            throw ValidationError("'--reorder-window' must be between 0 and 31622400 seconds, not \(reorderWindow).")
+        }
+    }
+
+    func parseOptions(format: LogFormat) throws -> ParseOptions { try read.parseOptions(format: format) }
+    func ingestOptions(for parser: EventParser) -> IngestOptions { read.ingestOptions(for: parser) }
+}
+
+/// How lines are read and parsed (time zone, limits, patient data); shared by every command that
+/// reads logs, whatever its inputs.
+struct ReadOptions: ParsableArguments {
     @Option(help: "Year of year-less syslog timestamps ('Mmm dd hh:mm:ss'). Default: inferred from each file's modification time.")
     var year: Int?
 
@@ -25,13 +47,6 @@ struct InputOptions: ParsableArguments {
     @Option(name: .customLong("max-record-bytes"),
             help: "Cut multi-line records (an HL7 message one segment per line, an XML audit message) longer than this many bytes (the cut is flagged and reported).")
     var maxRecordBytes: Int = 16 << 20
-
-    @Option(help: "Order of output across several inputs: event-time (merged by the events' own time; the default for scan with several inputs) or input (input after input).")
-    var order: InputOrder?
-
-    @Option(name: .customLong("reorder-window"),
-            help: "Seconds by which events inside one input may be out of order and still be put in order (with --order event-time).")
-    var reorderWindow: Int = 60
 
     @Option(name: .customLong("phi-key-file"),
             help: "File holding the secret key (16 bytes or more) for patient pseudonyms; also WARDWATCH_PHI_KEY. Without one, a random key for this run.")
@@ -47,9 +62,6 @@ struct InputOptions: ParsableArguments {
         }
         guard maxRecordBytes >= maxLineBytes, maxRecordBytes <= 1 << 30 else {
             throw ValidationError("'--max-record-bytes' must be between '--max-line-bytes' (\(maxLineBytes)) and 1073741824, not \(maxRecordBytes).")
-        }
-        guard reorderWindow >= 0, reorderWindow <= 86_400 * 366 else {
-            throw ValidationError("'--reorder-window' must be between 0 and 31622400 seconds, not \(reorderWindow).")
         }
         if let year, !(1970...2261).contains(year) {
             throw ValidationError("'--year' must be between 1970 and 2261, not \(year).")

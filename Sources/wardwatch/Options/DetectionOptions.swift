@@ -1,0 +1,258 @@
+import ArgumentParser
+import Foundation
+import WardCore
+import WardDetect
+import WardOutput
+import WardParse
+import WardPipeline
+import WardRules
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Rules, filters, stateful stages and output: what `scan`, `tail` and `listen` share.
+struct DetectionOptions: ParsableArguments {
+    @Option(name: .customLong("rules"), help: "Rule file or directory (repeatable). Default: the bundled Rules/.")
+    var rulePaths: [String] = []
+
+    @Option(help: "YAML map of placeholder values for 'expand', e.g. 'Workstations: [ws-01, ws-02]'.")
+    var placeholders: String?
+
+    @Option(help: "Folder of log source and field mappings. Default: the bundled Rules/mappings.")
+    var mappings: String?
+
+    @Option(name: .customLong("max-rule-file-bytes"), help: "Rule files larger than this are rejected unread.")
+    var maxRuleFileBytes: Int = RuleLoadOptions.defaultMaxFileBytes
+
+    @Option(name: .customLong("min-level"), help: "Only rules of this level or above: informational, low, medium, high, critical.")
+    var minLevel: String = "informational"
+
+    @Option(help: "Only events at or after this time (ISO 8601, e.g. 2026-11-01 or 2026-11-01T08:00:00Z).")
+    var since: String?
+
+    @Option(help: "Only events before this time (ISO 8601).")
+    var until: String?
+
+    @Option(help: "Worker threads. Default: the number of active cores.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Append alerts to this file (created with mode 0600), or with a trailing '/', write one file per rule level into that folder.")
+    var output: String?
+
+    @Option(help: "Alerts as json (one JSON object per line) or pretty (one readable line each; colored on a terminal unless NO_COLOR is set).")
+    var format: String = "json"
+
+    @Option(name: .customLong("input-format"), help: "Parse lines as this format instead of detecting it per line: auto, syslog, rfc5424, rfc3164, raw.")
+    var inputFormat: LogFormat = .auto
+
+    @Flag(name: .customLong("strict-rules"), help: "Stop before reading (exit 2) when any rule has an error. By default rules with errors are reported with their place, skipped, and counted in the summary; the others are used.")
+    var strictRules = false
+
+    @Option(name: .customLong("suppress"),
+            help: "Suppress repeated alerts: RULE:FIELD[,FIELD]:DURATION (RULE an id, name or title, or * for every rule; DURATION like 30s, 10m, 1h). The first alert per rule and field values passes; the rest within DURATION of event time are counted in a follow-up record. Repeatable; overrides a rule's own 'suppress:'.")
+    var suppress: [String] = []
+
+    @Option(name: .customLong("max-lateness"), help: "Seconds an event may be older than the newest event of its correlation group and still count; older ones are counted and ignored by correlations.")
+    var maxLateness: Int = 60
+
+    @Option(name: .customLong("max-groups"), help: "Correlation groups kept in memory across all correlations; at the cap the stalest are evicted (counted in the summary).")
+    var maxGroups: Int = 100_000
+
+    func validate() throws {
+        guard threads >= 1 && threads <= 256 else { throw ValidationError("'--threads' must be between 1 and 256, not \(threads).") }
+        guard AlertLevel(rawValue: minLevel) != nil else {
+            throw ValidationError("'--min-level' must be informational, low, medium, high or critical, not '\(minLevel)'.")
+        }
+        guard format == "json" || format == "pretty" else {
+            throw ValidationError("'--format' must be json or pretty, not '\(format)'.")
+        }
+        for value in suppress where SuppressionSpec.parseOption(value) == nil {
+            throw ValidationError("'--suppress' must be RULE:FIELD[,FIELD]:DURATION such as '*:source.ip:10m', not '\(value)'.")
+        }
+        guard maxLateness >= 0 else { throw ValidationError("'--max-lateness' must be 0 or more seconds, not \(maxLateness).") }
+        guard maxGroups >= 1 else { throw ValidationError("'--max-groups' must be at least 1, not \(maxGroups).") }
+        for (flag, value) in [("--since", since), ("--until", until)] {
+            if let value, Self.parseTime(value) == nil {
+                throw ValidationError("'\(flag)' must be an ISO 8601 date or time such as 2026-11-01 or 2026-11-01T08:00:00Z, not '\(value)'.")
+            }
+        }
+        if let since, let until, let from = Self.parseTime(since), let to = Self.parseTime(until), from >= to {
+            throw ValidationError("'--since' (\(since)) must be earlier than '--until' (\(until)): no event could be inside that window.")
+        }
+    }
+
+    /// A rule error's kind, for the summary (`placeholder '%known_cdcs%' has no values` and the like).
+    static func reason(_ message: String) -> String {
+        if message.hasPrefix("placeholder '") { return "unfilled placeholders" }
+        if message.hasPrefix("invalid YAML") { return "invalid YAML" }
+        if message.hasPrefix("invalid regular expression") { return "invalid regular expressions" }
+        if message.hasPrefix("unknown modifier") { return "unknown modifiers" }
+        if message.hasPrefix("correlation") { return "correlation errors" }
+        return "other errors"
+    }
+
+    /// `2026-11-01`, `2026-11-01T08:00:00Z`, `2026-11-01 08:00:00+01:00` → UTC nanoseconds.
+    static func parseTime(_ text: String) -> Int64? {
+        let full = text.count == 10 ? text + "T00:00:00Z" : text
+        let bytes = Array(full.utf8)
+        let parsed = bytes.withUnsafeBufferPointer { buf in
+            RFC3339.parse(buf.baseAddress!, from: 0, to: buf.count, strict: false)
+        }
+        return parsed.errorAt == nil && parsed.end == bytes.count ? parsed.nanos : nil
+    }
+}
+
+/// A detection run made ready from ``DetectionOptions``: rules loaded (problems reported), engine,
+/// encoder, sinks, filters and stages — then, after the run, its summary.
+struct Detection {
+    let options: DetectionOptions
+    let collection: RuleCollection
+    let ruleSet: RuleSet
+    let engine: DetectionEngine
+    let encoder: AlertEncoder
+    let sinks: AlertSinks
+    let stages: DetectionStages
+    let skippedNote: String?
+    let started: ContinuousClock.Instant
+
+    /// Loads the rules (every problem reported with its place; rules with errors skipped unless
+    /// `--strict-rules`) and opens the output. `verb` and `noun` name what the rules are for
+    /// ("scanned", "scan").
+    init(_ options: DetectionOptions, names: SourceNames, verb: String, noun: String) throws {
+        started = ContinuousClock.now
+        self.options = options
+        let ruleOptions = try RuleOptions.loadOptions(placeholders: options.placeholders, mappings: options.mappings,
+                                                      maxFileBytes: options.maxRuleFileBytes)
+        let paths = options.rulePaths.isEmpty ? RuleOptions.bundledRules().map { [$0] } ?? [] : options.rulePaths
+        guard !paths.isEmpty else { throw ValidationError("No rules: give --rules PATH (the bundled Rules/ folder was not found).") }
+        let collection = RuleLoader.load(paths: paths, options: ruleOptions)
+        let problems = ruleOptions.mappings.diagnostics + collection.diagnostics
+        for problem in problems where problem.severity == .error || problem.message.hasPrefix("correlation '") {
+            Diagnostics.write(problem.description)
+        }
+        let ruleErrors = collection.diagnostics.filter { $0.severity == .error }
+        let missingPaths = ruleErrors.filter { $0.line == 0 && $0.message == "no such file or directory" }
+        if !ruleOptions.mappings.diagnostics.filter({ $0.severity == .error }).isEmpty || !missingPaths.isEmpty
+            || (options.strictRules && !ruleErrors.isEmpty) {
+            Diagnostics.error("the rules have errors; nothing was \(verb) ('wardwatch rules lint' lists them all).")
+            throw ExitCode(WardExit.usage)
+        }
+        if collection.rules.isEmpty && collection.correlations.isEmpty {
+            Diagnostics.error("no rules were loaded from \(paths.joined(separator: ", ")); nothing was \(verb).")
+            throw ExitCode(WardExit.usage)
+        }
+        var skippedNote: String?
+        if !ruleErrors.isEmpty {
+            let files = Set(ruleErrors.map(\.file)).count
+            let documents = max(collection.rejectedDocuments, files)
+            Diagnostics.warning("\(documents) rule \(documents == 1 ? "document" : "documents") in \(files) \(files == 1 ? "file" : "files") had errors (above) and \(documents == 1 ? "was" : "were") skipped; the other rules are \(verb). --strict-rules makes any rule error stop the \(noun).")
+            skippedNote = "rules skipped for errors: \(documents) in \(files) files (\(Set(ruleErrors.map { DetectionOptions.reason($0.message) }).sorted().joined(separator: "; ")))"
+        }
+        self.skippedNote = skippedNote
+        self.collection = collection
+        ruleSet = RuleSet(collection.rules)
+        engine = DetectionEngine(ruleSet: ruleSet, resolver: HL7PathResolver())
+        let color = options.format == "pretty" && options.output == nil && isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        encoder = AlertEncoder(ruleSet: ruleSet, style: options.format == "pretty" ? .pretty(color: color) : .json)
+        do {
+            sinks = try AlertSinks(output: options.output)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        // Correlations and suppression: stages after the ordered merge, fed by what the workers carry.
+        var settings = CorrelationSettings()
+        settings.maxLateness = Int64(options.maxLateness) * 1_000_000_000
+        settings.maxGroups = options.maxGroups
+        settings.minimumLevel = AlertLevel(rawValue: options.minLevel)!
+        settings.perLevel = sinks.perLevel
+        settings.style = encoder.style
+        do {
+            stages = try DetectionStages(rules: ruleSet.rules.map(\.rule), correlations: collection.correlations,
+                                         suppress: options.suppress.compactMap(SuppressionSpec.parseOption),
+                                         names: names, settings: settings)
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    var timeWindow: Bool { options.since != nil || options.until != nil }
+
+    /// A pipeline configuration for `inputs`, with this run's engine, filters and stages.
+    func configuration(inputs: [PipelineInput], parser: EventParser) -> PipelineConfiguration {
+        var configuration = PipelineConfiguration(inputs: inputs, parser: parser, engine: engine, encoding: .alerts(encoder),
+                                                  sinks: sinks, threads: options.threads)
+        // Rules below --min-level are still evaluated; only their alerts are dropped.
+        configuration.filters.append(LevelFilter(levels: (0..<ruleSet.rules.count).map { encoder.level(of: $0) },
+                                                 minimum: AlertLevel(rawValue: options.minLevel)!))
+        if timeWindow {
+            configuration.filters.append(TimeWindowFilter(since: options.since.flatMap(DetectionOptions.parseTime),
+                                                          until: options.until.flatMap(DetectionOptions.parseTime)))
+        }
+        stages.install(in: &configuration)
+        configuration.onDiagnostic = Diagnostics.report
+        return configuration
+    }
+
+    /// Restores the stages' state from `snapshot`; returns a line for the summary.
+    func restore(from snapshot: StateSnapshot, source: String) -> String {
+        let c = stages.correlation?.restore(from: snapshot) ?? (restored: 0, dropped: snapshot.size.groups)
+        let w = stages.suppression?.restore(from: snapshot) ?? (restored: 0, dropped: snapshot.size.windows)
+        let dropped = c.dropped + w.dropped
+        var note = "state: resumed \(c.restored) correlation groups and \(w.restored) suppression windows from \(source)"
+        if dropped > 0 { note += " (\(dropped) of rules no longer loaded were dropped)" }
+        return note
+    }
+
+    /// The stages' state now.
+    func snapshot() -> StateSnapshot {
+        var snapshot = StateSnapshot()
+        stages.correlation?.save(into: &snapshot)
+        stages.suppression?.save(into: &snapshot)
+        return snapshot
+    }
+
+    func summary(_ statistics: RunStatistics) -> ScanSummary {
+        ScanSummary(statistics, rules: ruleSet.rules.count, active: engine.activeRuleCount, started: started)
+    }
+
+    /// Prints the run's summary with its notes (rules skipped, correlations, state, suppression).
+    func printSummary(_ report: PipelineReport, extra: [String]) {
+        let summary = summary(report.statistics)
+        let correlations = stages.correlations
+        let titles = ruleSet.rules.map(\.rule.metadata.title) + collection.correlations.map(\.metadata.title)
+        let levels = (0..<ruleSet.rules.count).map(encoder.level(of:)) + correlations.nodes.map(\.level)
+        var notes: [String] = []
+        if let skippedNote { notes.append(skippedNote) }
+        if let c = stages.correlation?.statistics {
+            var parts = ["correlations: \(collection.correlations.count) loaded, \(c.fired.reduce(0, +)) fired", "\(ScanSummary.number(c.events)) events of their rules"]
+            if c.untimed > 0 { parts.append("\(c.untimed) without a time (ignored)") }
+            if c.ungrouped > 0 { parts.append("\(c.ungrouped) without a group-by field (no group)") }
+            if c.withoutValue > 0 { parts.append("\(c.withoutValue) without a usable value field") }
+            if c.late > 0 { parts.append("\(c.late) later than --max-lateness (ignored)") }
+            parts.append("peak \(ScanSummary.number(c.peakGroups)) groups")
+            notes.append(parts.joined(separator: "; "))
+            if c.evictedGroups > 0 {
+                Diagnostics.warning("\(c.evictedGroups) correlation groups were evicted at the --max-groups cap (\(options.maxGroups)) while their windows were open; raise --max-groups to keep them.")
+            }
+            if c.droppedEvents > 0 {
+                Diagnostics.warning("\(c.droppedEvents) events were dropped from correlation groups holding more than \(CorrelationSettings().maxEventsPerGroup) events in one window.")
+            }
+        }
+        notes += extra
+        let evaluationErrors = report.statistics.evaluationErrors
+        if evaluationErrors > 0 {
+            notes.append("regular-expression searches that gave up: \(evaluationErrors) rule evaluations in \(report.statistics.evaluationErrorRules.count) rules (each rule reported once above; alerts that depended on one are flagged rule.evaluation_error)")
+        }
+        if let s = stages.suppression {
+            let total = s.suppressed.reduce(0, +)
+            if total > 0 {
+                notes.append("suppressed: \(ScanSummary.number(total)) alerts")
+                for (rule, n) in s.suppressed.enumerated() where n > 0 {
+                    notes.append("  \(String(repeating: " ", count: max(0, 7 - String(n).count)))\(n)  \(titles[rule])")
+                }
+            }
+        }
+        Diagnostics.write(summary.text(timeWindow: timeWindow, titles: titles, levels: levels, notes: notes))
+    }
+}
