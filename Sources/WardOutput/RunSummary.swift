@@ -8,7 +8,7 @@ import Glibc
 
 /// Counts of a scan, and the summary written to stderr at its end.
 public struct ScanSummary: Sendable {
-    public let files: Int
+    public var files: Int
     public let bytes: Int64
     public let events: Int
     public let eventsByDataset: [Int]
@@ -43,9 +43,9 @@ public struct ScanSummary: Sendable {
     }
 
     /// The summary, with rules by title and level (detection rules, then correlations).
-    public func text(timeWindow: Bool, titles: [String], levels: [AlertLevel], notes: [String] = []) -> String {
+    public func text(timeWindow: Bool, titles: [String], levels: [AlertLevel], notes: [String] = [], command: String = "scan") -> String {
         let elapsed = seconds
-        var out = "wardwatch scan: \(files) \(files == 1 ? "file" : "files"), \(Self.bytes(bytes)), \(Self.number(events)) events in \(String(format: "%.2f", elapsed)) s (\(Self.number(Int(Double(events) / max(elapsed, 1e-9)))) events/s, \(String(format: "%.1f", Double(bytes) / 1e6 / max(elapsed, 1e-9))) MB/s)\n"
+        var out = "wardwatch \(command): \(files) \(files == 1 ? "file" : "files"), \(Self.bytes(bytes)), \(Self.number(events)) events in \(String(format: "%.2f", elapsed)) s (\(Self.number(Int(Double(events) / max(elapsed, 1e-9)))) events/s, \(String(format: "%.1f", Double(bytes) / 1e6 / max(elapsed, 1e-9))) MB/s)\n"
         var datasets: [String] = []
         for (raw, n) in eventsByDataset.enumerated() where n > 0 {
             datasets.append("\(Dataset(rawValue: UInt16(raw)).name) \(Self.number(n))")

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WardCore
 
 #if canImport(Glibc)
@@ -12,6 +13,11 @@ import Glibc
 /// stops, a signal included.
 public final class AlertSinks: @unchecked Sendable {
     private var descriptors: [Int32]
+    /// The files behind `descriptors` (empty for stdout), for ``reopen()``.
+    private var paths: [String] = []
+    private let reopenRequested = Atomic<Bool>(false)
+    /// Why the last reopen failed, if it did (the old file is kept).
+    public private(set) var reopenFailure: String?
     /// One sink per level (``AlertLevel/allCases`` order) rather than one for all.
     public let perLevel: Bool
 
@@ -28,11 +34,11 @@ public final class AlertSinks: @unchecked Sendable {
         if output.hasSuffix("/") || (exists && isDirectory.boolValue) {
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
-            descriptors = try AlertLevel.allCases.map { level in
-                try Self.open((output as NSString).appendingPathComponent("\(level.rawValue).jsonl"))
-            }
+            paths = AlertLevel.allCases.map { (output as NSString).appendingPathComponent("\($0.rawValue).jsonl") }
+            descriptors = try paths.map(Self.open)
             perLevel = true
         } else {
+            paths = [output]
             descriptors = [try Self.open(output)]
             perLevel = false
         }
@@ -49,6 +55,7 @@ public final class AlertSinks: @unchecked Sendable {
     /// Writes each buffer to its sink (all to the one sink unless per level). Returns the `errno` of
     /// the first write that failed (full disk, closed pipe), taken at once; `nil` when all were written.
     public func write(_ buffers: [JSONWriter]) -> Int32? {
+        if reopenRequested.exchange(false, ordering: .acquiringAndReleasing) { reopenNow() }
         for (i, buffer) in buffers.enumerated() where !buffer.bytes.isEmpty {
             let fd = descriptors[perLevel ? i : 0]
             let failure: Int32? = buffer.bytes.withUnsafeBytes { raw in
@@ -66,6 +73,28 @@ public final class AlertSinks: @unchecked Sendable {
             if let failure { return failure }
         }
         return nil
+    }
+
+    /// Asks for the output files to be opened again by name before the next write (SIGHUP after
+    /// logrotate moved them). Safe from any thread.
+    public func reopen() { reopenRequested.store(true, ordering: .releasing) }
+
+    private func reopenNow() {
+        for (i, path) in paths.enumerated() where i < descriptors.count && descriptors[i] > 2 {
+            do {
+                let fd = try Self.open(path)
+                fsync(descriptors[i])
+                Glibc.close(descriptors[i])
+                descriptors[i] = fd
+            } catch {
+                reopenFailure = "\(error)"
+            }
+        }
+    }
+
+    /// Flushes the files to disk (before a checkpoint says their alerts were written).
+    public func sync() {
+        for fd in descriptors where fd > 2 { fsync(fd) }
     }
 
     public func close() {

@@ -88,7 +88,10 @@ public final class Pipeline {
             readers.withLock { $0[cursor.sourceIndex] }?.commit(cursor)
             onCommit?(cursor)
         }, checkpoint: checkpoint?.write)
-        var lastCheckpoint = ContinuousClock.now
+        // The first commit is checkpointed at once (a run killed within its first interval would
+        // otherwise read everything since the last run's checkpoint again), later ones at most
+        // every interval.
+        var lastCheckpoint = ContinuousClock.now - (checkpoint?.interval ?? .zero)
         var uncheckpointed = false
         var batch = OutputWriter.Batch(buffers: writer.buffers())
         let sources = config.inputs.enumerated().map { SourceState(index: $0.offset, input: $0.element) }

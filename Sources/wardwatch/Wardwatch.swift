@@ -34,7 +34,7 @@ struct Wardwatch: ParsableCommand {
             FIFO in a folder; every other input is still processed), 4 output error (the run stopped).
             """,
         version: "0.1.0",
-        subcommands: [Scan.self, Parse.self, Rules.self, Bench.self]
+        subcommands: [Scan.self, Tail.self, Parse.self, Rules.self, Bench.self]
     )
 
     /// Runs the command line; usage errors exit with 2 as `DESIGN.md` says (ArgumentParser's own

@@ -135,7 +135,7 @@ func correlate(_ correlations: String, _ events: [String], files: [[String]]? = 
     configuration.reorderWindow = reorderWindow
     configuration.chunkSize = 256
     let stages = try DetectionStages(rules: ruleSet.rules.map(\.rule), correlations: collection.correlations,
-                                     suppress: suppress.compactMap(SuppressionSpec.parseOption), inputNames: inputs.map(\.name),
+                                     suppress: suppress.compactMap(SuppressionSpec.parseOption), names: SourceNames(inputs.map(\.name)),
                                      settings: settings)
     stages.install(in: &configuration)
     if let state {

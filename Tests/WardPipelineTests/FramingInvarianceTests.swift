@@ -122,7 +122,7 @@ enum Framed {
             configuration.chunkSize = chunkSize
             configuration.order = .eventTime
             let stages = try DetectionStages(rules: ruleSet.rules.map(\.rule), correlations: collection.correlations, suppress: [],
-                                             inputNames: inputs.map(\.name), settings: CorrelationSettings())
+                                             names: SourceNames(inputs.map(\.name)), settings: CorrelationSettings())
             stages.install(in: &configuration)
             let report = Pipeline(configuration).run()
             configuration.sinks?.close()

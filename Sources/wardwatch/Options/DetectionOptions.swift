@@ -217,8 +217,9 @@ struct Detection {
     }
 
     /// Prints the run's summary with its notes (rules skipped, correlations, state, suppression).
-    func printSummary(_ report: PipelineReport, extra: [String]) {
-        let summary = summary(report.statistics)
+    func printSummary(_ report: PipelineReport, extra: [String], command: String = "scan", files: Int? = nil) {
+        var summary = summary(report.statistics)
+        if let files { summary.files = files }
         let correlations = stages.correlations
         let titles = ruleSet.rules.map(\.rule.metadata.title) + collection.correlations.map(\.metadata.title)
         let levels = (0..<ruleSet.rules.count).map(encoder.level(of:)) + correlations.nodes.map(\.level)
@@ -253,6 +254,6 @@ struct Detection {
                 }
             }
         }
-        Diagnostics.write(summary.text(timeWindow: timeWindow, titles: titles, levels: levels, notes: notes))
+        Diagnostics.write(summary.text(timeWindow: timeWindow, titles: titles, levels: levels, notes: notes, command: command))
     }
 }
