@@ -105,3 +105,66 @@ public enum Durable {
         }
     }
 }
+
+/// Writes checkpoints on a thread of its own, newest first: a checkpoint handed over while an older
+/// one is still being written replaces it (it covers everything the older one did), so encoding a
+/// large correlation state never holds up the writing of alerts. A write that took *w* is followed
+/// by a pause of 9 *w* (unless finishing), so that checkpoints take at most a tenth of a core.
+public final class CheckpointWriter: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var pending: (() -> Void)?
+    private var busy = false
+    private var closed = false
+    private let exited = DispatchSemaphore(value: 0)
+
+    public init() {
+        let thread = Thread { [self] in
+            self.loop()
+            self.exited.signal()
+        }
+        thread.name = "wardwatch-checkpoint"
+        thread.start()
+    }
+
+    /// Queues `write` (replacing a queued one not yet started).
+    public func submit(_ write: @escaping () -> Void) {
+        condition.lock()
+        pending = write
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Writes what is queued, then stops the thread.
+    public func finish() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+        exited.wait()
+    }
+
+    private func loop() {
+        var resume = ContinuousClock.now
+        while true {
+            condition.lock()
+            while (pending == nil || ContinuousClock.now < resume) && !closed {
+                if pending == nil {
+                    condition.wait()
+                } else {
+                    let left = resume - ContinuousClock.now
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: Double(left.components.attoseconds) / 1e18 + Double(left.components.seconds)))
+                }
+            }
+            guard let write = pending else {
+                condition.unlock()
+                return
+            }
+            pending = nil
+            condition.unlock()
+            let began = ContinuousClock.now
+            write()
+            let took = ContinuousClock.now - began
+            resume = ContinuousClock.now + took * 9
+        }
+    }
+}

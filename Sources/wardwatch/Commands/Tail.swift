@@ -136,11 +136,18 @@ struct Tail: ParsableCommand {
         let patterns = self.patterns
         let sinks = detection.sinks
         let checkpointFailures = Shared(0)
+        let checkpointWriter = CheckpointWriter()
+        /// On the alert writer's thread, right after the alerts it covers were written and their
+        /// offsets committed: the offsets are taken now, the file written on the checkpoint thread.
         @Sendable func save(_ state: StateSnapshot?) {
+            let files = tail.positions()
+            checkpointWriter.submit { write(TailCheckpoint(patterns: patterns, files: files, state: state)) }
+        }
+        @Sendable func write(_ checkpoint: TailCheckpoint) {
             // The alerts this checkpoint covers reach the disk before it does.
             sinks.sync()
             do {
-                try TailCheckpoint(patterns: patterns, files: tail.positions(), state: state).write(to: file)
+                try checkpoint.write(to: file)
             } catch {
                 let first = checkpointFailures.withLock { n in
                     n += 1
@@ -177,6 +184,7 @@ struct Tail: ParsableCommand {
         Diagnostics.write("wardwatch: following \(tail.statistics.following) files (\(mode)); checkpoint \(file)")
 
         let report = Pipeline(configuration).run()
+        checkpointWriter.finish()
         timer?.cancel()
         hangup.cancel()
         sinks.close()
