@@ -13,6 +13,7 @@ let package = Package(
     name: "wardwatch",
     products: [
         .executable(name: "wardwatch", targets: ["wardwatch"]),
+        .executable(name: "wardwatch-listen", targets: ["wardwatch-listen"]),
         .library(name: "WardCore", targets: ["WardCore"]),
         .library(name: "WardIngest", targets: ["WardIngest"]),
         .library(name: "WardParse", targets: ["WardParse"]),
@@ -27,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // HMAC-SHA256 for patient pseudonyms (issue 6).
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The syslog listener only (wardwatch-listen): scan and tail do not link a network stack.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // C shims: module maps only, no logic.
@@ -60,10 +64,40 @@ let package = Package(
                 dependencies: ["WardCore", "WardIngest", "WardParse", "WardDetect", "WardRegex", "WardRules", "WardOutput"],
                 swiftSettings: swiftSettings),
 
+        // What the commands share: options, rule loading, diagnostics, exit codes.
+        .target(
+            name: "WardCLI",
+            dependencies: [
+                "WardCore", "WardIngest", "WardParse", "WardOutput", "WardRules", "WardDetect", "WardPipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "wardwatch",
             dependencies: [
-                "WardCore", "WardIngest", "WardParse", "WardOutput", "WardRules", "WardDetect", "WardPipeline",
+                "WardCLI", "WardCore", "WardIngest", "WardParse", "WardOutput", "WardRules", "WardDetect", "WardPipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The network listener, in targets of its own (see above).
+        .target(
+            name: "WardListen",
+            dependencies: [
+                "WardCore", "WardIngest",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "wardwatch-listen",
+            dependencies: [
+                "WardCLI", "WardListen", "WardCore", "WardIngest", "WardParse", "WardOutput", "WardRules", "WardDetect", "WardPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -88,7 +122,7 @@ let package = Package(
                     dependencies: ["WardPipeline", "WardIngest", "WardParse", "WardDetect", "WardRules", "WardOutput", "WardCore",
                                    "WardTestSupport"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "EndToEndTests", dependencies: ["wardwatch", "WardTestSupport"],
+        .testTarget(name: "EndToEndTests", dependencies: ["wardwatch", "wardwatch-listen", "WardTestSupport"],
                     exclude: ["Expected", "Fixtures"], swiftSettings: swiftSettings),
     ]
 )

@@ -66,6 +66,16 @@ public struct EventEncoder: Sendable {
         } else {
             out.appendString(values.line(of: event))
         }
+        if let peer = origin.peer {
+            out.append(",\"log.source.address\":")
+            out.appendString(peer.address)
+            out.append(",\"log.source.port\":")
+            out.appendInteger(Int64(peer.port))
+            out.append(",\"network.transport\":")
+            out.appendString(peer.transport)
+            if peer.tls { out.append(",\"tls.established\":true") }
+            return
+        }
         out.append(",\"log.file.path\":")
         out.appendString(path)
         out.append(",\"log.offset\":")

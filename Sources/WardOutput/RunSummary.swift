@@ -45,7 +45,8 @@ public struct ScanSummary: Sendable {
     /// The summary, with rules by title and level (detection rules, then correlations).
     public func text(timeWindow: Bool, titles: [String], levels: [AlertLevel], notes: [String] = [], command: String = "scan") -> String {
         let elapsed = seconds
-        var out = "wardwatch \(command): \(files) \(files == 1 ? "file" : "files"), \(Self.bytes(bytes)), \(Self.number(events)) events in \(String(format: "%.2f", elapsed)) s (\(Self.number(Int(Double(events) / max(elapsed, 1e-9)))) events/s, \(String(format: "%.1f", Double(bytes) / 1e6 / max(elapsed, 1e-9))) MB/s)\n"
+        let unit = command == "listen" ? (files == 1 ? "sender" : "senders") : (files == 1 ? "file" : "files")
+        var out = "wardwatch \(command): \(files) \(unit), \(Self.bytes(bytes)), \(Self.number(events)) events in \(String(format: "%.2f", elapsed)) s (\(Self.number(Int(Double(events) / max(elapsed, 1e-9)))) events/s, \(String(format: "%.1f", Double(bytes) / 1e6 / max(elapsed, 1e-9))) MB/s)\n"
         var datasets: [String] = []
         for (raw, n) in eventsByDataset.enumerated() where n > 0 {
             datasets.append("\(Dataset(rawValue: UInt16(raw)).name) \(Self.number(n))")

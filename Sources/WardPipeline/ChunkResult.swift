@@ -7,6 +7,8 @@ import WardDetect
 final class ChunkResult {
     var source = 0
     var stream = 0
+    /// Received over the network (messages, not lines of a file).
+    var received = false
     var path = ""
     var endOffset: Int64 = 0
     var output = MatchBatch()

@@ -266,6 +266,8 @@ public final class Pipeline {
                 stats.cutRecords += 1
                 if c.multiLine {
                     report(.error, "\(r.path): line \(c.line) (byte \(c.offset)): record longer than the record limit cut to \(c.kept) bytes, the rest of it skipped; raise --max-record-bytes to keep it whole.")
+                } else if r.received {
+                    report(.error, "\(r.path): message \(c.line): frame of \(c.full) bytes cut to \(c.kept) bytes; raise --max-frame-bytes to keep it whole.")
                 } else {
                     report(.error, "\(r.path): line \(c.line) (byte \(c.offset)): line of \(c.full) bytes cut to \(c.kept) bytes; raise --max-line-bytes to keep it whole.")
                 }

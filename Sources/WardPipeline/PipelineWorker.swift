@@ -19,6 +19,7 @@ extension Pipeline {
         let chunk = slot.chunk
         r.source = chunk.origin.sourceIndex
         r.stream = chunk.origin.stream
+        r.received = chunk.origin.peer != nil
         r.path = chunk.origin.path
         r.endOffset = chunk.endOffset
         r.bytes = chunk.endOffset - chunk.origin.offset

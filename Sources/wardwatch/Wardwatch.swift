@@ -1,4 +1,5 @@
 import ArgumentParser
+import WardCLI
 import WardOutput
 import WardPipeline
 import WardParse
@@ -8,17 +9,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-
-/// Exit codes (`DESIGN.md`): 0 success, 1 alerts with `--fail-on-alert`, 2 usage or rule errors,
-/// 3 input errors after finishing every other input.
-enum WardExit {
-    static let success: Int32 = 0
-    static let alerts: Int32 = 1
-    static let usage: Int32 = 2
-    static let input: Int32 = 3
-    /// The output could not be written (full disk, unwritable file); the run stopped there.
-    static let output: Int32 = 4
-}
 
 @main
 struct Wardwatch: ParsableCommand {
@@ -34,12 +24,16 @@ struct Wardwatch: ParsableCommand {
             FIFO in a folder; every other input is still processed), 4 output error (the run stopped).
             """,
         version: "0.1.0",
-        subcommands: [Scan.self, Tail.self, Parse.self, Rules.self, Bench.self]
+        subcommands: [Scan.self, Tail.self, ListenLauncher.self, Parse.self, Rules.self, Bench.self]
     )
 
     /// Runs the command line; usage errors exit with 2 as `DESIGN.md` says (ArgumentParser's own
     /// default is 64).
     static func main() {
+        // `listen` is a program of its own (the network stack is linked there only).
+        if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "listen" {
+            ListenLauncher.launch(Array(CommandLine.arguments.dropFirst(2)))
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -53,96 +47,26 @@ struct Wardwatch: ParsableCommand {
     }
 }
 
-/// Results on stdout, in one write.
-enum Console {
-    static func writeStdout(_ text: String) {
-        FileDescriptorOutput(fd: 1).write(text)
-    }
-}
 
-/// Messages for people, on stderr.
-enum Diagnostics {
-    static func write(_ line: String) {
-        let text = escapingControls(line)
-        FileDescriptorOutput(fd: 2).write(text.hasSuffix("\n") ? text : text + "\n")
-    }
+/// `wardwatch listen`: runs `wardwatch-listen`, installed beside `wardwatch`.
+struct ListenLauncher: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "listen",
+        abstract: "Receive syslog over UDP, TCP and TLS and write alerts as they happen ('wardwatch listen --help').")
 
-    /// `text` with control characters other than line ends and tabs written as `\x1b`: a rule file or
-    /// a path can hold terminal escape sequences, and diagnostics echo them.
-    static func escapingControls(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || $0.value == 0x7F }) else {
-            return text
-        }
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if (scalar.value < 0x20 && scalar != "\n" && scalar != "\t") || scalar.value == 0x7F {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\x" + (hex.count < 2 ? "0" + hex : hex)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    @Argument(parsing: .captureForPassthrough) var arguments: [String] = []
 
-    static func error(_ message: String) { write("wardwatch: error: " + message) }
+    func run() throws { Self.launch(arguments) }
 
-    static func warning(_ message: String) { write("wardwatch: warning: " + message) }
-
-    /// A problem the pipeline reported.
-    static func report(_ diagnostic: PipelineDiagnostic) {
-        switch diagnostic.severity {
-        case .error: error(diagnostic.message)
-        case .warning: warning(diagnostic.message)
-        }
-    }
-}
-
-extension PipelineReport {
-    /// Ends a command after its run: events the merge could not put in order are reported; then a
-    /// failed output (reported here), a signal (128 + it), or an input that could not be read whole,
-    /// including a path the walk could not use (3).
-    func exit(writing what: String, walkFailed: Bool) throws {
-        if statistics.lateEvents > 0 {
-            Diagnostics.warning("\(statistics.lateEvents) events were older than --reorder-window behind an earlier event of their input; they were written at the window's edge, not in time order.")
-        }
-        if let outputError {
-            let count = what == "alerts" ? " after \(statistics.alertsWritten) of \(statistics.alerts) alerts" : ""
-            Diagnostics.error("writing \(what) failed\(count): \(outputError); the run stopped there (inputs after it were not read).")
-            throw ExitCode(WardExit.output)
-        }
-        if let signal { throw ExitCode(128 + signal) }
-        if inputFailed || walkFailed { throw ExitCode(WardExit.input) }
-    }
-}
-
-extension ScanSummary {
-    /// The summary of a pipeline run.
-    init(_ s: RunStatistics, rules: Int, active: Int, started: ContinuousClock.Instant) {
-        self.init(files: s.files, bytes: s.bytes, events: s.events, eventsByDataset: s.eventsByDataset,
-                  alertsByRule: s.alertsByRule, ruleCount: rules, activeRules: active, started: started)
-    }
-}
-
-extension PatientDataPolicy {
-    /// Tells the operator that pseudonyms of this run will not match any other run's.
-    func warnIfRandom() {
-        guard randomKeyWasUsed else { return }
-        Diagnostics.warning("patient identifiers were pseudonymized with a random key, so tokens match within this run only; pass --phi-key-file or set WARDWATCH_PHI_KEY to keep them stable.")
-    }
-}
-
-extension ParsableCommand {
-    /// Runs a command's body; a usage error it raises (an unreadable --placeholders file, a
-    /// --suppress naming no loaded rule) prints this command's usage line, not the root command's,
-    /// and exits with 2. `path` is the command as typed after `wardwatch` (`rules lint`).
-    func withOwnUsage(_ path: String, _ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch let error as ValidationError {
-            let usage = Self.usageString().split(separator: " ").dropFirst().joined(separator: " ")
-            Diagnostics.write("Error: \(error.message)\nUsage: wardwatch \(path) \(usage)\n  See 'wardwatch \(path) --help' for more information.")
-            Glibc.exit(WardExit.usage)
-        }
+    /// Replaces this process with `wardwatch-listen ARGUMENTS`; exits 2 if it is not installed.
+    static func launch(_ arguments: [String]) -> Never {
+        var path = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &path, path.count - 1)
+        let own = n > 0 ? String(decoding: path[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+        let program = String(own[..<(own.lastIndex(of: "/") ?? own.startIndex)]) + (own.contains("/") ? "/" : "") + "wardwatch-listen"
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        execv(program, argv)
+        Diagnostics.error("cannot run \(program): \(String(cString: strerror(errno))); 'wardwatch listen' needs wardwatch-listen beside wardwatch (swift build builds both).")
+        Glibc.exit(WardExit.usage)
     }
 }

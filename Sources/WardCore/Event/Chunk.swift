@@ -19,6 +19,9 @@ public struct ChunkOrigin: Sendable, Equatable {
     public var stream: Int
     /// The number of the chunk's name in the run's ``SourceNames`` (for files, `sourceIndex`).
     public var nameIndex: Int
+    /// For records received over the network: who sent them and how (events then carry
+    /// `log.source.address`, `log.source.port` and `network.transport` instead of a file and offset).
+    public var peer: PeerOrigin?
 
     public init(sourceIndex: Int, path: String, offset: Int64, firstLine: Int64, referenceTime: Int64,
                 stream: Int = 0, nameIndex: Int? = nil) {
@@ -29,6 +32,23 @@ public struct ChunkOrigin: Sendable, Equatable {
         self.referenceTime = referenceTime
         self.stream = stream
         self.nameIndex = nameIndex ?? sourceIndex
+    }
+}
+
+/// The sender of records received over the network.
+public struct PeerOrigin: Sendable, Equatable {
+    public var address: String
+    public var port: Int
+    /// `udp` or `tcp`.
+    public var transport: String
+    /// Received over TLS.
+    public var tls: Bool
+
+    public init(address: String, port: Int, transport: String, tls: Bool) {
+        self.address = address
+        self.port = port
+        self.transport = transport
+        self.tls = tls
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import WardCLI
 import WardCore
 import WardIngest
 import WardOutput

@@ -1,4 +1,5 @@
 import ArgumentParser
+import WardCLI
 import Foundation
 import WardOutput
 import WardPipeline

@@ -1,4 +1,5 @@
 import ArgumentParser
+import WardCLI
 import Dispatch
 import Foundation
 import WardCore

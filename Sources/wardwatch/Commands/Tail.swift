@@ -1,4 +1,5 @@
 import ArgumentParser
+import WardCLI
 import Dispatch
 import Foundation
 import Synchronization
@@ -226,9 +227,3 @@ struct Tail: ParsableCommand {
     }
 }
 
-/// A value shared between threads behind a lock (closures cannot capture a `Mutex` itself).
-final class Shared<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
-}

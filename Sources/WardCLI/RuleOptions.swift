@@ -4,30 +4,32 @@ import WardRules
 import Yams
 
 /// Where rules, placeholders and mappings come from; shared by the commands that load rules.
-struct RuleOptions: ParsableArguments {
+public struct RuleOptions: ParsableArguments {
+    public init() {}
+
     @Argument(help: "Rule files and directories (searched recursively for .yml and .yaml).")
-    var paths: [String]
+    public var paths: [String]
 
     @Option(help: "YAML map of placeholder values for 'expand', e.g. 'Workstations: [ws-01, ws-02]'.")
-    var placeholders: String?
+    public var placeholders: String?
 
     @Option(help: "Folder of log source and field mappings. Default: the bundled Rules/mappings.")
-    var mappings: String?
+    public var mappings: String?
 
     @Option(name: .customLong("max-rule-file-bytes"), help: "Rule files larger than this are rejected unread.")
-    var maxRuleFileBytes: Int = RuleLoadOptions.defaultMaxFileBytes
+    public var maxRuleFileBytes: Int = RuleLoadOptions.defaultMaxFileBytes
 
-    func validate() throws {
+    public func validate() throws {
         if paths.isEmpty { throw ValidationError("Give at least one rule file or directory.") }
         if maxRuleFileBytes < 1 { throw ValidationError("'--max-rule-file-bytes' must be at least 1, not \(maxRuleFileBytes).") }
     }
 
     /// Loads the placeholders and mappings; problems with either are usage errors (exit 2).
-    func loadOptions() throws -> RuleLoadOptions {
+    public func loadOptions() throws -> RuleLoadOptions {
         try Self.loadOptions(placeholders: placeholders, mappings: mappings, maxFileBytes: maxRuleFileBytes)
     }
 
-    static func loadOptions(placeholders: String?, mappings: String?,
+    public static func loadOptions(placeholders: String?, mappings: String?,
                             maxFileBytes: Int = RuleLoadOptions.defaultMaxFileBytes) throws -> RuleLoadOptions {
         var values: [String: [String]] = [:]
         if let placeholders {
@@ -64,18 +66,18 @@ struct RuleOptions: ParsableArguments {
     }
 
     /// `Rules/mappings` of the bundled rules.
-    static func bundledMappings() -> String? {
+    public static func bundledMappings() -> String? {
         bundled("Rules/mappings")
     }
 
     /// The bundled `Rules/` folder.
-    static func bundledRules() -> String? {
+    public static func bundledRules() -> String? {
         bundled("Rules")
     }
 
     /// `relative` next to the binary's package (searched upwards from the executable: a build lives in
     /// `.build/<triple>/<configuration>/`), else in the current folder.
-    static func bundled(_ relative: String) -> String? {
+    public static func bundled(_ relative: String) -> String? {
         var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 {
             let candidate = url.appendingPathComponent(relative).path

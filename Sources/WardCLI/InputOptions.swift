@@ -8,55 +8,59 @@ extension LogFormat: ExpressibleByArgument {}
 extension InputOrder: ExpressibleByArgument {}
 
 /// The inputs of a command that reads files or stdin, and how they are read and parsed.
-struct InputOptions: ParsableArguments {
+public struct InputOptions: ParsableArguments {
+    public init() {}
+
     @Argument(help: "Files or directories to read (directories recursively, in name order; .gz detected by content). '-' or nothing reads stdin.")
-    var paths: [String] = []
+    public var paths: [String] = []
 
     @Option(help: "Order of output across several inputs: event-time (merged by the events' own time; the default for scan with several inputs) or input (input after input).")
-    var order: InputOrder?
+    public var order: InputOrder?
 
     @Option(name: .customLong("reorder-window"),
             help: "Seconds by which events inside one input may be out of order and still be put in order (with --order event-time).")
-    var reorderWindow: Int = 60
+    public var reorderWindow: Int = 60
 
     @OptionGroup var read: ReadOptions
 
-    mutating func validate() throws {
+    public mutating func validate() throws {
         guard reorderWindow >= 0, reorderWindow <= 86_400 * 366 else {
             throw ValidationError("'--reorder-window' must be between 0 and 31622400 seconds, not \(reorderWindow).")
         }
     }
 
-    func parseOptions(format: LogFormat) throws -> ParseOptions { try read.parseOptions(format: format) }
-    func ingestOptions(for parser: EventParser) -> IngestOptions { read.ingestOptions(for: parser) }
+    public func parseOptions(format: LogFormat) throws -> ParseOptions { try read.parseOptions(format: format) }
+    public func ingestOptions(for parser: EventParser) -> IngestOptions { read.ingestOptions(for: parser) }
 }
 
 /// How lines are read and parsed (time zone, limits, patient data); shared by every command that
 /// reads logs, whatever its inputs.
-struct ReadOptions: ParsableArguments {
+public struct ReadOptions: ParsableArguments {
+    public init() {}
+
     @Option(help: "Year of year-less syslog timestamps ('Mmm dd hh:mm:ss'). Default: inferred from each file's modification time.")
-    var year: Int?
+    public var year: Int?
 
     @Option(name: .customLong("tz-offset"),
             help: "UTC offset of timestamps without a zone, as +HH:MM or -HH:MM.")
-    var tzOffset: String = "+00:00"
+    public var tzOffset: String = "+00:00"
 
     @Option(name: .customLong("max-line-bytes"), help: "Cut lines longer than this many bytes (the cut is flagged and reported).")
-    var maxLineBytes: Int = 1 << 20
+    public var maxLineBytes: Int = 1 << 20
 
     @Option(name: .customLong("max-record-bytes"),
             help: "Cut multi-line records (an HL7 message one segment per line, an XML audit message) longer than this many bytes (the cut is flagged and reported).")
-    var maxRecordBytes: Int = 16 << 20
+    public var maxRecordBytes: Int = 16 << 20
 
     @Option(name: .customLong("phi-key-file"),
             help: "File holding the secret key (16 bytes or more) for patient pseudonyms; also WARDWATCH_PHI_KEY. Without one, a random key for this run.")
-    var phiKeyFile: String?
+    public var phiKeyFile: String?
 
     @Flag(name: .customLong("reveal-phi"),
           help: "Write patient names, birth dates, addresses and identifiers as read (HL7, ATNA, FHIR). Off by default.")
-    var revealPHI = false
+    public var revealPHI = false
 
-    mutating func validate() throws {
+    public mutating func validate() throws {
         guard maxLineBytes >= 64, maxLineBytes <= 1 << 30 else {
             throw ValidationError("'--max-line-bytes' must be between 64 and 1073741824, not \(maxLineBytes).")
         }
@@ -71,14 +75,14 @@ struct ReadOptions: ParsableArguments {
         }
     }
 
-    func parseOptions(format: LogFormat) throws -> ParseOptions {
+    public func parseOptions(format: LogFormat) throws -> ParseOptions {
         ParseOptions(format: format, year: year, assumedOffsetSeconds: Self.offsetSeconds(tzOffset) ?? 0,
                      patientData: try patientDataPolicy())
     }
 
     /// The pseudonym key: `--phi-key-file`, else `WARDWATCH_PHI_KEY`, else random (warned about at the end
     /// of a run that made pseudonyms).
-    func patientDataPolicy() throws -> PatientDataPolicy {
+    public func patientDataPolicy() throws -> PatientDataPolicy {
         var key: [UInt8]?
         var source = "random"
         if let phiKeyFile {
@@ -102,12 +106,12 @@ struct ReadOptions: ParsableArguments {
     }
 
     /// How sources read and frame records for `parser`.
-    func ingestOptions(for parser: EventParser) -> IngestOptions {
+    public func ingestOptions(for parser: EventParser) -> IngestOptions {
         IngestOptions(lineLimit: maxLineBytes, recordLimit: maxRecordBytes, framing: parser.framing)
     }
 
     /// Seconds east of UTC of `±HH:MM` (also `Z`).
-    static func offsetSeconds(_ text: String) -> Int? {
+    public static func offsetSeconds(_ text: String) -> Int? {
         if text == "Z" || text == "z" { return 0 }
         let bytes = Array(text.utf8)
         guard bytes.count == 6, bytes[0] == UInt8(ascii: "+") || bytes[0] == UInt8(ascii: "-"),

@@ -12,54 +12,56 @@ import Glibc
 #endif
 
 /// Rules, filters, stateful stages and output: what `scan`, `tail` and `listen` share.
-struct DetectionOptions: ParsableArguments {
+public struct DetectionOptions: ParsableArguments {
+    public init() {}
+
     @Option(name: .customLong("rules"), help: "Rule file or directory (repeatable). Default: the bundled Rules/.")
-    var rulePaths: [String] = []
+    public var rulePaths: [String] = []
 
     @Option(help: "YAML map of placeholder values for 'expand', e.g. 'Workstations: [ws-01, ws-02]'.")
-    var placeholders: String?
+    public var placeholders: String?
 
     @Option(help: "Folder of log source and field mappings. Default: the bundled Rules/mappings.")
-    var mappings: String?
+    public var mappings: String?
 
     @Option(name: .customLong("max-rule-file-bytes"), help: "Rule files larger than this are rejected unread.")
-    var maxRuleFileBytes: Int = RuleLoadOptions.defaultMaxFileBytes
+    public var maxRuleFileBytes: Int = RuleLoadOptions.defaultMaxFileBytes
 
     @Option(name: .customLong("min-level"), help: "Only rules of this level or above: informational, low, medium, high, critical.")
-    var minLevel: String = "informational"
+    public var minLevel: String = "informational"
 
     @Option(help: "Only events at or after this time (ISO 8601, e.g. 2026-11-01 or 2026-11-01T08:00:00Z).")
-    var since: String?
+    public var since: String?
 
     @Option(help: "Only events before this time (ISO 8601).")
-    var until: String?
+    public var until: String?
 
     @Option(help: "Worker threads. Default: the number of active cores.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "Append alerts to this file (created with mode 0600), or with a trailing '/', write one file per rule level into that folder.")
-    var output: String?
+    public var output: String?
 
     @Option(help: "Alerts as json (one JSON object per line) or pretty (one readable line each; colored on a terminal unless NO_COLOR is set).")
-    var format: String = "json"
+    public var format: String = "json"
 
     @Option(name: .customLong("input-format"), help: "Parse lines as this format instead of detecting it per line: auto, syslog, rfc5424, rfc3164, raw.")
-    var inputFormat: LogFormat = .auto
+    public var inputFormat: LogFormat = .auto
 
     @Flag(name: .customLong("strict-rules"), help: "Stop before reading (exit 2) when any rule has an error. By default rules with errors are reported with their place, skipped, and counted in the summary; the others are used.")
-    var strictRules = false
+    public var strictRules = false
 
     @Option(name: .customLong("suppress"),
             help: "Suppress repeated alerts: RULE:FIELD[,FIELD]:DURATION (RULE an id, name or title, or * for every rule; DURATION like 30s, 10m, 1h). The first alert per rule and field values passes; the rest within DURATION of event time are counted in a follow-up record. Repeatable; overrides a rule's own 'suppress:'.")
-    var suppress: [String] = []
+    public var suppress: [String] = []
 
     @Option(name: .customLong("max-lateness"), help: "Seconds an event may be older than the newest event of its correlation group and still count; older ones are counted and ignored by correlations.")
-    var maxLateness: Int = 60
+    public var maxLateness: Int = 60
 
     @Option(name: .customLong("max-groups"), help: "Correlation groups kept in memory across all correlations; at the cap the stalest are evicted (counted in the summary).")
-    var maxGroups: Int = 100_000
+    public var maxGroups: Int = 100_000
 
-    func validate() throws {
+    public func validate() throws {
         guard threads >= 1 && threads <= 256 else { throw ValidationError("'--threads' must be between 1 and 256, not \(threads).") }
         guard AlertLevel(rawValue: minLevel) != nil else {
             throw ValidationError("'--min-level' must be informational, low, medium, high or critical, not '\(minLevel)'.")
@@ -83,7 +85,7 @@ struct DetectionOptions: ParsableArguments {
     }
 
     /// A rule error's kind, for the summary (`placeholder '%known_cdcs%' has no values` and the like).
-    static func reason(_ message: String) -> String {
+    public static func reason(_ message: String) -> String {
         if message.hasPrefix("placeholder '") { return "unfilled placeholders" }
         if message.hasPrefix("invalid YAML") { return "invalid YAML" }
         if message.hasPrefix("invalid regular expression") { return "invalid regular expressions" }
@@ -93,7 +95,7 @@ struct DetectionOptions: ParsableArguments {
     }
 
     /// `2026-11-01`, `2026-11-01T08:00:00Z`, `2026-11-01 08:00:00+01:00` → UTC nanoseconds.
-    static func parseTime(_ text: String) -> Int64? {
+    public static func parseTime(_ text: String) -> Int64? {
         let full = text.count == 10 ? text + "T00:00:00Z" : text
         let bytes = Array(full.utf8)
         let parsed = bytes.withUnsafeBufferPointer { buf in
@@ -105,21 +107,21 @@ struct DetectionOptions: ParsableArguments {
 
 /// A detection run made ready from ``DetectionOptions``: rules loaded (problems reported), engine,
 /// encoder, sinks, filters and stages — then, after the run, its summary.
-struct Detection {
-    let options: DetectionOptions
-    let collection: RuleCollection
-    let ruleSet: RuleSet
-    let engine: DetectionEngine
-    let encoder: AlertEncoder
-    let sinks: AlertSinks
-    let stages: DetectionStages
-    let skippedNote: String?
-    let started: ContinuousClock.Instant
+public struct Detection {
+    public let options: DetectionOptions
+    public let collection: RuleCollection
+    public let ruleSet: RuleSet
+    public let engine: DetectionEngine
+    public let encoder: AlertEncoder
+    public let sinks: AlertSinks
+    public let stages: DetectionStages
+    public let skippedNote: String?
+    public let started: ContinuousClock.Instant
 
     /// Loads the rules (every problem reported with its place; rules with errors skipped unless
     /// `--strict-rules`) and opens the output. `verb` and `noun` name what the rules are for
     /// ("scanned", "scan").
-    init(_ options: DetectionOptions, names: SourceNames, verb: String, noun: String) throws {
+    public init(_ options: DetectionOptions, names: SourceNames, verb: String, noun: String) throws {
         started = ContinuousClock.now
         self.options = options
         let ruleOptions = try RuleOptions.loadOptions(placeholders: options.placeholders, mappings: options.mappings,
@@ -176,10 +178,10 @@ struct Detection {
         }
     }
 
-    var timeWindow: Bool { options.since != nil || options.until != nil }
+    public var timeWindow: Bool { options.since != nil || options.until != nil }
 
     /// A pipeline configuration for `inputs`, with this run's engine, filters and stages.
-    func configuration(inputs: [PipelineInput], parser: EventParser) -> PipelineConfiguration {
+    public func configuration(inputs: [PipelineInput], parser: EventParser) -> PipelineConfiguration {
         var configuration = PipelineConfiguration(inputs: inputs, parser: parser, engine: engine, encoding: .alerts(encoder),
                                                   sinks: sinks, threads: options.threads)
         // Rules below --min-level are still evaluated; only their alerts are dropped.
@@ -195,7 +197,7 @@ struct Detection {
     }
 
     /// Restores the stages' state from `snapshot`; returns a line for the summary.
-    func restore(from snapshot: StateSnapshot, source: String) -> String {
+    public func restore(from snapshot: StateSnapshot, source: String) -> String {
         let c = stages.correlation?.restore(from: snapshot) ?? (restored: 0, dropped: snapshot.size.groups)
         let w = stages.suppression?.restore(from: snapshot) ?? (restored: 0, dropped: snapshot.size.windows)
         let dropped = c.dropped + w.dropped
@@ -205,19 +207,19 @@ struct Detection {
     }
 
     /// The stages' state now.
-    func snapshot() -> StateSnapshot {
+    public func snapshot() -> StateSnapshot {
         var snapshot = StateSnapshot()
         stages.correlation?.save(into: &snapshot)
         stages.suppression?.save(into: &snapshot)
         return snapshot
     }
 
-    func summary(_ statistics: RunStatistics) -> ScanSummary {
+    public func summary(_ statistics: RunStatistics) -> ScanSummary {
         ScanSummary(statistics, rules: ruleSet.rules.count, active: engine.activeRuleCount, started: started)
     }
 
     /// Prints the run's summary with its notes (rules skipped, correlations, state, suppression).
-    func printSummary(_ report: PipelineReport, extra: [String], command: String = "scan", files: Int? = nil) {
+    public func printSummary(_ report: PipelineReport, extra: [String], command: String = "scan", files: Int? = nil) {
         var summary = summary(report.statistics)
         if let files { summary.files = files }
         let correlations = stages.correlations
