@@ -54,13 +54,19 @@ public final class MessageInbox: RecordSource, @unchecked Sendable {
     private let names: SourceNames
     private let sourceIndex: Int
     private let chunkSize: Int
+    private let framing: any RecordFraming
     public let highWater: Int
     public let lowWater: Int
     /// Called (on the pipeline's thread) when the buffered bytes fell below ``lowWater`` after
     /// exceeding ``highWater``.
     public var onBelowLowWater: (@Sendable () -> Void)?
 
-    public init(names: SourceNames, sourceIndex: Int, chunkSize: Int = 256 << 10, highWater: Int = 32 << 20) {
+    /// `framing`: the run's record framing, which tells from a message's first line what it holds
+    /// (an HL7 message, an XML audit message): a message is one record, of that kind, so its patient
+    /// data is handled as in a file.
+    public init(names: SourceNames, sourceIndex: Int, framing: any RecordFraming, chunkSize: Int = 256 << 10,
+                highWater: Int = 32 << 20) {
+        self.framing = framing
         self.names = names
         self.sourceIndex = sourceIndex
         self.chunkSize = chunkSize
@@ -202,10 +208,17 @@ public final class MessageInbox: RecordSource, @unchecked Sendable {
         }
         chunk.count = bytes
         chunk.records.removeAll(keepingCapacity: true)
-        for k in s.head..<end {
-            let f = s.frames[k]
-            s.messages += 1
-            chunk.records.append(RecordSpan(start: f.start - from, length: f.length, line: s.messages, kind: .line, fullLength: f.full))
+        chunk.storage.withUnsafeBufferPointer { buf in
+            for k in s.head..<end {
+                let f = s.frames[k]
+                s.messages += 1
+                let p = buf.baseAddress! + (f.start - from)
+                var first = ByteScan.firstIndex(of: ASCII.newline, in: p, from: 0, to: f.length) ?? f.length
+                if first > 0 && p[first - 1] == ASCII.carriageReturn { first -= 1 }
+                let opening = framing.opens(p, count: first)
+                chunk.records.append(RecordSpan(start: f.start - from, length: f.length, line: s.messages, kind: opening.kind,
+                                                field: opening.field, fullLength: f.full))
+            }
         }
         chunk.origin = ChunkOrigin(sourceIndex: sourceIndex, path: s.path, offset: s.offset, firstLine: s.messages - Int64(end - s.head) + 1,
                                    referenceTime: Int64(time(nil)), stream: s.id, nameIndex: s.nameIndex)

@@ -321,7 +321,8 @@ final class FrameHandler: ChannelInboundHandler {
     var start = 0
     /// Bytes of an over-long frame still to skip (octet counting), or skipping to the next LF.
     var skipCount = 0
-    var skipToNewline = false
+    /// An LF frame over the limit: its first bytes, held until its LF tells its real length.
+    var cut: (bytes: [UInt8], length: Int)?
 
     init(inbox: MessageInbox, listener: SyslogListener, maxFrame: Int, tls: Bool) {
         self.inbox = inbox
@@ -386,13 +387,17 @@ final class FrameHandler: ChannelInboundHandler {
                 start += n
                 continue
             }
-            if skipToNewline {
+            if let held = cut {
                 guard let lf = buffer[start...].firstIndex(of: 0x0A) else {
+                    cut!.length += buffer.count - start
                     start = buffer.count
                     break
                 }
+                var length = held.length + lf - start
+                if lf > start && buffer[lf - 1] == 0x0D { length -= 1 }
+                more = held.bytes.withUnsafeBytes { inbox.deliver(stream: stream, $0, fullLength: length) } && more
+                cut = nil
                 start = lf + 1
-                skipToNewline = false
                 continue
             }
             let first = buffer[start]
@@ -427,9 +432,8 @@ final class FrameHandler: ChannelInboundHandler {
             }
             guard let lf = buffer[start...].firstIndex(of: 0x0A) else {
                 if buffer.count - start > maxFrame {
-                    more = deliver(start, maxFrame, full: buffer.count - start) && more
+                    cut = (Array(buffer[start..<(start + maxFrame)]), buffer.count - start)
                     start = buffer.count
-                    skipToNewline = true
                 }
                 break
             }
@@ -453,7 +457,12 @@ final class FrameHandler: ChannelInboundHandler {
 
     /// The connection closed with a frame not ended by LF: it is a message all the same.
     private func flushPartial() {
-        guard start < buffer.count, skipCount == 0, !skipToNewline else { return }
+        if let held = cut {
+            _ = held.bytes.withUnsafeBytes { inbox.deliver(stream: stream, $0, fullLength: held.length) }
+            cut = nil
+            return
+        }
+        guard start < buffer.count, skipCount == 0 else { return }
         var end = buffer.count
         while end > start && (buffer[end - 1] == 0x0D || buffer[end - 1] == 0) { end -= 1 }
         if end > start { _ = deliver(start, min(end - start, maxFrame), full: end - start) }

@@ -112,7 +112,7 @@ struct Listen: ParsableCommand {
                 throw ValidationError(error.message)
             }
         }
-        let inbox = MessageInbox(names: names, sourceIndex: 0)
+        let inbox = MessageInbox(names: names, sourceIndex: 0, framing: parser.framing)
         var limits = ListenLimits()
         limits.maxFrame = maxFrameBytes
         limits.maxConnections = maxConnections
