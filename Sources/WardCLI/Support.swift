@@ -121,3 +121,13 @@ public final class Shared<Value: Sendable>: Sendable {
     public init(_ value: Value) { mutex = Mutex(value) }
     public func withLock<R: Sendable>(_ body: (inout Value) -> R) -> R { mutex.withLock { body(&$0) } }
 }
+
+/// `500ms`, `1s`, `5m`, `1h`, or a number of seconds (the duration options of tail and listen).
+public func parseDuration(_ text: String) -> Duration? {
+    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+    for (suffix, scale) in units where text.hasSuffix(suffix) {
+        if let n = Double(text.dropLast(suffix.count)), n > 0, n < 1e7 { return .milliseconds(Int64(n * scale * 1000)) }
+    }
+    if let n = Double(text), n > 0, n < 1e7 { return .milliseconds(Int64(n * 1000)) }
+    return nil
+}

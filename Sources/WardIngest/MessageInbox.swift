@@ -37,7 +37,7 @@ public final class MessageInbox: RecordSource, @unchecked Sendable {
         /// UDP messages dropped because the pipeline was behind.
         public var dropped = 0
         public var connections = 0
-        /// Times a TCP connection was paused because the pipeline was behind.
+        /// Times the inbox filled up and TCP connections were paused until matching caught up.
         public var paused = 0
     }
 
@@ -117,8 +117,8 @@ public final class MessageInbox: RecordSource, @unchecked Sendable {
         guard let s = streams[id] else { return true }
         add(message, fullLength: fullLength, to: s)
         if buffered > highWater {
+            if !overHigh { stats.paused += 1 }
             overHigh = true
-            stats.paused += 1
             return false
         }
         return true

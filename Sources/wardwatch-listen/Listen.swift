@@ -64,8 +64,8 @@ struct Listen: ParsableCommand {
     var handshakeTimeout: Int = 10
     @Option(name: .customLong("state"), help: "Correlation and suppression state file: read at start (if it exists), written at exit.")
     var state: String?
-    @Option(name: .customLong("status-interval"), help: "Seconds between one-line status reports on stderr (events/s, alerts, drops).")
-    var statusInterval: Int?
+    @Option(name: .customLong("status-interval"), help: "Print a one-line status (events/s, alerts, messages, drops) to stderr at this interval (e.g. 60s).")
+    var statusInterval: String?
 
     func validate() throws {
         for (flag, values) in [("--udp", udp), ("--tcp", tcp), ("--tls", tls)] {
@@ -79,6 +79,9 @@ struct Listen: ParsableCommand {
         }
         guard maxConnections >= 1 else { throw ValidationError("'--max-connections' must be at least 1.") }
         guard idleTimeout >= 1, handshakeTimeout >= 1 else { throw ValidationError("timeouts must be at least 1 second.") }
+        if let statusInterval, parseDuration(statusInterval) == nil {
+            throw ValidationError("'--status-interval' must be a duration such as 30s or 5m, not '\(statusInterval)'.")
+        }
     }
 
     static func main() {
@@ -158,10 +161,11 @@ struct Listen: ParsableCommand {
         }
         hangup.resume()
         var timer: DispatchSourceTimer?
-        if let statusInterval, statusInterval > 0 {
+        if let interval = statusInterval.flatMap(parseDuration) {
             let t = DispatchSource.makeTimerSource(queue: .global())
             let previous = Shared((events: 0, at: Date()))
-            t.schedule(deadline: .now() + .seconds(statusInterval), repeating: .seconds(statusInterval))
+            let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+            t.schedule(deadline: .now() + seconds, repeating: seconds)
             t.setEventHandler {
                 let s = latest.withLock { $0 }
                 let i = inbox.statistics
@@ -195,7 +199,7 @@ struct Listen: ParsableCommand {
         let l = listener.statistics
         var line = "listen: \(i.messages) messages (\(ScanSummary.number(Int(i.bytes))) bytes) from \(i.connections) connections and UDP senders"
         if i.dropped > 0 { line += "; \(i.dropped) UDP messages DROPPED (matching fell behind)" }
-        if i.paused > 0 { line += "; \(i.paused) TCP pauses" }
+        if i.paused > 0 { line += "; TCP reading paused \(i.paused) times while matching caught up" }
         if l.refusedConnections > 0 { line += "; \(l.refusedConnections) connections refused (--max-connections)" }
         if l.idleClosed > 0 { line += "; \(l.idleClosed) idle connections closed" }
         if l.handshakeFailures > 0 { line += "; \(l.handshakeFailures) TLS handshakes failed" }

@@ -72,15 +72,7 @@ struct Tail: ParsableCommand {
         }
     }
 
-    /// `500ms`, `1s`, `5m`, `1h`, or a number of seconds.
-    static func duration(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            if let n = Double(text.dropLast(suffix.count)), n > 0, n < 1e7 { return .milliseconds(Int64(n * scale * 1000)) }
-        }
-        if let n = Double(text), n > 0, n < 1e7 { return .milliseconds(Int64(n * 1000)) }
-        return nil
-    }
+    static func duration(_ text: String) -> Duration? { parseDuration(text) }
 
     /// Where checkpoints live unless `--checkpoint` says.
     static func defaultCheckpointFolder() -> String {
