@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import WardCore
 import WardDetect
@@ -257,5 +258,56 @@ public struct Detection {
             }
         }
         Diagnostics.write(summary.text(timeWindow: timeWindow, titles: titles, levels: levels, notes: notes, command: command))
+    }
+}
+
+/// SIGHUP for a live command: asks for the rules to be reloaded (and the output files reopened).
+public final class ReloadSignal: @unchecked Sendable {
+    private let requested = Shared(false)
+    private let source: DispatchSourceSignal
+
+    /// `endRun` ends the running pipeline (its live source answers `false` once).
+    init(endRun: @escaping @Sendable () -> Void) {
+        Glibc.signal(SIGHUP, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        let requested = self.requested
+        source.setEventHandler {
+            requested.withLock { $0 = true }
+            Diagnostics.write("wardwatch: SIGHUP: reloading the rules and opening the output files again.")
+            endRun()
+        }
+        source.resume()
+    }
+
+    /// Whether a reload was asked for since the last call.
+    public func take() -> Bool { requested.withLock { r in defer { r = false }; return r } }
+
+    public func cancel() { source.cancel() }
+}
+
+extension ParsableCommand {
+    /// Catches SIGHUP: see ``ReloadSignal``.
+    public static func reloadSignal(endRun: @escaping @Sendable () -> Void) -> ReloadSignal { ReloadSignal(endRun: endRun) }
+
+    /// The rules loaded again from `options`, with the correlation and suppression state of `old`
+    /// for the rules still loaded; `nil` (reported, the old rules kept, their outputs reopened) when
+    /// the new rules have any error.
+    public static func reload(_ options: DetectionOptions, names: SourceNames, verb: String, noun: String,
+                              from old: Detection) -> Detection? {
+        do {
+            // Strict: a rule set with any error is refused whole, so that a typo in one file does not
+            // silently take that file's rules away from a running watch.
+            var strict = options
+            strict.strictRules = true
+            let fresh = try Detection(strict, names: names, verb: "reloaded", noun: noun)
+            fresh.stages.suppression?.keepsWindowsOpen = true
+            let note = fresh.restore(from: old.snapshot(), source: "the rules before the reload")
+            Diagnostics.write("wardwatch: SIGHUP: rules reloaded: \(fresh.ruleSet.rules.count) rules and \(fresh.collection.correlations.count) correlations (before: \(old.ruleSet.rules.count) and \(old.collection.correlations.count)); \(note).")
+            return fresh
+        } catch {
+            Diagnostics.error("SIGHUP: the rules were not reloaded (\(error is ExitCode ? "errors above" : "\(error)")); the rules loaded before stay in use.")
+            old.sinks.reopen()
+            return nil
+        }
     }
 }

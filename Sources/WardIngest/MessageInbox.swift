@@ -48,6 +48,8 @@ public final class MessageInbox: RecordSource, @unchecked Sendable {
     private var buffered = 0
     private var nextID = 1
     private var finished = false
+    /// ``endRun()`` was asked for: the next call of `next` answers `false`.
+    private var runEnding = false
     private var stats = Statistics()
     private var overHigh = false
     private var udpStreams: [String: Int] = [:]
@@ -175,6 +177,11 @@ public final class MessageInbox: RecordSource, @unchecked Sendable {
 
     public func next(into chunk: inout Chunk, wait: Bool) throws(IngestError) -> Bool? {
         condition.lock()
+        if runEnding {
+            runEnding = false
+            condition.unlock()
+            return false
+        }
         if orderHead == order.count && !finished {
             guard wait else {
                 condition.unlock()
@@ -257,6 +264,13 @@ public final class MessageInbox: RecordSource, @unchecked Sendable {
     public var notice: IngestNotice? { nil }
     /// Messages cannot be asked for again: nothing to record.
     public func commit(_ cursor: SourceCursor) {}
+
+    public func endRun() {
+        condition.lock()
+        runEnding = true
+        condition.broadcast()
+        condition.unlock()
+    }
 
     /// Ends the input: what was received is still delivered, then the end.
     public func interrupt() {

@@ -22,4 +22,12 @@ public protocol RecordSource: AnyObject, Sendable {
 
     /// Stops reading and releases the input. Idempotent.
     func close()
+
+    /// Ends the current run for the consumer — ``next(into:wait:)`` answers `false` once — without
+    /// closing: a live source is handed on to the next run (the rules were reloaded). Safe from any thread.
+    func endRun()
+}
+
+extension RecordSource {
+    public func endRun() {}
 }

@@ -116,6 +116,9 @@ public struct PipelineConfiguration {
     /// Called after each window of chunks, with the counts so far (a progress line).
     public var onProgress: ((RunStatistics) -> Void)?
     public var stop: StopController?
+    /// Whether the run closes its sources at its end; `false` hands them on to a next run (a live
+    /// command reloading its rules).
+    public var closesSources = true
 
     public init(inputs: [PipelineInput], parser: EventParser, engine: DetectionEngine?, encoding: PipelineEncoding,
                 sinks: AlertSinks?, threads: Int) {

@@ -154,7 +154,7 @@ public final class Pipeline {
             s.done = true
             if let reader = s.reader {
                 if let notice = reader.notice { report(.warning, notice.description) }
-                reader.close()
+                if config.closesSources { reader.close() }
                 readers.withLock { $0[s.index] = nil }
                 config.stop?.closed(reader)
             }

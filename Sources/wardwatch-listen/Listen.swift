@@ -104,7 +104,7 @@ struct Listen: ParsableCommand {
             + tls.compactMap { ListenEndpoint($0, transport: .tls) }
         if endpoints.isEmpty { endpoints = [ListenEndpoint("5514", transport: .udp)!, ListenEndpoint("5514", transport: .tcp)!] }
         let names = SourceNames(["listen"])
-        let detection = try Detection(detection, names: names, verb: "received", noun: "listener")
+        var detection = try Detection(detection, names: names, verb: "received", noun: "listener")
         let parser = EventParser(options: try read.parseOptions(format: detection.options.inputFormat))
         var notes: [String] = []
         if let state {
@@ -129,10 +129,7 @@ struct Listen: ParsableCommand {
             throw ExitCode(WardExit.usage)
         }
 
-        var configuration = detection.configuration(inputs: [PipelineInput(name: "listen") { _, _ in inbox }], parser: parser)
-        configuration.order = .input
         let latest = Shared(RunStatistics(rules: 0))
-        configuration.onProgress = { stats in latest.withLock { $0 = stats } }
         // A signal stops the listeners, then the pipeline takes what was received and ends.
         let stopped = Shared<Int32?>(nil)
         var handlers: [DispatchSourceSignal] = []
@@ -152,14 +149,7 @@ struct Listen: ParsableCommand {
             source.resume()
             handlers.append(source)
         }
-        let sinks = detection.sinks
-        Glibc.signal(SIGHUP, SIG_IGN)
-        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        hangup.setEventHandler {
-            sinks.reopen()
-            Diagnostics.write("wardwatch: SIGHUP: the output files will be opened again before the next write.")
-        }
-        hangup.resume()
+        let hangup = Self.reloadSignal { inbox.endRun() }
         var timer: DispatchSourceTimer?
         if let interval = statusInterval.flatMap(parseDuration) {
             let t = DispatchSource.makeTimerSource(queue: .global())
@@ -181,11 +171,24 @@ struct Listen: ParsableCommand {
         let ports = zip(endpoints, listener.boundPorts).map { e, port in "\(e.transport.rawValue) \(e.host):\(port)" }
         Diagnostics.write("wardwatch: listening on \(ports.joined(separator: ", "))")
 
-        let report = Pipeline(configuration).run()
+        var report: PipelineReport
+        while true {
+            var configuration = detection.configuration(inputs: [PipelineInput(name: "listen") { _, _ in inbox }], parser: parser)
+            configuration.order = .input
+            configuration.closesSources = false
+            configuration.onProgress = { stats in latest.withLock { $0 = stats } }
+            report = Pipeline(configuration).run()
+            guard hangup.take(), stopped.withLock({ $0 }) == nil, report.outputError == nil else { break }
+            // SIGHUP: the rules again, with the state of the ones still loaded; messages wait in the inbox.
+            if let fresh = Self.reload(detection.options, names: names, verb: "received", noun: "listener", from: detection) {
+                detection.sinks.close()
+                detection = fresh
+            }
+        }
         timer?.cancel()
         hangup.cancel()
         listener.shutdown()
-        sinks.close()
+        detection.sinks.close()
         var stateFailed = false
         if let state {
             do {

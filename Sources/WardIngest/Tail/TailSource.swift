@@ -77,6 +77,8 @@ public final class TailSource: RecordSource, @unchecked Sendable {
     private var ready: [Chunk] = []
     private var spare: [Chunk] = []
     private var finished = false
+    /// ``endRun()`` was asked for: the next call of `next` answers `false`.
+    private var runEnding = false
     private var cancelled = false
     private var closed = false
     private var streams: [Int: TailStream] = [:]
@@ -136,6 +138,10 @@ public final class TailSource: RecordSource, @unchecked Sendable {
     public func next(into chunk: inout Chunk, wait: Bool) throws(IngestError) -> Bool? {
         condition.lock()
         defer { condition.unlock() }
+        if runEnding {
+            runEnding = false
+            return false
+        }
         if ready.isEmpty && !finished {
             // A live source comes back empty-handed now and then, so that the pipeline can write a
             // checkpoint while its inputs are quiet.
@@ -165,6 +171,13 @@ public final class TailSource: RecordSource, @unchecked Sendable {
             n += 1
         }
         if n > 0 { s.marks.removeFirst(n) }
+    }
+
+    public func endRun() {
+        condition.lock()
+        runEnding = true
+        condition.broadcast()
+        condition.unlock()
     }
 
     public func interrupt() {

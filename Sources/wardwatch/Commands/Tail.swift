@@ -106,7 +106,7 @@ struct Tail: ParsableCommand {
         }
 
         let names = SourceNames(["tail"])
-        let detection = try Detection(detection, names: names, verb: "followed", noun: "tail")
+        var detection = try Detection(detection, names: names, verb: "followed", noun: "tail")
         let parser = EventParser(options: try read.parseOptions(format: detection.options.inputFormat))
         detection.stages.suppression?.keepsWindowsOpen = true
         var notes: [String] = []
@@ -127,7 +127,7 @@ struct Tail: ParsableCommand {
             }
         })
         let patterns = self.patterns
-        let sinks = detection.sinks
+        let sinks = Shared(detection.sinks)
         let checkpointFailures = Shared(0)
         let checkpointWriter = CheckpointWriter()
         /// On the alert writer's thread, right after the alerts it covers were written and their
@@ -138,7 +138,7 @@ struct Tail: ParsableCommand {
         }
         @Sendable func write(_ checkpoint: TailCheckpoint) {
             // The alerts this checkpoint covers reach the disk before it does.
-            sinks.sync()
+            sinks.withLock { $0 }.sync()
             do {
                 try checkpoint.write(to: file)
             } catch {
@@ -152,35 +152,43 @@ struct Tail: ParsableCommand {
         // Where each file starts, at once: a crash before the first alert must not make a restart
         // take files that were there before for new ones.
         save(previous?.state)
-        let stateful = detection.stages.correlation != nil || detection.stages.suppression != nil
 
-        var configuration = detection.configuration(inputs: [PipelineInput(name: "tail") { _, _ in tail }], parser: parser)
-        configuration.order = .input
-        configuration.checkpoint = PipelineCheckpoint(interval: .seconds(1), capture: { stateful ? detection.snapshot() : Optional<StateSnapshot>.none },
-                                                      write: { save($0 as? StateSnapshot) })
         let latest = Shared(RunStatistics(rules: 0))
-        configuration.onProgress = { stats in latest.withLock { $0 = stats } }
         var timer: DispatchSourceTimer?
         if let interval = statusInterval.flatMap(Self.duration) {
             timer = Self.statusTimer(interval: interval, latest: latest, tail: tail)
         }
         let stop = StopController.install()
-        configuration.stop = stop
-        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        Glibc.signal(SIGHUP, SIG_IGN)
-        hangup.setEventHandler {
-            sinks.reopen()
-            Diagnostics.write("wardwatch: SIGHUP: the output files will be opened again before the next write.")
-        }
-        hangup.resume()
+        let hangup = Self.reloadSignal { tail.endRun() }
         let mode = tail.usesInotify ? "inotify" : "polling every \(poll ?? "1s")"
         Diagnostics.write("wardwatch: following \(tail.statistics.following) files (\(mode)); checkpoint \(file)")
 
-        let report = Pipeline(configuration).run()
+        var report: PipelineReport
+        while true {
+            let run = detection
+            let stateful = run.stages.correlation != nil || run.stages.suppression != nil
+            var configuration = run.configuration(inputs: [PipelineInput(name: "tail") { _, _ in tail }], parser: parser)
+            configuration.order = .input
+            configuration.closesSources = false
+            configuration.checkpoint = PipelineCheckpoint(interval: .seconds(1),
+                                                          capture: { stateful ? run.snapshot() : Optional<StateSnapshot>.none },
+                                                          write: { save($0 as? StateSnapshot) })
+            configuration.onProgress = { stats in latest.withLock { $0 = stats } }
+            configuration.stop = stop
+            report = Pipeline(configuration).run()
+            guard hangup.take(), !stop.requested, report.outputError == nil else { break }
+            // SIGHUP: the rules again, with the state of the ones still loaded.
+            if let fresh = Self.reload(detection.options, names: names, verb: "followed", noun: "tail", from: detection) {
+                detection.sinks.close()
+                detection = fresh
+                sinks.withLock { $0 = fresh.sinks }
+            }
+        }
         checkpointWriter.finish()
+        tail.close()
         timer?.cancel()
         hangup.cancel()
-        sinks.close()
+        detection.sinks.close()
         let t = tail.statistics
         notes.append("tail: \(t.filesSeen) files followed, \(t.rotations) rotations, \(t.truncations) truncations, \(t.released) let go\(t.compressedSkipped > 0 ? ", \(t.compressedSkipped) compressed not read" : "")\(t.errors > 0 ? ", \(t.errors) file errors (above)" : "")")
         let failures = checkpointFailures.withLock { $0 }
