@@ -207,6 +207,30 @@ public struct Detection {
         return note
     }
 
+    /// Restores the stages' state from the `--state` file `path` if it exists (windows of suppressed
+    /// rules are kept open at the end, for the next run); returns a line for the summary.
+    public func loadState(_ path: String) throws -> String {
+        stages.suppression?.keepsWindowsOpen = true
+        do {
+            guard let snapshot = try StateSnapshot.read(path) else { return "state: \(path) did not exist; started empty" }
+            return restore(from: snapshot, source: path)
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// Writes the stages' state to `path`; reports a failure (`consequence` says what it costs) and
+    /// returns `false`.
+    public func saveState(_ path: String, consequence: String) -> Bool {
+        do {
+            try snapshot().write(to: path)
+            return true
+        } catch {
+            Diagnostics.error("\(error.message); \(consequence).")
+            return false
+        }
+    }
+
     /// The stages' state now.
     public func snapshot() -> StateSnapshot {
         var snapshot = StateSnapshot()

@@ -131,3 +131,21 @@ public func parseDuration(_ text: String) -> Duration? {
     if let n = Double(text), n > 0, n < 1e7 { return .milliseconds(Int64(n * 1000)) }
     return nil
 }
+
+extension ParsableCommand {
+    /// Parses the command line and runs it; usage errors exit with 2 as `DESIGN.md` says
+    /// (ArgumentParser's own default is 64).
+    public static func runAsMain() -> Never {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            Glibc.exit(0)
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                Diagnostics.write(fullMessage(for: error))
+                Glibc.exit(WardExit.usage)
+            }
+            exit(withError: error)
+        }
+    }
+}

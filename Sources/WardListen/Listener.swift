@@ -73,6 +73,7 @@ public final class SyslogListener: @unchecked Sendable {
     let limits: ListenLimits
     let group: MultiThreadedEventLoopGroup
     private var channels: [Channel] = []
+    private var udpPorts: [Int] = []
     private let paused = Mutex<[Channel]>([])
     private let connections = Atomic<Int>(0)
     private let counters = Mutex(ListenStatistics())
@@ -99,7 +100,10 @@ public final class SyslogListener: @unchecked Sendable {
         for endpoint in endpoints {
             do {
                 switch endpoint.transport {
-                case .udp: channels.append(try bindUDP(endpoint))
+                case .udp:
+                    let channel = try bindUDP(endpoint)
+                    channels.append(channel)
+                    if let port = channel.localAddress?.port { udpPorts.append(port) }
                 case .tcp: channels.append(try bindTCP(endpoint, tls: nil))
                 case .tls: channels.append(try bindTCP(endpoint, tls: context))
                 }
@@ -107,6 +111,25 @@ public final class SyslogListener: @unchecked Sendable {
                 throw ListenError(message: "cannot listen on \(endpoint): \(error)")
             }
         }
+    }
+
+    /// Datagrams the kernel dropped on the UDP listeners' sockets (their receive buffers were full),
+    /// from `/proc/net/udp` and `/proc/net/udp6` (the last column of each socket's line).
+    public var kernelDrops: Int {
+        let ports = Set(udpPorts)
+        guard !ports.isEmpty else { return 0 }
+        var drops = 0
+        for table in ["/proc/net/udp", "/proc/net/udp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let columns = line.split(separator: " ")
+                guard columns.count >= 13, let colon = columns[1].lastIndex(of: ":"),
+                      let port = Int(columns[1][columns[1].index(after: colon)...], radix: 16), ports.contains(port),
+                      let n = Int(columns[columns.count - 1]) else { continue }
+                drops += n
+            }
+        }
+        return drops
     }
 
     /// The port each listener is bound to (useful with port 0).

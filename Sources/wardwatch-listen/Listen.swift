@@ -84,18 +84,7 @@ struct Listen: ParsableCommand {
         }
     }
 
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            if exitCode(for: error) == .validationFailure {
-                Diagnostics.write(fullMessage(for: error))
-                Glibc.exit(WardExit.usage)
-            }
-            exit(withError: error)
-        }
-    }
+    static func main() { runAsMain() }
 
     func run() throws { try withOwnUsage("listen", execute) }
 
@@ -106,15 +95,7 @@ struct Listen: ParsableCommand {
         let names = SourceNames(["listen"])
         var detection = try Detection(detection, names: names, verb: "received", noun: "listener")
         let parser = EventParser(options: try read.parseOptions(format: detection.options.inputFormat))
-        var notes: [String] = []
-        if let state {
-            detection.stages.suppression?.keepsWindowsOpen = true
-            do {
-                if let snapshot = try StateSnapshot.read(state) { notes.append(detection.restore(from: snapshot, source: state)) }
-            } catch {
-                throw ValidationError(error.message)
-            }
-        }
+        var notes: [String] = try state.map { [try detection.loadState($0)] } ?? []
         let inbox = MessageInbox(names: names, sourceIndex: 0, framing: parser.framing)
         var limits = ListenLimits()
         limits.maxFrame = maxFrameBytes
@@ -163,7 +144,7 @@ struct Listen: ParsableCommand {
                     defer { p = (s.events, Date()) }
                     return Int(Double(s.events - p.events) / max(0.001, Date().timeIntervalSince(p.at)))
                 }
-                Diagnostics.write("wardwatch: status: \(rate) events/s, \(s.events) events, \(s.alerts) alerts, \(i.messages) messages received, \(i.dropped) UDP dropped, \(i.paused) TCP pauses")
+                Diagnostics.write("wardwatch: status: \(rate) events/s, \(s.events) events, \(s.alerts) alerts, \(i.messages) messages received, \(i.dropped + listener.kernelDrops) UDP dropped, TCP paused \(i.paused) times")
             }
             t.resume()
             timer = t
@@ -189,19 +170,13 @@ struct Listen: ParsableCommand {
         hangup.cancel()
         listener.shutdown()
         detection.sinks.close()
-        var stateFailed = false
-        if let state {
-            do {
-                try detection.snapshot().write(to: state)
-            } catch {
-                Diagnostics.error("\(error.message); a restart cannot continue this run's windows.")
-                stateFailed = true
-            }
-        }
+        let stateFailed = state.map { !detection.saveState($0, consequence: "a restart cannot continue this run's windows") } ?? false
         let i = inbox.statistics
         let l = listener.statistics
+        let kernelDrops = listener.kernelDrops
         var line = "listen: \(i.messages) messages (\(ScanSummary.number(Int(i.bytes))) bytes) from \(i.connections) connections and UDP senders"
         if i.dropped > 0 { line += "; \(i.dropped) UDP messages DROPPED (matching fell behind)" }
+        if kernelDrops > 0 { line += "; \(kernelDrops) UDP datagrams DROPPED by the kernel (receive buffer full)" }
         if i.paused > 0 { line += "; TCP reading paused \(i.paused) times while matching caught up" }
         if l.refusedConnections > 0 { line += "; \(l.refusedConnections) connections refused (--max-connections)" }
         if l.idleClosed > 0 { line += "; \(l.idleClosed) idle connections closed" }
@@ -210,11 +185,11 @@ struct Listen: ParsableCommand {
         notes.append(line)
         detection.printSummary(report, extra: notes, command: "listen", files: i.connections)
         parser.options.patientData.warnIfRandom()
-        if i.dropped > 0 {
-            Diagnostics.warning("\(i.dropped) UDP messages were dropped because matching fell behind; use TCP (which waits instead) or more --threads.")
+        if i.dropped > 0 || kernelDrops > 0 {
+            Diagnostics.warning("\(i.dropped + kernelDrops) UDP messages were dropped (\(i.dropped) because matching fell behind, \(kernelDrops) by the kernel); use TCP (which waits instead) or more --threads.")
         }
         try report.exit(writing: "alerts", walkFailed: false)
         if let sig = stopped.withLock({ $0 }) { throw ExitCode(128 + sig) }
-        if stateFailed || i.dropped > 0 { throw ExitCode(WardExit.input) }
+        if stateFailed || i.dropped > 0 || kernelDrops > 0 { throw ExitCode(WardExit.input) }
     }
 }

@@ -34,16 +34,7 @@ struct Wardwatch: ParsableCommand {
         if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "listen" {
             ListenLauncher.launch(Array(CommandLine.arguments.dropFirst(2)))
         }
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            if exitCode(for: error) == .validationFailure {
-                Diagnostics.write(fullMessage(for: error))
-                Glibc.exit(WardExit.usage)
-            }
-            exit(withError: error)
-        }
+        runAsMain()
     }
 }
 

@@ -52,17 +52,7 @@ struct Scan: ParsableCommand {
         var configuration = detection.configuration(inputs: inputs, parser: parser)
         configuration.order = input.order ?? (inputs.count > 1 ? .eventTime : .input)
         configuration.reorderWindow = Int64(input.reorderWindow) * 1_000_000_000
-        var stateNote: String?
-        if let state {
-            let snapshot: StateSnapshot?
-            do {
-                snapshot = try StateSnapshot.read(state)
-            } catch {
-                throw ValidationError(error.message)
-            }
-            detection.stages.suppression?.keepsWindowsOpen = true
-            stateNote = snapshot.map { detection.restore(from: $0, source: state) } ?? "state: \(state) did not exist; started empty"
-        }
+        let stateNote = try state.map(detection.loadState)
         let progress = Progress(enabled: isatty(2) == 1)
         configuration.onProgress = { progress.update(detection.summary($0)) }
         configuration.stop = StopController.install()
@@ -70,15 +60,7 @@ struct Scan: ParsableCommand {
         let report = Pipeline(configuration).run()
         progress.finish()
         detection.sinks.close()
-        var stateFailed = false
-        if let state {
-            do {
-                try detection.snapshot().write(to: state)
-            } catch {
-                Diagnostics.error("\(error.message); the next scan cannot continue this one's windows.")
-                stateFailed = true
-            }
-        }
+        let stateFailed = state.map { !detection.saveState($0, consequence: "the next scan cannot continue this one's windows") } ?? false
         detection.printSummary(report, extra: stateNote.map { [$0] } ?? [])
         parser.options.patientData.warnIfRandom()
         try report.exit(writing: "alerts", walkFailed: !walkErrors.isEmpty)
