@@ -93,7 +93,7 @@ public final class Pipeline {
         // every interval.
         var lastCheckpoint = ContinuousClock.now - (checkpoint?.interval ?? .zero)
         // Taking the stages' state stops the stages: with a large state, checkpoints are spaced so
-        // that it costs at most about 5 % of the run.
+        // that it costs at most about 2 % of the run.
         var checkpointSpacing = checkpoint?.interval ?? .zero
         var uncheckpointed = false
         var batch = OutputWriter.Batch(buffers: writer.buffers())
@@ -370,7 +370,7 @@ public final class Pipeline {
                 let began = ContinuousClock.now
                 batch.checkpoint = checkpoint.capture()
                 lastCheckpoint = .now
-                checkpointSpacing = max(checkpoint.interval, (lastCheckpoint - began) * 20)
+                checkpointSpacing = max(checkpoint.interval, (lastCheckpoint - began) * 50)
                 uncheckpointed = false
             }
             if !batch.isEmpty || !batch.commits.isEmpty || batch.checkpoint != nil {

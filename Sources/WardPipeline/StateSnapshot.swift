@@ -73,8 +73,7 @@ public struct StateSnapshot: Codable, Sendable {
     public func write(to path: String) throws(SnapshotError) {
         let temporary = path + ".tmp-\(getpid())"
         do {
-            let data = try JSONEncoder().encode(self)
-            try data.write(to: URL(fileURLWithPath: temporary))
+            try Data(json()).write(to: URL(fileURLWithPath: temporary))
             if rename(temporary, path) != 0 {
                 let reason = String(cString: strerror(errno))
                 unlink(temporary)

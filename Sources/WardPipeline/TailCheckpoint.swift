@@ -53,15 +53,7 @@ public struct TailCheckpoint: Codable, Sendable {
     }
 
     public func write(to path: String) throws(SnapshotError) {
-        let data: Data
-        do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            data = try encoder.encode(self)
-        } catch {
-            throw SnapshotError(message: "cannot encode the checkpoint: \(error)")
-        }
-        try Durable.replace(path, with: data)
+        try Durable.replace(path, with: Data(json()))
     }
 }
 
@@ -109,7 +101,7 @@ public enum Durable {
 /// Writes checkpoints on a thread of its own, newest first: a checkpoint handed over while an older
 /// one is still being written replaces it (it covers everything the older one did), so encoding a
 /// large correlation state never holds up the writing of alerts. A write that took *w* is followed
-/// by a pause of 9 *w* (unless finishing), so that checkpoints take at most a tenth of a core.
+/// by a pause of 19 *w* (unless finishing), so that checkpoints take at most a twentieth of a core.
 public final class CheckpointWriter: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: (() -> Void)?
@@ -164,7 +156,7 @@ public final class CheckpointWriter: @unchecked Sendable {
             let began = ContinuousClock.now
             write()
             let took = ContinuousClock.now - began
-            resume = ContinuousClock.now + took * 9
+            resume = ContinuousClock.now + took * 19
         }
     }
 }
