@@ -194,6 +194,40 @@ let sshdFailure = "sshd[4101]: Failed password for invalid user admin from 203.0
         #expect(listen.stderr.contains("  listen: 500 messages"))
     }
 
+    /// Over --max-connections, a connection is closed at once (counted); a TLS client that does not
+    /// finish its handshake within --handshake-timeout is closed (counted).
+    @Test func connectionLimitAndHandshakeTimeout() throws {
+        let folder = try Paths.temporaryDirectory()
+        let made = try runTool("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.pem",
+                                                    "-days", "2", "-subj", "/CN=127.0.0.1"], in: folder)
+        #expect(made.status == 0)
+        let listen = try ListenProcess(["--tcp", "127.0.0.1:0", "--tls", "127.0.0.1:0", "--tls-cert", folder.path + "/server.pem",
+                                        "--tls-key", folder.path + "/server.key", "--max-connections", "2", "--handshake-timeout", "1"])
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        var buffer = [UInt8](repeating: 0, count: 16)
+        // The TLS client that says nothing holds one of the two connections until it is closed.
+        let silent = connectTCP(listen.ports["tls"]!)
+        setsockopt(silent, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let second = connectTCP(listen.ports["tcp"]!)
+        usleep(200_000)
+        let third = connectTCP(listen.ports["tcp"]!)
+        setsockopt(third, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        #expect(recv(third, &buffer, 16, 0) == 0)  // refused: closed at once
+        let started = Date()
+        #expect(recv(silent, &buffer, 16, 0) <= 0)  // closed after the handshake timeout
+        #expect(Date().timeIntervalSince(started) < 5)
+        send(second, Array(("<38>Nov 28 10:00:00 ehr-db01 " + String(format: sshdFailure, 42001) + "\n").utf8))
+        close(second)
+        close(third)
+        close(silent)
+        listen.waitForAlerts(1)
+        listen.stop()
+        #expect(listen.alertObjects.map { $0["source.port"] as? Int } == [42001])
+        #expect(listen.stderr.contains("wardwatch: warning: a connection was refused: --max-connections (2) are open; later refusals are counted.\n"))
+        #expect(listen.stderr.contains("1 connections refused (--max-connections)"))
+        #expect(listen.stderr.contains("1 TLS handshakes timed out"))
+    }
+
     /// RFC 5425 with mutual TLS: an ATNA audit record (XML, octet counted) sent by `openssl s_client`
     /// with a client certificate is matched as in a file, patient data pseudonymized; without a
     /// client certificate the handshake fails and is counted.

@@ -285,6 +285,29 @@ struct TailFixture {
         #expect(g.written == whole)
     }
 
+    /// Polling instead of inotify (`--poll`, for NFS) follows a rename rotation all the same; a last
+    /// line without its newline is taken as it is after `--partial-line-timeout`.
+    @Test(.needsShared) func pollingAndAPartialLastLine() throws {
+        let f = try TailFixture()
+        let old = try f.append("app.log")
+        let tail = try TailProcess(folder: f.folder, patterns: [f.path("app.log")],
+                                   extra: ["--poll", "200ms", "--partial-line-timeout", "500ms"])
+        #expect(tail.stderr.contains("(polling every 200ms)"))
+        f.write(0..<300, to: old)
+        try FileManager.default.moveItem(atPath: f.path("app.log"), toPath: f.path("app.log.1"))
+        try old.close()
+        let new = try f.append("app.log")
+        f.write(300..<600, to: new)
+        // The writer stops in the middle of a line: the half line is an event after the timeout.
+        let last = "Dec 10 09:32:20 LabSZ sshd[24680]: Failed password for root from 5.36.59.76 port 42393 ssh2"
+        new.write(Data(last.utf8))
+        var expected = try f.expected([0..<600])
+        expected["7d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f \(last)", default: 0] += 1
+        f.waitForAlerts(expected)
+        tail.stop()
+        #expect(f.written == expected)
+    }
+
     /// A deleted file is let go (its descriptor closed) once read and idle.
     @Test(.needsShared) func deletedFilesAreReleased() throws {
         let f = try TailFixture()
