@@ -34,10 +34,22 @@ final class FollowedFile {
         self.readOffset = offset
         self.headOffset = offset
         self.maxCapacity = max(options.chunkSize, options.recordLimit) + options.lineLimit + 2
-        self.pending = [UInt8](repeating: 0, count: min(max(options.chunkSize, 4096) + 1, maxCapacity))
+        // Small at first: a tail may follow thousands of quiet files; a busy one grows it.
+        self.pending = [UInt8](repeating: 0, count: min(Self.quietCapacity, maxCapacity))
         self.framer = RecordFramer(framing: options.framing, lineLimit: options.lineLimit, recordLimit: options.recordLimit,
                                    startOffset: offset, firstLine: line)
         self.lastGrowth = .now
+    }
+
+    static let quietCapacity = 64 << 10
+
+    /// Gives back a buffer grown by a burst once everything read was handed out.
+    func shrinkIfIdle() {
+        guard head == filled, !skipping, pending.count > 4 * Self.quietCapacity else { return }
+        pending = [UInt8](repeating: 0, count: Self.quietCapacity)
+        head = 0
+        scan = 0
+        filled = 0
     }
 
     /// Starts over at byte 0 under a new stream (the file was truncated in place).

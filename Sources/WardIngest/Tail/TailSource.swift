@@ -305,6 +305,7 @@ public final class TailSource: RecordSource, @unchecked Sendable {
             if idle >= limit { f.flushPartial() }
         }
         if hand(f) { progress = true }
+        if n < options.ingest.chunkSize && f.readOffset == size { f.shrinkIfIdle() }
         return progress
     }
 
