@@ -14,11 +14,18 @@ public struct ListenEndpoint: Sendable, CustomStringConvertible {
     public var host: String
     public var port: Int
 
-    /// `5514`, `:5514`, `127.0.0.1:5514`, `[::1]:5514`.
+    /// `5514`, `:5514`, `127.0.0.1:5514`, `[::1]:5514`; a host alone (`127.0.0.1`, `[::1]`, `0.0.0.0`)
+    /// takes the transport's default port: 5514 for UDP and TCP, 6514 for TLS (RFC 5425).
     public init?(_ text: String, transport: Transport) {
         self.transport = transport
         var host = "0.0.0.0"
         var portText = text
+        let bracketed = text.hasPrefix("[") && text.hasSuffix("]")
+        if bracketed || (text.contains(".") && !text.contains(":")) || (!text.isEmpty && Int(text) == nil && !text.contains(":")) {
+            self.host = bracketed ? String(text.dropFirst().dropLast()) : text
+            self.port = transport == .tls ? 6514 : 5514
+            return
+        }
         if let colon = text.lastIndex(of: ":") {
             let h = String(text[..<colon])
             portText = String(text[text.index(after: colon)...])

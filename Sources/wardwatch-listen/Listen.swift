@@ -42,11 +42,11 @@ struct Listen: ParsableCommand {
     @OptionGroup var detection: DetectionOptions
     @OptionGroup var read: ReadOptions
 
-    @Option(help: "Listen for syslog over UDP on [HOST]:PORT (repeatable), e.g. 5514 or 127.0.0.1:5514.")
+    @Option(help: "Listen for syslog over UDP on [HOST]:PORT or HOST (port 5514) (repeatable), e.g. 5514, 127.0.0.1:5514, 0.0.0.0.")
     var udp: [String] = []
-    @Option(help: "Listen for syslog over TCP on [HOST]:PORT (repeatable).")
+    @Option(help: "Listen for syslog over TCP on [HOST]:PORT or HOST (port 5514) (repeatable).")
     var tcp: [String] = []
-    @Option(help: "Listen for syslog over TLS on [HOST]:PORT (repeatable), e.g. :6514; needs --tls-cert and --tls-key.")
+    @Option(help: "Listen for syslog over TLS on [HOST]:PORT or HOST (port 6514) (repeatable), e.g. 0.0.0.0 or :6514; needs --tls-cert and --tls-key.")
     var tls: [String] = []
     @Option(name: .customLong("tls-cert"), help: "PEM certificate chain of the TLS listeners.")
     var tlsCert: String?
@@ -70,7 +70,7 @@ struct Listen: ParsableCommand {
     func validate() throws {
         for (flag, values) in [("--udp", udp), ("--tcp", tcp), ("--tls", tls)] {
             for v in values where ListenEndpoint(v, transport: .udp) == nil {
-                throw ValidationError("'\(flag)' must be [HOST]:PORT such as 5514 or 127.0.0.1:5514, not '\(v)'.")
+                throw ValidationError("'\(flag)' must be [HOST]:PORT or HOST such as 5514, 127.0.0.1:5514 or 0.0.0.0, not '\(v)'.")
             }
         }
         if !tls.isEmpty && (tlsCert == nil || tlsKey == nil) { throw ValidationError("'--tls' needs '--tls-cert' and '--tls-key'.") }
