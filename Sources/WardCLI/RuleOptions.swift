@@ -54,15 +54,15 @@ public struct RuleOptions: ParsableArguments {
                 throw ValidationError("'\(placeholders)' is not valid YAML: \(error)")
             }
         }
-        let directory = mappings ?? Self.bundledMappings()
-        var set = MappingSet()
-        if let directory {
-            guard FileManager.default.fileExists(atPath: directory) else {
-                throw ValidationError("The mappings folder '\(directory)' does not exist.")
-            }
-            set = MappingSet.load(directory: directory)
+        // Without mappings no rule is routed to any log: that is an error, never a silent empty run.
+        guard let directory = mappings ?? Self.bundledMappings() else {
+            Diagnostics.error("cannot find the bundled rules and mappings (Rules/mappings); looked in \(Self.searchedFolders().joined(separator: ", ")). Install wardwatch with 'make install', set WARDWATCH_HOME to the folder that holds Rules/, or give --mappings.")
+            throw ExitCode(WardExit.usage)
         }
-        return RuleLoadOptions(placeholders: values, mappings: set, maxFileBytes: maxFileBytes)
+        guard FileManager.default.fileExists(atPath: directory) else {
+            throw ValidationError("The mappings folder '\(directory)' does not exist.")
+        }
+        return RuleLoadOptions(placeholders: values, mappings: MappingSet.load(directory: directory), maxFileBytes: maxFileBytes)
     }
 
     /// `Rules/mappings` of the bundled rules.
@@ -75,16 +75,36 @@ public struct RuleOptions: ParsableArguments {
         bundled("Rules")
     }
 
-    /// `relative` next to the binary's package (searched upwards from the executable: a build lives in
-    /// `.build/<triple>/<configuration>/`), else in the current folder.
+    /// `relative` (`Rules`, `Rules/mappings`) in the first of ``searchedFolders()`` that has it. Never
+    /// the current folder: a rules folder there must not be picked up by accident.
     public static func bundled(_ relative: String) -> String? {
-        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 {
-            let candidate = url.appendingPathComponent(relative).path
+        for folder in searchedFolders() {
+            let candidate = folder + "/" + relative
             if FileManager.default.fileExists(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Where the bundled `Rules/` may be, in order: beside the installed program
+    /// (`PREFIX/bin/wardwatch` → `PREFIX/share/wardwatch`), the source tree it was built in (a build
+    /// lives in `.build/<triple>/<configuration>/`), then `$WARDWATCH_HOME`.
+    public static func searchedFolders() -> [String] {
+        let program = executablePath()
+        var folders: [String] = []
+        var url = URL(fileURLWithPath: program).deletingLastPathComponent()
+        folders.append(url.deletingLastPathComponent().appendingPathComponent("share/wardwatch").path)
+        for _ in 0..<5 where url.path != "/" {
+            folders.append(url.path)
             url = url.deletingLastPathComponent()
         }
-        let local = FileManager.default.currentDirectoryPath + "/" + relative
-        return FileManager.default.fileExists(atPath: local) ? local : nil
+        if let home = ProcessInfo.processInfo.environment["WARDWATCH_HOME"], !home.isEmpty { folders.append(home) }
+        return folders
+    }
+
+    /// The running program's resolved path (`/proc/self/exe`: `argv[0]` is only a name when it was found
+    /// on the PATH).
+    static func executablePath() -> String {
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
     }
 }
