@@ -111,7 +111,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "WardParseTests", dependencies: ["WardParse", "WardCore", "WardTestSupport"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "WardOutputTests", dependencies: ["WardOutput", "WardParse", "WardCore", "WardTestSupport"],
+        .testTarget(name: "WardOutputTests", dependencies: ["WardOutput", "WardParse", "WardRules", "WardCore", "WardTestSupport"],
                     swiftSettings: swiftSettings),
         // Fixtures and golden files are read from the source tree (Paths.root), not bundled.
         .testTarget(name: "WardRulesTests", dependencies: ["WardRules", "WardRegex", "WardCore", "WardTestSupport"],

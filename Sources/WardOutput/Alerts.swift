@@ -8,6 +8,17 @@ public enum AlertLevel: String, Sendable, CaseIterable, Comparable {
 
     public init(ruleLevel: String?) { self = AlertLevel(rawValue: ruleLevel ?? "") ?? .medium }
 
+    /// ECS `event.severity` of an alert of this level (Elastic's default risk scores for the five levels).
+    public var severity: Int {
+        switch self {
+        case .informational: return 1
+        case .low: return 21
+        case .medium: return 47
+        case .high: return 73
+        case .critical: return 99
+        }
+    }
+
     public static func < (a: AlertLevel, b: AlertLevel) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
     }
@@ -18,14 +29,19 @@ public enum AlertLevel: String, Sendable, CaseIterable, Comparable {
 ///
 /// A JSON alert is the event as `wardwatch parse` prints it, with `rule.id`, `rule.name`,
 /// `rule.level`, `rule.tags`, `rule.author` (the Detection Rule License requires the author to stay
-/// with alerts from SigmaHQ rules), `rule.references` and `rule.matched` (the searches of the
-/// detection that were true) after `@timestamp`.
+/// with alerts from SigmaHQ rules), `rule.reference`, `rule.ruleset`, the `threat.*` fields of the
+/// rule's ATT&CK tags and `rule.matched` (the searches of the detection that were true) after
+/// `@timestamp`, and `event.kind: alert`, `event.severity`, `event.id` (the alert's identity: a hash
+/// of rule, input and offset) and `ecs.version` at the end (so that they win over an input event's
+/// own `event.kind`).
 public struct AlertEncoder: Sendable {
     public enum Style: Sendable { case json, pretty(color: Bool) }
 
     let events = EventEncoder()
     /// Per rule, the constant part of its alert (`"rule.id":…,"rule.references":[…]`), built once.
     let ruleMembers: [[UInt8]]
+    /// Per rule, the hash of its id (else title): the start of its alerts' `event.id`.
+    let ruleHashes: [UInt64]
     let levels: [AlertLevel]
     let titles: [String]
     /// Per rule, its searches' names as JSON strings, for `rule.matched`.
@@ -35,6 +51,10 @@ public struct AlertEncoder: Sendable {
     public init(ruleSet: RuleSet, style: Style = .json) {
         self.style = style
         ruleMembers = ruleSet.rules.map { Self.ruleMembers($0.rule.metadata) }
+        ruleHashes = ruleSet.rules.map { compiled in
+            var name = compiled.rule.metadata.id ?? compiled.rule.metadata.title
+            return name.withUTF8 { Self.hash($0) }
+        }
         searchNames = ruleSet.rules.map { compiled in
             compiled.rule.searches.map { search in
                 var w = JSONWriter(capacity: 32)
@@ -46,8 +66,11 @@ public struct AlertEncoder: Sendable {
         titles = ruleSet.rules.map(\.rule.metadata.title)
     }
 
-    /// `"rule.id":…,"rule.name":…,"rule.level":…,"rule.tags":[…],"rule.author":…,"rule.references":[…]`
-    /// of a rule or correlation.
+    /// The ECS version the alerts follow.
+    public static let ecsVersion = "8.17.0"
+
+    /// `"rule.id":…,"rule.name":…,"rule.level":…,"rule.tags":[…],"rule.author":…,"rule.reference":[…],`
+    /// `"rule.ruleset":"sigma"` and the `threat.*` fields of a rule or correlation.
     public static func ruleMembers(_ meta: RuleMetadata) -> [UInt8] {
         var w = JSONWriter(capacity: 512)
         w.append("\"rule.id\":")
@@ -60,9 +83,60 @@ public struct AlertEncoder: Sendable {
         array(meta.tags, &w)
         w.append(",\"rule.author\":")
         if let author = meta.author { w.appendString(author) } else { w.append("null") }
-        w.append(",\"rule.references\":")
+        w.append(",\"rule.reference\":")
         array(meta.references, &w)
+        w.append(",\"rule.ruleset\":\"sigma\"")
+        let attack = Attack(tags: meta.tags)
+        if !attack.isEmpty {
+            w.append(",\"threat.framework\":\"MITRE ATT&CK\"")
+            if !attack.tactics.isEmpty {
+                w.append(",\"threat.tactic.name\":")
+                array(attack.tactics, &w)
+            }
+            if !attack.techniques.isEmpty {
+                w.append(",\"threat.technique.id\":")
+                array(attack.techniques, &w)
+            }
+            if !attack.subtechniques.isEmpty {
+                w.append(",\"threat.technique.subtechnique.id\":")
+                array(attack.subtechniques, &w)
+            }
+        }
         return w.bytes
+    }
+
+    /// `,"event.kind":"alert","event.severity":N,"event.id":"…","ecs.version":"…"`: the alert's own
+    /// ECS members, last. `identity` is what makes the alert (rule, input, offset), hashed into `event.id`.
+    public static func alertMembers(level: AlertLevel, identity: UInt64, to w: inout JSONWriter) {
+        w.append(",\"event.kind\":\"alert\",\"event.severity\":")
+        w.appendInteger(Int64(level.severity))
+        w.append(",\"event.id\":\"")
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        for shift in stride(from: 60, through: 0, by: -4) { w.append(byte: hex[Int((identity >> UInt64(shift)) & 0xF)]) }
+        w.append("\",\"ecs.version\":\"")
+        w.bytes += Array(ecsVersion.utf8)
+        w.append("\"")
+    }
+
+    /// FNV-1a, for `event.id`.
+    public static func hash(_ bytes: UnsafeBufferPointer<UInt8>, _ seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+        var h = seed
+        for b in bytes {
+            h ^= UInt64(b)
+            h = h &* 0x0000_0100_0000_01b3
+        }
+        return h
+    }
+
+    public static func hash(_ value: Int64, _ seed: UInt64) -> UInt64 {
+        var h = seed
+        var v = UInt64(bitPattern: value)
+        for _ in 0..<8 {
+            h ^= v & 0xFF
+            h = h &* 0x0000_0100_0000_01b3
+            v >>= 8
+        }
+        return h
     }
 
     public static func array(_ items: [String], _ w: inout JSONWriter) {
@@ -104,6 +178,8 @@ public struct AlertEncoder: Sendable {
             if evaluationError { out.append(",\"rule.evaluation_error\":true") }
             out.append(",")
             events.writeFields(hit.event, batch, values, origin: origin, path: path, includeTimestamp: false, to: &out)
+            let identity = Self.hash(origin.offset + Int64(event.lineStart), Self.hash(path, ruleHashes[hit.rule]))
+            Self.alertMembers(level: levels[hit.rule], identity: identity, to: &out)
             out.append("}\n")
         case .pretty(let color):
             writePretty(hit, batch: batch, values: values, origin: origin, path: path, color: color, to: &out)
@@ -153,5 +229,47 @@ public struct AlertEncoder: Sendable {
             ?? values.line(of: event)
         out.appendPrintable(UnsafeBufferPointer(rebasing: text[0..<min(text.count, 300)]))
         out.append("\n")
+    }
+}
+
+/// The MITRE ATT&CK tags of a Sigma rule (`attack.credential-access`, `attack.t1110.003`) as ECS
+/// `threat.*` values; group (`attack.g0016`), software (`attack.s0002`) and data source
+/// (`attack.ds0005`) tags have no ECS field.
+struct Attack {
+    var tactics: [String] = []
+    var techniques: [String] = []
+    var subtechniques: [String] = []
+    var isEmpty: Bool { tactics.isEmpty && techniques.isEmpty }
+
+    /// ATT&CK's enterprise tactics, by their Sigma tag.
+    static let tacticNames: [String: String] = [
+        "reconnaissance": "Reconnaissance", "resource-development": "Resource Development", "initial-access": "Initial Access",
+        "execution": "Execution", "persistence": "Persistence", "privilege-escalation": "Privilege Escalation",
+        "defense-evasion": "Defense Evasion", "defense-impairment": "Defense Impairment", "credential-access": "Credential Access",
+        "discovery": "Discovery", "lateral-movement": "Lateral Movement", "collection": "Collection",
+        "command-and-control": "Command and Control", "exfiltration": "Exfiltration", "impact": "Impact",
+        "stealth": "Stealth",
+    ]
+
+    init(tags: [String]) {
+        for tag in tags {
+            let lower = tag.lowercased()
+            guard lower.hasPrefix("attack.") else { continue }
+            let name = String(lower.dropFirst(7))
+            if let tactic = Self.tacticNames[name] {
+                if !tactics.contains(tactic) { tactics.append(tactic) }
+                continue
+            }
+            // t1110 or t1110.003
+            guard name.first == "t", name.count >= 5 else { continue }
+            let parts = name.dropFirst().split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count <= 2, parts.allSatisfy({ $0.count >= 3 && $0.allSatisfy(\.isNumber) }) else { continue }
+            let technique = "T" + parts[0]
+            if !techniques.contains(technique) { techniques.append(technique) }
+            if parts.count == 2 {
+                let sub = technique + "." + parts[1]
+                if !subtechniques.contains(sub) { subtechniques.append(sub) }
+            }
+        }
     }
 }

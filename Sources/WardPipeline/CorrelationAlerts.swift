@@ -97,6 +97,12 @@ extension CorrelationStage {
             w.appendInteger(e.offset)
             w.append("}")
         }
-        w.append("]}\n")
+        w.append("]")
+        // The alert's identity: the correlation, its group and the window's end.
+        var name = rule.metadata.id ?? rule.metadata.title
+        let seed = name.withUTF8 { AlertEncoder.hash($0) }
+        let identity = AlertEncoder.hash(end, g.key.bytes.withUnsafeBufferPointer { AlertEncoder.hash($0, seed) })
+        AlertEncoder.alertMembers(level: node.level, identity: identity, to: &w)
+        w.append("}\n")
     }
 }

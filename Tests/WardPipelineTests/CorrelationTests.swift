@@ -83,9 +83,11 @@ func at(_ seconds: Int, nanos: Int = 0) -> String {
     return String(decoding: bytes, as: UTF8.self)
 }
 
-/// An output line with its references to events (which name files and offsets) reduced to times.
+/// An output line with its references to events (which name files and offsets) reduced to times,
+/// and without what names its file and offset (an event's alert's `event.id` hashes them).
 func strip(_ alert: [String: Any]) -> String {
     var a = alert
+    if alert["log.offset"] != nil { a["event.id"] = nil }
     a["correlation.events"] = (alert["correlation.events"] as? [[String: Any]])?.map { $0["@timestamp"] as! String }
     a["log.offset"] = nil
     a["log.file.path"] = nil
@@ -154,8 +156,10 @@ func correlate(_ correlations: String, _ events: [String], files: [[String]]? = 
         try snapshot.write(to: state)
     }
     sinks.close()
-    // Paths name a fresh folder per run: written as DIR, so that runs compare.
+    // Paths name a fresh folder per run: written as DIR, and an event's alert's `event.id` (a hash of
+    // its path and offset) as ID, so that runs compare.
     let text = try String(contentsOf: out, encoding: .utf8).replacingOccurrences(of: dir.path, with: "DIR")
+        .split(separator: "\n", omittingEmptySubsequences: false).map { line in maskEventID(String(line)) }.joined(separator: "\n")
     let lines = text.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
     return Correlated(lines: lines, statistics: stages.correlation?.statistics, suppressed: stages.suppression?.suppressed ?? [],
                       output: text)
@@ -833,4 +837,11 @@ let bruteForce = """
         #expect(SuppressionSpec.parseOption("rule:with:colons:a,b:5m")?.rule == "rule:with:colons")
         #expect(throws: SuppressionError.self) { _ = try correlate(bruteForce, lines, suppress: ["nosuchrule:source.ip:10m"]) }
     }
+}
+
+/// `line` with the `event.id` of an event's alert (one that names a file and offset) written as ID.
+func maskEventID(_ line: String) -> String {
+    guard line.contains("\"log.offset\""), let r = line.range(of: "\"event.id\":\"") else { return line }
+    let end = line.index(r.upperBound, offsetBy: 16)
+    return String(line[..<r.upperBound]) + "ID" + String(line[end...])
 }
