@@ -26,7 +26,7 @@ public struct CorrelationSet: Sendable {
         /// Referenced by another correlation that does not `generate`: its alerts only feed that one.
         public var silent = false
         public var level: AlertLevel
-        /// `"rule.id":…,"rule.references":[…]` of the correlation.
+        /// `"rule.id":…,"rule.reference":[…],…` of the correlation.
         var members: [UInt8]
         /// What `correlation.rules` names per position of `rules`.
         var ruleLabels: [String]
