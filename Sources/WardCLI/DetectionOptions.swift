@@ -16,7 +16,7 @@ import Glibc
 public struct DetectionOptions: ParsableArguments {
     public init() {}
 
-    @Option(name: .customLong("rules"), help: "Rule file or directory (repeatable). Default: the bundled Rules/.")
+    @Option(name: [.customShort("r"), .customLong("rules")], help: "Rule file or directory (repeatable). Default: the bundled Rules/.")
     public var rulePaths: [String] = []
 
     @Option(help: "YAML map of placeholder values for 'expand', e.g. 'Workstations: [ws-01, ws-02]'.")
@@ -40,11 +40,17 @@ public struct DetectionOptions: ParsableArguments {
     @Option(help: "Worker threads. Default: the number of active cores.")
     public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "Append alerts to this file (created with mode 0600), or with a trailing '/', write one file per rule level into that folder.")
+    @Option(name: [.customShort("o"), .long], help: "Append alerts to this file (created with mode 0600), or with a trailing '/', write one file per rule level into that folder.")
     public var output: String?
 
-    @Option(help: "Alerts as json (one JSON object per line) or pretty (one readable line each; colored on a terminal unless NO_COLOR is set).")
+    @Option(name: [.customShort("f"), .long], help: "Alerts as json (one JSON object per line) or pretty (one readable line each).")
     public var format: String = "json"
+
+    @Option(help: "Color in --format pretty: auto (on a terminal, unless NO_COLOR is set to a non-empty value), always, never.")
+    public var color: String = "auto"
+
+    @Flag(name: [.customShort("q"), .long], help: "No progress line and no summary on stderr (errors and warnings still are).")
+    public var quiet = false
 
     @Option(name: .customLong("input-format"), help: "Parse lines as this format instead of detecting it per line: auto, syslog, rfc5424, rfc3164, raw.")
     public var inputFormat: LogFormat = .auto
@@ -66,6 +72,9 @@ public struct DetectionOptions: ParsableArguments {
         guard threads >= 1 && threads <= 256 else { throw ValidationError("'--threads' must be between 1 and 256, not \(threads).") }
         guard AlertLevel(rawValue: minLevel) != nil else {
             throw ValidationError("'--min-level' must be informational, low, medium, high or critical, not '\(minLevel)'.")
+        }
+        guard ["auto", "always", "never"].contains(color) else {
+            throw ValidationError("'--color' must be auto, always or never, not '\(color)'.")
         }
         guard format == "json" || format == "pretty" else {
             throw ValidationError("'--format' must be json or pretty, not '\(format)'.")
@@ -156,7 +165,10 @@ public struct Detection {
         self.collection = collection
         ruleSet = RuleSet(collection.rules)
         engine = DetectionEngine(ruleSet: ruleSet, resolver: HL7PathResolver())
-        let color = options.format == "pretty" && options.output == nil && isatty(1) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        // NO_COLOR as its convention says: set to a non-empty value, it turns color off.
+        let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+        let color = options.format == "pretty" && (options.color == "always"
+            || (options.color == "auto" && options.output == nil && isatty(1) == 1 && !noColor))
         encoder = AlertEncoder(ruleSet: ruleSet, style: options.format == "pretty" ? .pretty(color: color) : .json)
         do {
             sinks = try AlertSinks(output: options.output)
@@ -245,6 +257,11 @@ public struct Detection {
 
     /// Prints the run's summary with its notes (rules skipped, correlations, state, suppression).
     public func printSummary(_ report: PipelineReport, extra: [String], command: String = "scan", files: Int? = nil) {
+        if options.quiet {
+            // Only what needs attention.
+            for line in extra where line.contains("DROPPED") || line.contains("failed") { Diagnostics.warning(line) }
+            return
+        }
         var summary = summary(report.statistics)
         if let files { summary.files = files }
         let correlations = stages.correlations

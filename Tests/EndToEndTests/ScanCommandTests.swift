@@ -229,6 +229,27 @@ import Glibc
         #expect(strict.stdout.isEmpty)
     }
 
+    /// `-q` leaves stderr empty when nothing needs attention; `--color always|never` decide color
+    /// whatever stdout is; `-r`, `-f`, `-o` are `--rules`, `--format`, `--output`.
+    @Test func quietColorAndShortOptions() throws {
+        let quiet = try wardwatch(["scan", "-q", "-r", "Rules/linux", "SampleLogs/linux/secure"])
+        #expect(quiet.status == 0)
+        #expect(quiet.stderr == "")
+        #expect(quiet.stdout.split(separator: "\n").count == 15)
+        let always = try wardwatch(["scan", "-q", "-f", "pretty", "--color", "always", "-r", "Rules/linux", "SampleLogs/linux/secure"])
+        #expect(always.stdout.hasPrefix("2026-11-22T03:10:00Z  \u{1B}[36mLOW           \u{1B}[0m\u{1B}[1mSSH login attempt for a user that does not exist\u{1B}[0m  ehr-db01  SampleLogs/linux/secure:1  "))
+        let never = try wardwatch(["scan", "-q", "-f", "pretty", "--color", "never", "-r", "Rules/linux", "SampleLogs/linux/secure"])
+        #expect(never.stdout.hasPrefix("2026-11-22T03:10:00Z  LOW           SSH login attempt for a user that does not exist  ehr-db01  SampleLogs/linux/secure:1  "))
+        #expect(!never.stdout.contains("\u{1B}"))
+        let file = try Paths.temporaryDirectory().appendingPathComponent("alerts.jsonl")
+        let written = try wardwatch(["scan", "-q", "-o", file.path, "-r", "Rules/linux", "SampleLogs/linux/secure"])
+        #expect(written.stdout == "")
+        #expect(try String(contentsOf: file, encoding: .utf8) == quiet.stdout)
+        let bad = try wardwatch(["scan", "--color", "sometimes", "SampleLogs/linux/secure"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.hasPrefix("Error: '--color' must be auto, always or never, not 'sometimes'."))
+    }
+
     @Test(.needsShared) func aGzipThatBreaksHalfwayKeepsTheAlertsBeforeTheBreak() throws {
         let dir = try Paths.temporaryDirectory()
         let text = Array(try Data(contentsOf: Paths.sample("loghub/OpenSSH/OpenSSH_2k.log")))

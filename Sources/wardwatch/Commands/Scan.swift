@@ -53,7 +53,7 @@ struct Scan: ParsableCommand {
         configuration.order = input.order ?? (inputs.count > 1 ? .eventTime : .input)
         configuration.reorderWindow = Int64(input.reorderWindow) * 1_000_000_000
         let stateNote = try state.map(detection.loadState)
-        let progress = Progress(enabled: isatty(2) == 1)
+        let progress = Progress(enabled: isatty(2) == 1 && !detection.options.quiet)
         configuration.onProgress = { progress.update(detection.summary($0)) }
         configuration.stop = StopController.install()
 
