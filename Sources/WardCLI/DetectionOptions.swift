@@ -43,7 +43,7 @@ public struct DetectionOptions: ParsableArguments {
     @Option(name: [.customShort("o"), .long], help: "Append alerts to this file (created with mode 0600), or with a trailing '/', write one file per rule level into that folder.")
     public var output: String?
 
-    @Option(name: [.customShort("f"), .long], help: "Alerts as json (one JSON object per line) or pretty (one readable line each).")
+    @Option(name: [.customShort("f"), .long], help: "Alerts as json (one JSON object per line), pretty (one readable line each) or csv (a timeline for spreadsheets: timestamp, host, dataset, level, rule, details, source).")
     public var format: String = "json"
 
     @Option(help: "Color in --format pretty: auto (on a terminal, unless NO_COLOR is set to a non-empty value), always, never.")
@@ -76,8 +76,8 @@ public struct DetectionOptions: ParsableArguments {
         guard ["auto", "always", "never"].contains(color) else {
             throw ValidationError("'--color' must be auto, always or never, not '\(color)'.")
         }
-        guard format == "json" || format == "pretty" else {
-            throw ValidationError("'--format' must be json or pretty, not '\(format)'.")
+        guard ["json", "pretty", "csv"].contains(format) else {
+            throw ValidationError("'--format' must be json, pretty or csv, not '\(format)'.")
         }
         for value in suppress where SuppressionSpec.parseOption(value) == nil {
             throw ValidationError("'--suppress' must be RULE:FIELD[,FIELD]:DURATION such as '*:source.ip:10m', not '\(value)'.")
@@ -169,12 +169,13 @@ public struct Detection {
         let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
         let color = options.format == "pretty" && (options.color == "always"
             || (options.color == "auto" && options.output == nil && isatty(1) == 1 && !noColor))
-        encoder = AlertEncoder(ruleSet: ruleSet, style: options.format == "pretty" ? .pretty(color: color) : .json)
+        encoder = AlertEncoder(ruleSet: ruleSet, style: options.format == "pretty" ? .pretty(color: color) : options.format == "csv" ? .csv : .json)
         do {
             sinks = try AlertSinks(output: options.output)
         } catch {
             throw ValidationError("\(error)")
         }
+        if options.format == "csv" { sinks.writeHeader(AlertEncoder.csvHeader) }
         // Correlations and suppression: stages after the ordered merge, fed by what the workers carry.
         var settings = CorrelationSettings()
         settings.maxLateness = Int64(options.maxLateness) * 1_000_000_000

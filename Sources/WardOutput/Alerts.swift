@@ -35,7 +35,7 @@ public enum AlertLevel: String, Sendable, CaseIterable, Comparable {
 /// of rule, input and offset) and `ecs.version` at the end (so that they win over an input event's
 /// own `event.kind`).
 public struct AlertEncoder: Sendable {
-    public enum Style: Sendable { case json, pretty(color: Bool) }
+    public enum Style: Sendable { case json, pretty(color: Bool), csv }
 
     let events = EventEncoder()
     /// Per rule, the constant part of its alert (`"rule.id":…,"rule.references":[…]`), built once.
@@ -183,6 +183,13 @@ public struct AlertEncoder: Sendable {
             out.append("}\n")
         case .pretty(let color):
             writePretty(hit, batch: batch, values: values, origin: origin, path: path, color: color, to: &out)
+        case .csv:
+            let event = batch.events[hit.event]
+            let host = batch.firstField(.hostHostname, inEvent: hit.event).map { values[$0.value] }
+            var source = String(decoding: path, as: UTF8.self)
+            if origin.peer == nil { source += ":\(origin.offset + Int64(event.lineStart))" }
+            Self.csvRow(time: event.timestamp, host: host, dataset: event.dataset.name, level: levels[hit.rule], rule: titles[hit.rule],
+                        details: details(hit, batch: batch, values: values), source: source, to: &out)
         }
     }
 
@@ -223,12 +230,54 @@ public struct AlertEncoder: Sendable {
         out.append(":")
         out.appendInteger(event.lineNumber)
         out.append("  ")
-        // The message, else the redacted original of an HL7/ATNA/FHIR event, else the line.
-        let text = batch.firstField(.message, inEvent: hit.event).map { values[$0.value] }
-            ?? batch.firstField(.eventOriginal, inEvent: hit.event).map { values[$0.value] }
-            ?? values.line(of: event)
+        let text = details(hit, batch: batch, values: values)
         out.appendPrintable(UnsafeBufferPointer(rebasing: text[0..<min(text.count, 300)]))
         out.append("\n")
+    }
+
+    /// The message, else the redacted original of an HL7/ATNA/FHIR event, else the line.
+    func details(_ hit: RuleHit, batch: EventBatch, values: EventValues) -> UnsafeBufferPointer<UInt8> {
+        batch.firstField(.message, inEvent: hit.event).map { values[$0.value] }
+            ?? batch.firstField(.eventOriginal, inEvent: hit.event).map { values[$0.value] }
+            ?? values.line(of: batch.events[hit.event])
+    }
+
+    /// The first line of `--format csv`: a timeline for spreadsheet tools, one alert a row.
+    public static let csvHeader = "timestamp,host,dataset,level,rule,details,source\n"
+
+    /// One row of `--format csv` (RFC 4180: a field with a comma, quote or line end is quoted, its
+    /// quotes doubled). A field that a spreadsheet would take for a formula (`=`, `+`, `-`, `@` first:
+    /// log lines are written by attackers) gets a `'` before it.
+    public static func csvRow(time: Int64, host: UnsafeBufferPointer<UInt8>?, dataset: String, level: AlertLevel, rule: String,
+                              details: UnsafeBufferPointer<UInt8>, source: String, to out: inout JSONWriter) {
+        if time != EventRecord.noTimestamp { TimestampFormat.appendRFC3339(time, to: &out.bytes) }
+        out.append(",")
+        if let host { csvField(host, to: &out) }
+        out.append(",")
+        var d = dataset
+        d.withUTF8 { csvField($0, to: &out) }
+        out.append(",")
+        out.bytes += Array(level.rawValue.utf8)
+        out.append(",")
+        var r = rule
+        r.withUTF8 { csvField($0, to: &out) }
+        out.append(",")
+        csvField(details, to: &out)
+        out.append(",")
+        var s = source
+        s.withUTF8 { csvField($0, to: &out) }
+        out.append("\n")
+    }
+
+    public static func csvField(_ value: UnsafeBufferPointer<UInt8>, to out: inout JSONWriter) {
+        let formula = value.first.map { $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "@") } ?? false
+        let quote = formula || value.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
+        if quote { out.append("\"") }
+        if formula { out.append("'") }
+        for b in value {
+            if b == UInt8(ascii: "\"") { out.append("\"\"") } else { out.append(byte: b) }
+        }
+        if quote { out.append("\"") }
     }
 }
 

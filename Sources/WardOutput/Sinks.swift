@@ -75,6 +75,16 @@ public final class AlertSinks: @unchecked Sendable {
         return nil
     }
 
+    /// Writes `header` (the CSV header line) to every sink that is stdout or an empty file: a file
+    /// appended to keeps its one header.
+    public func writeHeader(_ header: String) {
+        for fd in descriptors where fd >= 0 {
+            var st = stat()
+            if fd > 2 && fstat(fd, &st) == 0 && st.st_size > 0 { continue }
+            FileDescriptorOutput(fd: fd).write(header)
+        }
+    }
+
     /// Asks for the output files to be opened again by name before the next write (SIGHUP after
     /// logrotate moved them). Safe from any thread.
     public func reopen() { reopenRequested.store(true, ordering: .releasing) }

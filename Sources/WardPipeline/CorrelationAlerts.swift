@@ -35,6 +35,18 @@ extension CorrelationStage {
                     w.bytes += Array("  \(entries.count) events from \(names.name(Int(first.source))) byte \(first.offset)".utf8)
                 }
                 w.append("\n")
+            } else if case .csv = settings.style {
+                var details = "\(rule.kind.rawValue) "
+                var number = JSONWriter(capacity: 16)
+                Self.appendNumber(value, to: &number)
+                details += String(decoding: number.bytes, as: UTF8.self) + " in \(rule.timespanText)"
+                for (i, name) in rule.groupBy.enumerated() { details += " \(name)=\(values[i])" }
+                details += " (\(entries.count) events)"
+                let source = entries.first.map { "\(names.name(Int($0.source))):\($0.offset)" } ?? ""
+                details.withUTF8 { d in
+                    AlertEncoder.csvRow(time: end, host: nil, dataset: "correlation", level: node.level, rule: rule.metadata.title,
+                                        details: d, source: source, to: &w)
+                }
             } else {
                 encodeJSON(node, g, value: value, start: start, end: end, to: &w)
             }

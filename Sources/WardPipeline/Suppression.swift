@@ -196,6 +196,19 @@ public final class SuppressionStage: OrderedStage {
             emit(.record(StageRecord(rule: Match.noRule, sink: sink, timestamp: window.lastSeen, bytes: w.bytes)))
             return
         }
+        if case .csv = style {
+            var details = "suppressed \(window.count) more within \(entry.spec.text)"
+            for (name, value) in window.values { details += " \(name)=\(value ?? "-")" }
+            var since: [UInt8] = []
+            TimestampFormat.appendRFC3339(window.firstSeen, to: &since)
+            details += " since " + String(decoding: since, as: UTF8.self)
+            details.withUTF8 { d in
+                AlertEncoder.csvRow(time: window.lastSeen, host: nil, dataset: "suppression", level: set.levels[rule],
+                                    rule: set.metadata[rule].title, details: d, source: "", to: &w)
+            }
+            emit(.record(StageRecord(rule: Match.noRule, sink: sink, timestamp: window.lastSeen, bytes: w.bytes)))
+            return
+        }
         w.append("{\"@timestamp\":\"")
         TimestampFormat.appendRFC3339(window.lastSeen, to: &w.bytes)
         w.append("\",")

@@ -250,6 +250,23 @@ import Glibc
         #expect(bad.stderr.hasPrefix("Error: '--color' must be auto, always or never, not 'sometimes'."))
     }
 
+    /// `--format csv`: the golden timeline of SampleLogs (the same alerts as the JSON golden file, a
+    /// header, RFC 4180 quoting); a field a spreadsheet would run as a formula is neutralized.
+    @Test func csvTimeline() throws {
+        let run = try wardwatch(["scan", "-q", "-f", "csv", "--year", "2026", "SampleLogs"])
+        #expect(run.stdout == (try expected("scan-samplelogs.csv")))
+        #expect(run.stdout.hasPrefix("timestamp,host,dataset,level,rule,details,source\n"))
+        let log = try Paths.temporaryDirectory().appendingPathComponent("auth.log")
+        try "Nov 22 03:10:01 ehr-db01 sshd[4101]: Failed password for invalid user =HYPERLINK(\"http://x\") from 203.0.113.50 port 40001 ssh2\n"
+            .write(to: log, atomically: true, encoding: .utf8)
+        let formula = try wardwatch(["scan", "-q", "-f", "csv", "--year", "2026", "-r", "Rules/linux/lnx_sshd_failed_password.yml", log.path])
+        #expect(formula.stdout.split(separator: "\n").dropFirst().first.map(String.init)
+                == "2026-11-22T03:10:01.000Z,ehr-db01,syslog.rfc3164,low,SSH password authentication failed,\"Failed password for invalid user =HYPERLINK(\"\"http://x\"\") from 203.0.113.50 port 40001 ssh2\",\(log.path):0")
+        let file = try Paths.temporaryDirectory().appendingPathComponent("timeline.csv")
+        for _ in 0..<2 { _ = try wardwatch(["scan", "-q", "-f", "csv", "-o", file.path, "-r", "Rules/linux/lnx_sshd_failed_password.yml", log.path]) }
+        #expect(try String(contentsOf: file, encoding: .utf8).components(separatedBy: "timestamp,host").count == 2)  // one header
+    }
+
     @Test(.needsShared) func aGzipThatBreaksHalfwayKeepsTheAlertsBeforeTheBreak() throws {
         let dir = try Paths.temporaryDirectory()
         let text = Array(try Data(contentsOf: Paths.sample("loghub/OpenSSH/OpenSSH_2k.log")))
