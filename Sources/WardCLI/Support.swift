@@ -89,6 +89,8 @@ extension ScanSummary {
     public init(_ s: RunStatistics, rules: Int, active: Int, started: ContinuousClock.Instant) {
         self.init(files: s.files, bytes: s.bytes, events: s.events, eventsByDataset: s.eventsByDataset,
                   alertsByRule: s.alertsByRule, ruleCount: rules, activeRules: active, started: started)
+        firstEventTime = s.firstEventTime
+        lastEventTime = s.lastEventTime
     }
 }
 

@@ -17,6 +17,9 @@ public struct ScanSummary: Sendable {
     public let ruleCount: Int
     public let activeRules: Int
     public let started: ContinuousClock.Instant
+    /// Earliest and latest event time seen (UTC nanoseconds).
+    public var firstEventTime: Int64?
+    public var lastEventTime: Int64?
 
     public init(files: Int, bytes: Int64, events: Int, eventsByDataset: [Int], alertsByRule: [Int], ruleCount: Int,
                 activeRules: Int, started: ContinuousClock.Instant) {
@@ -54,17 +57,24 @@ public struct ScanSummary: Sendable {
         out += "  events by dataset: \(datasets.isEmpty ? "none" : datasets.joined(separator: ", "))\n"
         let unparsed = eventsByDataset[Int(Dataset.unparsed.rawValue)]
         out += "  unparsed lines: \(Self.number(unparsed))\n"
+        if let first = firstEventTime, let last = lastEventTime {
+            var from: [UInt8] = [], to: [UInt8] = []
+            TimestampFormat.appendRFC3339(first, to: &from)
+            TimestampFormat.appendRFC3339(last, to: &to)
+            out += "  event times: \(String(decoding: from, as: UTF8.self)) to \(String(decoding: to, as: UTF8.self))\n"
+        }
         if timeWindow { out += "  only events inside --since/--until were matched\n" }
-        out += "  rules: \(ruleCount) loaded, \(activeRules) for log sources with events\n"
+        out += "  rules: \(Self.number(ruleCount)) loaded, \(Self.number(activeRules)) for log sources with events\n"
         var byLevel: [AlertLevel: Int] = [:]
         for (rule, n) in alertsByRule.enumerated() where n > 0 { byLevel[levels[rule], default: 0] += n }
-        let perLevel = AlertLevel.allCases.reversed().compactMap { level in byLevel[level].map { "\(level.rawValue) \($0)" } }
+        let perLevel = AlertLevel.allCases.reversed().compactMap { level in byLevel[level].map { "\(level.rawValue) \(Self.number($0))" } }
         out += "  alerts: \(Self.number(alerts))\(perLevel.isEmpty ? "" : " (" + perLevel.joined(separator: ", ") + ")")\n"
         let ranked = alertsByRule.enumerated().filter { $0.element > 0 }.sorted {
             $0.element != $1.element ? $0.element > $1.element : $0.offset < $1.offset
         }
         for (rule, n) in ranked {
-            out += "    \(String(repeating: " ", count: max(0, 7 - String(n).count)))\(n)  \(levels[rule].rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) \(titles[rule])\n"
+            let count = Self.number(n)
+            out += "    \(String(repeating: " ", count: max(0, 7 - count.count)))\(count)  \(levels[rule].rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) \(titles[rule])\n"
         }
         for note in notes { out += "  \(note)\n" }
         return out
