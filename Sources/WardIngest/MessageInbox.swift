@@ -265,6 +265,20 @@ public final class MessageInbox: RecordSource, @unchecked Sendable {
     /// Messages cannot be asked for again: nothing to record.
     public func commit(_ cursor: SourceCursor) {}
 
+    /// Whether the inbox is past its high-water mark and has not yet drained below its low-water mark.
+    public var isOverHighWater: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return overHigh
+    }
+
+    /// Ended for good (interrupted or closed).
+    public var isFinished: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return finished
+    }
+
     public func endRun() {
         condition.lock()
         runEnding = true

@@ -61,7 +61,7 @@ public struct RecordChunker<Source: ByteSource> {
         self.eager = eager
         self.idleMilliseconds = idleMilliseconds
         self.framer = RecordFramer(framing: framing, lineLimit: lineLimit, recordLimit: max(recordLimit, lineLimit))
-        self.maxCapacity = max(chunkSize, max(recordLimit, lineLimit)) + lineLimit + 2
+        self.maxCapacity = max(chunkSize, max(recordLimit, lineLimit)) + lineLimit + 4
         self.pending = [UInt8](repeating: 0, count: min(max(chunkSize, 4096) + 1, maxCapacity))
     }
 

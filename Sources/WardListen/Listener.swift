@@ -224,11 +224,14 @@ public final class SyslogListener: @unchecked Sendable {
 
     /// The inbox is full: `channel` stops reading until it drains.
     func pause(_ channel: Channel) {
-        channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
         paused.withLock { $0.append(channel) }
+        channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        // The inbox may have drained between the full inbox and the registration: resume then.
+        if !inbox.isOverHighWater { resumeAll() }
     }
 
     private func resumeAll() {
+        guard !isShutDown.load(ordering: .acquiring) else { return }
         let list = paused.withLock { p -> [Channel] in
             defer { p.removeAll() }
             return p
@@ -241,6 +244,7 @@ public final class SyslogListener: @unchecked Sendable {
     /// Stops accepting and closes every connection; what was received stays in the inbox.
     public func shutdown() {
         guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        paused.withLock { $0.removeAll() }
         for channel in channels { try? channel.close().wait() }
         try? group.syncShutdownGracefully()
     }

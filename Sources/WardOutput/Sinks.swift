@@ -12,7 +12,10 @@ import Glibc
 /// Every write goes straight to the descriptor, so whatever was delivered is on disk when the process
 /// stops, a signal included.
 public final class AlertSinks: @unchecked Sendable {
+    /// Guarded by `lock`: written on the writer's thread, synced on the checkpoint thread, reopened
+    /// and closed from others.
     private var descriptors: [Int32]
+    private let lock = NSLock()
     /// The files behind `descriptors` (empty for stdout), for ``reopen()``.
     private var paths: [String] = []
     private let reopenRequested = Atomic<Bool>(false)
@@ -55,6 +58,8 @@ public final class AlertSinks: @unchecked Sendable {
     /// Writes each buffer to its sink (all to the one sink unless per level). Returns the `errno` of
     /// the first write that failed (full disk, closed pipe), taken at once; `nil` when all were written.
     public func write(_ buffers: [JSONWriter]) -> Int32? {
+        lock.lock()
+        defer { lock.unlock() }
         if reopenRequested.exchange(false, ordering: .acquiringAndReleasing) { reopenNow() }
         for (i, buffer) in buffers.enumerated() where !buffer.bytes.isEmpty {
             let fd = descriptors[perLevel ? i : 0]
@@ -104,10 +109,14 @@ public final class AlertSinks: @unchecked Sendable {
 
     /// Flushes the files to disk (before a checkpoint says their alerts were written).
     public func sync() {
+        lock.lock()
+        defer { lock.unlock() }
         for fd in descriptors where fd > 2 { fsync(fd) }
     }
 
     public func close() {
+        lock.lock()
+        defer { lock.unlock() }
         for fd in descriptors where fd > 2 {
             fsync(fd)
             Glibc.close(fd)

@@ -155,7 +155,7 @@ public final class Pipeline {
             if let reader = s.reader {
                 if let notice = reader.notice { report(.warning, notice.description) }
                 if config.closesSources { reader.close() }
-                readers.withLock { $0[s.index] = nil }
+                // Kept in `readers`: batches with its cursors may still be queued for the writer.
                 config.stop?.closed(reader)
             }
             s.reader = nil
@@ -477,6 +477,7 @@ public final class Pipeline {
         writer.submit(batch)
         for s in sources { finish(s) }
         let failure = writer.finish()
+        readers.withLock { $0.removeAll() }
         stats.alertsWritten = writer.alertsWritten
         return PipelineReport(statistics: stats, outputError: failure, signal: config.stop?.signal,
                               inputFailed: stats.inputErrors > 0 || stats.cutRecords > 0)

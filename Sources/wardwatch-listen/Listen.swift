@@ -159,9 +159,9 @@ struct Listen: ParsableCommand {
             configuration.closesSources = false
             configuration.onProgress = { stats in latest.withLock { $0 = stats } }
             report = Pipeline(configuration).run()
-            guard hangup.take(), stopped.withLock({ $0 }) == nil, report.outputError == nil else { break }
+            if stopped.withLock({ $0 }) != nil || report.outputError != nil || inbox.isFinished { break }
             // SIGHUP: the rules again, with the state of the ones still loaded; messages wait in the inbox.
-            if let fresh = Self.reload(detection.options, names: names, verb: "received", noun: "listener", from: detection) {
+            if hangup.take(), let fresh = Self.reload(detection.options, names: names, verb: "received", noun: "listener", from: detection) {
                 detection.sinks.close()
                 detection = fresh
             }

@@ -250,6 +250,38 @@ import Glibc
         #expect(bad.stderr.hasPrefix("Error: '--color' must be auto, always or never, not 'sometimes'."))
     }
 
+    /// An HL7 message exactly at --max-record-bytes (of at least a chunk, 1 MiB) followed by a line
+    /// longer than --max-line-bytes: the reader's buffer holds both (it once fell two bytes short,
+    /// and the read never ended — a log line could stall a scan).
+    @Test func aRecordAtTheLimitThenALongLineDoesNotStall() throws {
+        let dir = try Paths.temporaryDirectory()
+        var message = "MSH|^~\\&|REG|GH|EHR|GH|20261122080000||ADT^A01|MSG1|P|2.5"
+        message += "\nPID|1||12345^^^GH^MR||DOE^JANE"
+        let segment = "\nNTE|1|" + String(repeating: "z", count: 40)
+        while message.utf8.count < (1 << 20) - 60 { message += segment }
+        message += "\nNTE|2|"
+        message += String(repeating: "X", count: (1 << 20) - message.utf8.count)
+        #expect(message.utf8.count == 1 << 20)
+        let log = dir.appendingPathComponent("hl7.log")
+        try (message + "\n" + String(repeating: "y", count: 100) + "\nafter\n").write(to: log, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = wardwatchBinary()
+        process.arguments = ["parse", "--max-line-bytes", "64", "--max-record-bytes", "1048576", log.path]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let watchdog = DispatchWorkItem { process.terminate() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 30, execute: watchdog)
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        watchdog.cancel()
+        #expect(process.terminationReason == .exit)
+        let events = text.split(separator: "\n")
+        #expect(events.count == 3)
+        #expect(events.last?.contains("\"message\":\"after\"") == true)
+    }
+
     /// `--format csv`: the golden timeline of SampleLogs (the same alerts as the JSON golden file, a
     /// header, RFC 4180 quoting); a field a spreadsheet would run as a formula is neutralized.
     @Test func csvTimeline() throws {

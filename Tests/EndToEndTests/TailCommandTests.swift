@@ -308,6 +308,29 @@ struct TailFixture {
         #expect(f.written == expected)
     }
 
+    /// A line cut at --max-line-bytes as the last thing in a file: the skipped rest of it is
+    /// committed too (the checkpoint reaches the file's end), so a restart does not read that rest
+    /// as a line of its own; line numbers count on across the cut.
+    @Test(.needsShared) func aCutLastLineIsCommittedWhole() throws {
+        let f = try TailFixture()
+        let handle = try f.append("app.log")
+        let tail = try TailProcess(folder: f.folder, patterns: [f.path("app.log")], extra: ["--max-line-bytes", "64"])
+        handle.write(Data("short line one\nshort line two\nshort line three\n".utf8))
+        // The long line arrives in two writes: its head is cut and handed out before its end is here.
+        handle.write(Data(String(repeating: "x", count: 200).utf8))
+        usleep(500_000)
+        handle.write(Data((String(repeating: "x", count: 100) + "\n").utf8))
+        let size = try FileManager.default.attributesOfItem(atPath: f.path("app.log"))[.size] as! Int
+        let checkpoint = f.folder.appendingPathComponent("checkpoint/checkpoint.json")
+        let reached = waitUntil(seconds: 20) {
+            ((try? String(contentsOf: checkpoint, encoding: .utf8)) ?? "").contains("\"offset\":\(size),\"line\":5,")
+        }
+        #expect(reached, "\((try? String(contentsOf: checkpoint, encoding: .utf8)) ?? "")")
+        tail.stop()
+        #expect(tail.stderr.contains(": line 4 (byte "))
+        #expect(tail.stderr.contains("cut to 64 bytes; raise --max-line-bytes to keep it whole."))
+    }
+
     /// A deleted file is let go (its descriptor closed) once read and idle.
     @Test(.needsShared) func deletedFilesAreReleased() throws {
         let f = try TailFixture()

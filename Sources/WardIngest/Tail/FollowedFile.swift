@@ -27,18 +27,25 @@ final class FollowedFile {
     /// The path names another file now, or the file was deleted: read to its end, then let go.
     var rotated = false
     var rotatedAt: ContinuousClock.Instant?
+    /// Reading failed: the file is let go at once.
+    var failed = false
+    /// The end offset of the last chunk handed out: bytes skipped after it (the rest of a cut line)
+    /// are handed out as an empty chunk, so that their offset is committed too.
+    var emittedEnd: Int64
 
     init(fd: Int32, stream: TailStream, offset: Int64, line: Int64, options: IngestOptions) {
         self.fd = fd
         self.stream = stream
         self.readOffset = offset
         self.headOffset = offset
-        self.maxCapacity = max(options.chunkSize, options.recordLimit) + options.lineLimit + 2
+        self.emittedEnd = offset
+        self.maxCapacity = max(options.chunkSize, options.recordLimit) + options.lineLimit + 4
         // Small at first: a tail may follow thousands of quiet files; a busy one grows it.
         self.pending = [UInt8](repeating: 0, count: min(Self.quietCapacity, maxCapacity))
         self.framer = RecordFramer(framing: options.framing, lineLimit: options.lineLimit, recordLimit: options.recordLimit,
                                    startOffset: offset, firstLine: line)
         self.lastGrowth = .now
+        self.nextLine = line
     }
 
     static let quietCapacity = 64 << 10
@@ -57,6 +64,8 @@ final class FollowedFile {
         self.stream = stream
         readOffset = 0
         headOffset = 0
+        emittedEnd = 0
+        nextLine = 1
         head = 0
         scan = 0
         filled = 0
@@ -130,6 +139,7 @@ final class FollowedFile {
                         cutLength += Int64(newline - scan)
                         framer.finishCutLine(fullLength: cutLength, next: base + Int64(newline + 1))
                         skipping = false
+                        nextLine += 1  // the cut line ended here
                         // The skipped bytes are dropped: nothing before the line's end is handed out.
                         discard(through: newline + 1)
                     } else {
@@ -142,12 +152,21 @@ final class FollowedFile {
                 if Int(framer.settledEnd - base) - head >= chunkSize { return }
                 guard let newline = ByteScan.firstIndex(of: ASCII.newline, in: p, from: scan, to: min(filled, scan + lineLimit + 2)) else {
                     if filled - scan > lineLimit + 1 {
-                        // A line longer than the limit: its first `lineLimit` bytes are a record; the
-                        // rest is skipped up to its line end (the length reported is what was seen
-                        // when the chunk left).
+                        // A line longer than the limit: its first `lineLimit` bytes are a record.
+                        if let newline = ByteScan.firstIndex(of: ASCII.newline, in: p, from: scan + lineLimit, to: filled) {
+                            // Its end is here: its real length is known, and it is settled whole.
+                            var end = newline
+                            if end > scan && p[end - 1] == ASCII.carriageReturn { end -= 1 }
+                            framer.feed(p + scan, count: lineLimit, at: base + Int64(scan), next: base + Int64(newline + 1),
+                                        fullLength: Int64(end - scan))
+                            scan = newline + 1
+                            continue
+                        }
+                        // Not yet: the rest is skipped as it arrives (the length reported is what was
+                        // there when the chunk left).
                         framer.feed(p + scan, count: lineLimit, at: base + Int64(scan), next: base + Int64(scan + lineLimit),
                                     fullLength: Int64(filled - scan))
-                        cutLength = Int64(filled - scan)
+                        cutLength = Int64(lineLimit)
                         scan += lineLimit
                         skipping = true
                         return
@@ -170,6 +189,8 @@ final class FollowedFile {
     /// Takes the partial last line as a line and closes an open record (a timeout, or the file is
     /// let go).
     func flushPartial() {
+        // Complete lines still unfed (feeding stops at a chunk's worth) are lines of their own.
+        feedLines(chunkSize: .max)
         if skipping {
             skipping = false
             framer.closeOpenRecord(settlingAt: headOffset + Int64(filled - head))
@@ -192,7 +213,7 @@ final class FollowedFile {
     /// Copies `pending[head..<settled]` and its records into `chunk`; `false` when nothing is settled.
     func emit(into chunk: inout Chunk, sourceIndex: Int, chunkSize: Int, now: Int64) -> Bool {
         let end = settled
-        guard end > head || !framer.closed.isEmpty else { return false }
+        guard end > head || !framer.closed.isEmpty || headOffset > emittedEnd else { return false }
         let count = end - head
         if chunk.storage.count < count {
             chunk.storage = [UInt8](repeating: 0, count: max(count, min(chunkSize + chunkSize / 2, maxCapacity)))
@@ -205,16 +226,33 @@ final class FollowedFile {
         }
         chunk.count = count
         chunk.origin = ChunkOrigin(sourceIndex: sourceIndex, path: stream.path, offset: headOffset,
-                                   firstLine: framer.closed.first?.line ?? framer.nextLine, referenceTime: now,
+                                   firstLine: framer.closed.first?.line ?? nextLine, referenceTime: now,
                                    stream: stream.id, nameIndex: stream.nameIndex)
         chunk.setRecords(framer.closed, chunkOffset: headOffset)
         framer.closed.removeAll(keepingCapacity: true)
         headOffset += Int64(count)
         chunk.endOffset = headOffset
+        emittedEnd = headOffset
         head = end
         if scan < head { scan = head }
+        // The line after the chunk: its first line plus the line ends in it (not the framer's next
+        // line, which counts the lines of a record still open).
+        var lines: Int64 = 0
+        if count > 0 {
+            chunk.storage.withUnsafeBufferPointer { buf in
+                var at = 0
+                while let nl = ByteScan.firstIndex(of: ASCII.newline, in: buf.baseAddress!, from: at, to: count) {
+                    lines += 1
+                    at = nl + 1
+                }
+            }
+        }
+        nextLine = chunk.origin.firstLine + lines
         return true
     }
+
+    /// The number of the line after the last chunk handed out.
+    var nextLine: Int64 = 1
 }
 
 /// What a checkpoint records of one followed file: shared between the tail's reader thread and the
@@ -229,6 +267,9 @@ final class TailStream {
     var identity: FileIdentity
     var committed: Int64
     var committedLine: Int64
+    /// Where reading stopped when the file was let go (its chunks may not all be committed yet).
+    var readEnd: Int64 = 0
+    var readLine: Int64 = 1
     /// Chunks handed out and not yet committed: their end offset and next line.
     var marks: [(end: Int64, line: Int64)] = []
     var released = false
@@ -243,6 +284,8 @@ final class TailStream {
         self.identity = identity
         self.committed = offset
         self.committedLine = line
+        self.readEnd = offset
+        self.readLine = line
     }
 
     var position: TailPosition {

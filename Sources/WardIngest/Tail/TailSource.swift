@@ -173,6 +173,13 @@ public final class TailSource: RecordSource, @unchecked Sendable {
         if n > 0 { s.marks.removeFirst(n) }
     }
 
+    /// Ended for good (interrupted or closed).
+    public var isFinished: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return finished
+    }
+
     public func endRun() {
         condition.lock()
         runEnding = true
@@ -261,16 +268,22 @@ public final class TailSource: RecordSource, @unchecked Sendable {
 
     /// Reads and frames what `f` has; hands out a chunk. Returns whether anything happened.
     private func pump(_ f: FollowedFile) -> Bool {
+        guard !f.failed else { return false }
         guard let size = f.size else {
             report(.error, "\(f.stream.path): cannot stat the file: \(String(cString: strerror(errno))); it is no longer read.", count: true)
-            f.rotated = true
-            f.rotatedAt = .now - options.releaseAfter
+            f.failed = true
             return false
         }
         if size < f.readOffset {
             // Truncated in place (copytruncate): read again from the start, under a new stream so
             // that commits of the old bytes still in flight cannot move the new offset.
             report(.info, "\(f.stream.path): truncated from \(f.readOffset) to \(size) bytes; reading it again from the start.")
+            // What was read before the truncation is handed out first, partial line and open record too.
+            f.flushPartial()
+            while f.settled > f.head || !f.framer.closed.isEmpty || f.headOffset > f.emittedEnd {
+                guard hand(f) else { break }
+                f.feedLines(chunkSize: options.ingest.chunkSize)
+            }
             let identity = FileIdentity.of(fd: f.fd) ?? f.stream.identity
             let stream = makeStream(path: f.stream.path, identity: identity, offset: 0, line: 1, location: f.stream.location)
             condition.lock()
@@ -290,8 +303,7 @@ public final class TailSource: RecordSource, @unchecked Sendable {
         guard let n = f.read(upTo: size, budget: options.ingest.chunkSize) else {
             report(.error, "\(f.stream.path): byte \(f.readOffset): read failed: \(String(cString: strerror(errno))); it is no longer read.",
                    count: true)
-            f.rotated = true
-            f.rotatedAt = .now - options.releaseAfter
+            f.failed = true
             return false
         }
         if n > 0 { progress = true }
@@ -311,7 +323,7 @@ public final class TailSource: RecordSource, @unchecked Sendable {
 
     /// Hands out `f`'s settled records as a chunk (waiting while the pipeline is behind).
     private func hand(_ f: FollowedFile) -> Bool {
-        guard f.settled > f.head || !f.framer.closed.isEmpty else { return false }
+        guard f.settled > f.head || !f.framer.closed.isEmpty || f.headOffset > f.emittedEnd else { return false }
         condition.lock()
         while ready.count >= options.readAhead && !cancelled { condition.wait() }
         if cancelled {
@@ -327,7 +339,7 @@ public final class TailSource: RecordSource, @unchecked Sendable {
             return false
         }
         condition.lock()
-        f.stream.marks.append((chunk.endOffset, f.framer.nextLine))
+        f.stream.marks.append((chunk.endOffset, f.nextLine))
         ready.append(chunk)
         condition.broadcast()
         condition.unlock()
@@ -338,6 +350,17 @@ public final class TailSource: RecordSource, @unchecked Sendable {
     private func releaseIdle() {
         var kept: [FollowedFile] = []
         for f in followed {
+            if f.failed {
+                Glibc.close(f.fd)
+                condition.lock()
+                f.stream.released = true
+                f.stream.readEnd = f.readOffset
+                f.stream.readLine = f.nextLine
+                stats.released += 1
+                stats.following -= 1
+                condition.unlock()
+                continue
+            }
             if !f.rotated && f.deleted {
                 f.rotated = true
                 f.rotatedAt = .now
@@ -357,6 +380,8 @@ public final class TailSource: RecordSource, @unchecked Sendable {
             Glibc.close(f.fd)
             condition.lock()
             f.stream.released = true
+            f.stream.readEnd = f.readOffset
+            f.stream.readLine = f.nextLine
             stats.released += 1
             stats.following -= 1
             condition.unlock()
@@ -498,14 +523,19 @@ public final class TailSource: RecordSource, @unchecked Sendable {
                 }
                 if let known, known.identity.device == identity.device, known.identity.inode == identity.inode,
                    identity.headLength >= known.identity.headLength, FileIdentity.head(fd: fd, length: known.identity.headLength)?.1 == known.identity.headHash {
-                    // A file let go and found again (its rotated name matches a pattern too).
-                    if Int64(st.st_size) > known.committed {
+                    // A file let go and found again (its rotated name matches a pattern too) that grew
+                    // since: read on from where reading stopped, under its own stream (its chunks
+                    // may still be in flight; their commits stay valid).
+                    if Int64(st.st_size) > known.readEnd {
                         condition.lock()
-                        streams[known.id] = nil
+                        known.released = false
+                        known.location = path
+                        stats.following += 1
                         condition.unlock()
-                        follow(fd: fd, path: known.path, location: path, identity: identity, offset: known.committed, line: known.committedLine)
-                        followed.last!.rotated = true
-                        followed.last!.rotatedAt = .now
+                        let f = FollowedFile(fd: fd, stream: known, offset: known.readEnd, line: known.readLine, options: options.ingest)
+                        f.rotated = true
+                        f.rotatedAt = .now
+                        followed.append(f)
                     } else {
                         Glibc.close(fd)
                     }

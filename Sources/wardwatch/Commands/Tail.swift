@@ -176,9 +176,10 @@ struct Tail: ParsableCommand {
             configuration.onProgress = { stats in latest.withLock { $0 = stats } }
             configuration.stop = stop
             report = Pipeline(configuration).run()
-            guard hangup.take(), !stop.requested, report.outputError == nil else { break }
-            // SIGHUP: the rules again, with the state of the ones still loaded.
-            if let fresh = Self.reload(detection.options, names: names, verb: "followed", noun: "tail", from: detection) {
+            if stop.requested || report.outputError != nil || tail.isFinished { break }
+            // SIGHUP: the rules again, with the state of the ones still loaded. (A run ended by a
+            // SIGHUP whose request an earlier reload already took goes on with the same rules.)
+            if hangup.take(), let fresh = Self.reload(detection.options, names: names, verb: "followed", noun: "tail", from: detection) {
                 detection.sinks.close()
                 detection = fresh
                 sinks.withLock { $0 = fresh.sinks }
