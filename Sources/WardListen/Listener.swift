@@ -388,6 +388,8 @@ final class FrameHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            // A connection paused by backpressure sends nothing because it is not read: not idle.
+            if let reading = try? context.channel.syncOptions?.getOption(ChannelOptions.autoRead), !reading { return }
             listener.count { $0.idleClosed += 1 }
             context.close(promise: nil)
             return

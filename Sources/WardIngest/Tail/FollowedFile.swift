@@ -29,6 +29,9 @@ final class FollowedFile {
     var rotatedAt: ContinuousClock.Instant?
     /// Reading failed: the file is let go at once.
     var failed = false
+    /// Its first bytes changed in place (truncated, then written past the read offset before it was
+    /// looked at): read again from the start.
+    var rewritten = false
     /// The end offset of the last chunk handed out: bytes skipped after it (the rest of a cut line)
     /// are handed out as an empty chunk, so that their offset is committed too.
     var emittedEnd: Int64

@@ -274,10 +274,13 @@ public final class TailSource: RecordSource, @unchecked Sendable {
             f.failed = true
             return false
         }
-        if size < f.readOffset {
+        if size < f.readOffset || f.rewritten {
+            let how = f.rewritten ? "its first bytes changed (truncated, then written past byte \(f.readOffset))"
+                : "truncated from \(f.readOffset) to \(size) bytes"
+            f.rewritten = false
             // Truncated in place (copytruncate): read again from the start, under a new stream so
             // that commits of the old bytes still in flight cannot move the new offset.
-            report(.info, "\(f.stream.path): truncated from \(f.readOffset) to \(size) bytes; reading it again from the start.")
+            report(.info, "\(f.stream.path): \(how); reading it again from the start.")
             // What was read before the truncation is handed out first, partial line and open record too.
             f.flushPartial()
             while f.settled > f.head || !f.framer.closed.isEmpty || f.headOffset > f.emittedEnd {
@@ -480,6 +483,14 @@ public final class TailSource: RecordSource, @unchecked Sendable {
     private func discover(startup: Bool, knownPatterns: Set<String>) {
         // Rotation: the path no longer names the followed file.
         for f in followed where !f.rotated {
+            // Truncated and written again past the read offset since the last look: the first bytes
+            // read before are not there any more.
+            let identity = f.stream.identity
+            if identity.headLength > 0, f.readOffset >= Int64(identity.headLength),
+               let (length, hash) = FileIdentity.head(fd: f.fd, length: identity.headLength),
+               length < identity.headLength || hash != identity.headHash {
+                f.rewritten = true
+            }
             var st = stat()
             let gone = stat(f.stream.location, &st) != 0
             if gone || UInt64(st.st_dev) != f.stream.identity.device || UInt64(st.st_ino) != f.stream.identity.inode {
