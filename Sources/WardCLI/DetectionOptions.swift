@@ -43,7 +43,7 @@ public struct DetectionOptions: ParsableArguments {
     @Option(name: [.customShort("o"), .long], help: "Append alerts to this file (created with mode 0600), or with a trailing '/', write one file per rule level into that folder.")
     public var output: String?
 
-    @Option(name: [.customShort("f"), .long], help: "Alerts as json (one JSON object per line), pretty (one readable line each) or csv (a timeline for spreadsheets: timestamp, host, dataset, level, rule, details, source).")
+    @Option(name: [.customShort("f"), .long], help: "Alerts as json (one JSON object per line), pretty (one readable line each), csv (a timeline for spreadsheets: timestamp, host, dataset, level, rule, details, source) or table (scan only: one row per rule that fired, with its count and first and last time).")
     public var format: String = "json"
 
     @Option(help: "Color in --format pretty: auto (on a terminal, unless NO_COLOR is set to a non-empty value), always, never.")
@@ -76,8 +76,11 @@ public struct DetectionOptions: ParsableArguments {
         guard ["auto", "always", "never"].contains(color) else {
             throw ValidationError("'--color' must be auto, always or never, not '\(color)'.")
         }
-        guard ["json", "pretty", "csv"].contains(format) else {
-            throw ValidationError("'--format' must be json, pretty or csv, not '\(format)'.")
+        guard ["json", "pretty", "csv", "table"].contains(format) else {
+            throw ValidationError("'--format' must be json, pretty, csv or table, not '\(format)'.")
+        }
+        if format == "table", let output, output.hasSuffix("/") || (try? FileManager.default.attributesOfItem(atPath: output)[.type] as? FileAttributeType) == .typeDirectory {
+            throw ValidationError("'--format table' writes one table: give '--output' a file, not the folder '\(output)'.")
         }
         for value in suppress where SuppressionSpec.parseOption(value) == nil {
             throw ValidationError("'--suppress' must be RULE:FIELD[,FIELD]:DURATION such as '*:source.ip:10m', not '\(value)'.")
@@ -194,10 +197,14 @@ public struct Detection {
 
     public var timeWindow: Bool { options.since != nil || options.until != nil }
 
+    /// `--format table`: alerts are counted, and written as one table at the end (``writeTable(_:)``).
+    public var isTable: Bool { options.format == "table" }
+
     /// A pipeline configuration for `inputs`, with this run's engine, filters and stages.
     public func configuration(inputs: [PipelineInput], parser: EventParser) -> PipelineConfiguration {
-        var configuration = PipelineConfiguration(inputs: inputs, parser: parser, engine: engine, encoding: .alerts(encoder),
-                                                  sinks: sinks, threads: options.threads)
+        var configuration = PipelineConfiguration(inputs: inputs, parser: parser, engine: engine,
+                                                  encoding: isTable ? .none : .alerts(encoder),
+                                                  sinks: isTable ? nil : sinks, threads: options.threads)
         // Rules below --min-level are still evaluated; only their alerts are dropped.
         configuration.filters.append(LevelFilter(levels: (0..<ruleSet.rules.count).map { encoder.level(of: $0) },
                                                  minimum: AlertLevel(rawValue: options.minLevel)!))
@@ -242,6 +249,34 @@ public struct Detection {
             Diagnostics.error("\(error.message); \(consequence).")
             return false
         }
+    }
+
+    /// `--format table`: per rule that fired, its level, count and first and last event time, most
+    /// severe first, then most frequent.
+    public func table(_ statistics: RunStatistics) -> String {
+        let titles = ruleSet.rules.map(\.rule.metadata.title) + collection.correlations.map(\.metadata.title)
+        let levels = (0..<ruleSet.rules.count).map(encoder.level(of:)) + stages.correlations.nodes.map(\.level)
+        func stamp(_ t: Int64) -> String {
+            guard t != .max && t != .min else { return "-".padding(toLength: 20, withPad: " ", startingAt: 0) }
+            var bytes: [UInt8] = []
+            TimestampFormat.appendRFC3339(t - ((t % 1_000_000_000) + 1_000_000_000) % 1_000_000_000, to: &bytes)
+            return String(decoding: bytes[0..<19], as: UTF8.self) + "Z"
+        }
+        let fired = statistics.alertsByRule.indices.filter { statistics.alertsByRule[$0] > 0 }.sorted { a, b in
+            if levels[a] != levels[b] { return levels[a] > levels[b] }
+            if statistics.alertsByRule[a] != statistics.alertsByRule[b] { return statistics.alertsByRule[a] > statistics.alertsByRule[b] }
+            return a < b
+        }
+        var out = "level".padding(toLength: 13, withPad: " ", startingAt: 0) + "   alerts  " + "first".padding(toLength: 20, withPad: " ", startingAt: 0)
+            + "  " + "last".padding(toLength: 20, withPad: " ", startingAt: 0) + "  rule\n"
+        for r in fired {
+            let count = ScanSummary.number(statistics.alertsByRule[r])
+            out += levels[r].rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)
+                + String(repeating: " ", count: max(1, 9 - count.count)) + count
+                + "  " + stamp(statistics.firstAlertTime[r]) + "  " + stamp(statistics.lastAlertTime[r]) + "  " + titles[r] + "\n"
+        }
+        if fired.isEmpty { out += "(no alerts)\n" }
+        return out
     }
 
     /// The stages' state now.

@@ -90,6 +90,13 @@ public final class AlertSinks: @unchecked Sendable {
         }
     }
 
+    /// Writes `text` to the (first) sink: `--format table` at the end of a run.
+    public func writeText(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let fd = descriptors.first, fd >= 0 { FileDescriptorOutput(fd: fd).write(text) }
+    }
+
     /// Asks for the output files to be opened again by name before the next write (SIGHUP after
     /// logrotate moved them). Safe from any thread.
     public func reopen() { reopenRequested.store(true, ordering: .releasing) }

@@ -160,7 +160,15 @@ public struct RunStatistics: Sendable {
     public var firstEventTime: Int64?
     public var lastEventTime: Int64?
 
-    public init(rules: Int) { alertsByRule = [Int](repeating: 0, count: rules) }
+    /// Per rule, the earliest and latest event time of its alerts (`Int64.max`/`.min`: none timed).
+    public var firstAlertTime: [Int64]
+    public var lastAlertTime: [Int64]
+
+    public init(rules: Int) {
+        alertsByRule = [Int](repeating: 0, count: rules)
+        firstAlertTime = [Int64](repeating: .max, count: rules)
+        lastAlertTime = [Int64](repeating: .min, count: rules)
+    }
 }
 
 /// How a run ended.

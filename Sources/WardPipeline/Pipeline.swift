@@ -185,10 +185,14 @@ public final class Pipeline {
         }
 
         // Output: each item through the stages, then into the batch for the writer.
-        func count(_ rule: Int32) {
+        func count(_ rule: Int32, _ time: Int64) {
             stats.outputs += 1
             if rule >= 0 && Int(rule) < stats.alertsByRule.count {
                 stats.alertsByRule[Int(rule)] += 1
+                if time != EventRecord.noTimestamp {
+                    if time < stats.firstAlertTime[Int(rule)] { stats.firstAlertTime[Int(rule)] = time }
+                    if time > stats.lastAlertTime[Int(rule)] { stats.lastAlertTime[Int(rule)] = time }
+                }
                 stats.alerts += 1
                 batch.alerts += 1
             }
@@ -203,7 +207,7 @@ public final class Pipeline {
                         .append(contentsOf: UnsafeBufferPointer(rebasing: buf[start..<(start + Int(m.encodedLength))]))
                 }
             }
-            count(m.rule)
+            count(m.rule, m.timestamp)
         }
         func emit(_ r: ChunkResult, _ index: Int) {
             let m = r.output.matches[index]
@@ -225,7 +229,7 @@ public final class Pipeline {
                     writeMatch(m, of: r)
                 case .record(let record):
                     batch.buffers[Int(record.sink) < batch.buffers.count ? Int(record.sink) : 0].bytes.append(contentsOf: record.bytes)
-                    count(record.rule)
+                    count(record.rule, record.timestamp)
                 }
                 return
             }

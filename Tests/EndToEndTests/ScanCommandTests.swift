@@ -282,6 +282,22 @@ import Glibc
         #expect(events.last?.contains("\"message\":\"after\"") == true)
     }
 
+    /// `--format table`: one row per rule that fired, most severe then most frequent first, with the
+    /// counts of the summary and the first and last time; written once at the end.
+    @Test func tableOfRules() throws {
+        let run = try wardwatch(["scan", "-q", "-f", "table", "--year", "2026", "SampleLogs"])
+        #expect(run.stdout == (try expected("scan-samplelogs-table.txt")))
+        let rows = run.stdout.split(separator: "\n").dropFirst()
+        #expect(rows.count == 26)
+        #expect(rows.first == "critical             1  2026-11-22T07:36:52Z  2026-11-22T07:36:52Z  Download piped into a shell")
+        #expect(rows.contains("high                 7  2026-11-22T03:02:11Z  2026-11-22T05:00:02Z  Inbound DICOM or HL7 connection from outside the hospital"))
+        let json = try wardwatch(["scan", "--year", "2026", "SampleLogs"])
+        #expect(rows.map { Int($0.dropFirst(13).prefix(9).trimmingCharacters(in: .whitespaces))! }.reduce(0, +)
+                == json.stdout.split(separator: "\n").count)
+        let folder = try wardwatch(["scan", "-f", "table", "-o", "/tmp/", "SampleLogs"])
+        #expect(folder.status == 2)
+    }
+
     /// `--format csv`: the golden timeline of SampleLogs (the same alerts as the JSON golden file, a
     /// header, RFC 4180 quoting); a field a spreadsheet would run as a formula is neutralized.
     @Test func csvTimeline() throws {

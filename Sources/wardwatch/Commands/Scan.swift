@@ -59,6 +59,7 @@ struct Scan: ParsableCommand {
 
         let report = Pipeline(configuration).run()
         progress.finish()
+        if detection.isTable { detection.sinks.writeText(detection.table(report.statistics)) }
         detection.sinks.close()
         let stateFailed = state.map { !detection.saveState($0, consequence: "the next scan cannot continue this one's windows") } ?? false
         detection.printSummary(report, extra: stateNote.map { [$0] } ?? [])
