@@ -43,7 +43,7 @@ public struct DetectionOptions: ParsableArguments {
     @Option(name: [.customShort("o"), .long], help: "Append alerts to this file (created with mode 0600), or with a trailing '/', write one file per rule level into that folder.")
     public var output: String?
 
-    @Option(name: [.customShort("f"), .long], help: "Alerts as json (one JSON object per line), pretty (one readable line each), csv (a timeline for spreadsheets: timestamp, host, dataset, level, rule, details, source) or table (scan only: one row per rule that fired, with its count and first and last time).")
+    @Option(name: [.customShort("f"), .long], help: "Alerts as json (one JSON object per line), pretty (one readable line each), csv (a timeline for spreadsheets: timestamp, host, dataset, level, rule, details, source) table (scan only: one row per rule that fired, with its count and first and last time) or markdown (scan only: the same as a Markdown table for a ticket).")
     public var format: String = "json"
 
     @Option(help: "Color in --format pretty: auto (on a terminal, unless NO_COLOR is set to a non-empty value), always, never.")
@@ -76,11 +76,11 @@ public struct DetectionOptions: ParsableArguments {
         guard ["auto", "always", "never"].contains(color) else {
             throw ValidationError("'--color' must be auto, always or never, not '\(color)'.")
         }
-        guard ["json", "pretty", "csv", "table"].contains(format) else {
-            throw ValidationError("'--format' must be json, pretty, csv or table, not '\(format)'.")
+        guard ["json", "pretty", "csv", "table", "markdown"].contains(format) else {
+            throw ValidationError("'--format' must be json, pretty, csv, table or markdown, not '\(format)'.")
         }
-        if format == "table", let output, output.hasSuffix("/") || (try? FileManager.default.attributesOfItem(atPath: output)[.type] as? FileAttributeType) == .typeDirectory {
-            throw ValidationError("'--format table' writes one table: give '--output' a file, not the folder '\(output)'.")
+        if format == "table" || format == "markdown", let output, output.hasSuffix("/") || (try? FileManager.default.attributesOfItem(atPath: output)[.type] as? FileAttributeType) == .typeDirectory {
+            throw ValidationError("'--format \(format)' writes one table: give '--output' a file, not the folder '\(output)'.")
         }
         for value in suppress where SuppressionSpec.parseOption(value) == nil {
             throw ValidationError("'--suppress' must be RULE:FIELD[,FIELD]:DURATION such as '*:source.ip:10m', not '\(value)'.")
@@ -198,7 +198,7 @@ public struct Detection {
     public var timeWindow: Bool { options.since != nil || options.until != nil }
 
     /// `--format table`: alerts are counted, and written as one table at the end (``writeTable(_:)``).
-    public var isTable: Bool { options.format == "table" }
+    public var isTable: Bool { options.format == "table" || options.format == "markdown" }
 
     /// A pipeline configuration for `inputs`, with this run's engine, filters and stages.
     public func configuration(inputs: [PipelineInput], parser: EventParser) -> PipelineConfiguration {
@@ -266,6 +266,21 @@ public struct Detection {
             if levels[a] != levels[b] { return levels[a] > levels[b] }
             if statistics.alertsByRule[a] != statistics.alertsByRule[b] { return statistics.alertsByRule[a] > statistics.alertsByRule[b] }
             return a < b
+        }
+        if options.format == "markdown" {
+            // For a ticket: the period, the totals, then the same rows as a Markdown table.
+            let total = fired.reduce(0) { $0 + statistics.alertsByRule[$1] }
+            var md = "## wardwatch: \(ScanSummary.number(total)) alerts from \(ScanSummary.number(fired.count)) rules\n\n"
+            if let first = statistics.firstEventTime, let last = statistics.lastEventTime {
+                md += "Events from \(stamp(first)) to \(stamp(last)); \(ScanSummary.number(statistics.events)) events read.\n\n"
+            }
+            md += "| level | alerts | first | last | rule |\n| --- | ---: | --- | --- | --- |\n"
+            for r in fired {
+                let title = titles[r].replacingOccurrences(of: "|", with: "\\|")
+                md += "| \(levels[r].rawValue) | \(ScanSummary.number(statistics.alertsByRule[r])) | \(stamp(statistics.firstAlertTime[r])) | \(stamp(statistics.lastAlertTime[r])) | \(title) |\n"
+            }
+            if fired.isEmpty { md += "| | 0 | | | (no alerts) |\n" }
+            return md
         }
         var out = "level".padding(toLength: 13, withPad: " ", startingAt: 0) + "   alerts  " + "first".padding(toLength: 20, withPad: " ", startingAt: 0)
             + "  " + "last".padding(toLength: 20, withPad: " ", startingAt: 0) + "  rule\n"

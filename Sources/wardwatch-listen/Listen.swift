@@ -68,7 +68,7 @@ struct Listen: ParsableCommand {
     var statusInterval: String?
 
     func validate() throws {
-        guard detection.format != "table" else { throw ValidationError("'--format table' is for scan: listen writes alerts as they happen.") }
+        guard detection.format != "table" && detection.format != "markdown" else { throw ValidationError("'--format \(detection.format)' is for scan: listen writes alerts as they happen.") }
         for (flag, values) in [("--udp", udp), ("--tcp", tcp), ("--tls", tls)] {
             for v in values where ListenEndpoint(v, transport: .udp) == nil {
                 throw ValidationError("'\(flag)' must be [HOST]:PORT or HOST such as 5514, 127.0.0.1:5514 or 0.0.0.0, not '\(v)'.")

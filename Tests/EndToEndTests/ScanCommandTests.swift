@@ -296,6 +296,9 @@ import Glibc
                 == json.stdout.split(separator: "\n").count)
         let folder = try wardwatch(["scan", "-f", "table", "-o", "/tmp/", "SampleLogs"])
         #expect(folder.status == 2)
+        let markdown = try wardwatch(["scan", "-q", "-f", "markdown", "--year", "2026", "SampleLogs"])
+        #expect(markdown.stdout.hasPrefix("## wardwatch: 36 alerts from 26 rules\n\nEvents from 2026-11-21T08:00:00Z to 2026-11-22T23:47:09Z; 136 events read.\n\n| level | alerts | first | last | rule |\n| --- | ---: | --- | --- | --- |\n| critical | 1 | 2026-11-22T07:36:52Z | 2026-11-22T07:36:52Z | Download piped into a shell |\n"))
+        #expect(markdown.stdout.split(separator: "\n").count == 4 + 26)
     }
 
     /// `--format csv`: the golden timeline of SampleLogs (the same alerts as the JSON golden file, a

@@ -60,7 +60,7 @@ struct Tail: ParsableCommand {
     var statusInterval: String?
 
     func validate() throws {
-        guard detection.format != "table" else { throw ValidationError("'--format table' is for scan: tail writes alerts as they happen.") }
+        guard detection.format != "table" && detection.format != "markdown" else { throw ValidationError("'--format \(detection.format)' is for scan: tail writes alerts as they happen.") }
         guard !patterns.isEmpty else { throw ValidationError("give at least one file or glob to follow.") }
         for p in patterns where p == "-" {
             throw ValidationError("tail follows files; to read stdin use 'wardwatch scan -'.")
