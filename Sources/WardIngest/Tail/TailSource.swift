@@ -354,14 +354,7 @@ public final class TailSource: RecordSource, @unchecked Sendable {
         var kept: [FollowedFile] = []
         for f in followed {
             if f.failed {
-                Glibc.close(f.fd)
-                condition.lock()
-                f.stream.released = true
-                f.stream.readEnd = f.readOffset
-                f.stream.readLine = f.nextLine
-                stats.released += 1
-                stats.following -= 1
-                condition.unlock()
+                release(f)
                 continue
             }
             if !f.rotated && f.deleted {
@@ -380,16 +373,21 @@ public final class TailSource: RecordSource, @unchecked Sendable {
                     continue
                 }
             }
-            Glibc.close(f.fd)
-            condition.lock()
-            f.stream.released = true
-            f.stream.readEnd = f.readOffset
-            f.stream.readLine = f.nextLine
-            stats.released += 1
-            stats.following -= 1
-            condition.unlock()
+            release(f)
         }
         followed = kept
+    }
+
+    /// Closes `f`; its stream stays, let go, to recognize the file if it is found again.
+    private func release(_ f: FollowedFile) {
+        Glibc.close(f.fd)
+        condition.lock()
+        f.stream.released = true
+        f.stream.readEnd = f.readOffset
+        f.stream.readLine = f.nextLine
+        stats.released += 1
+        stats.following -= 1
+        condition.unlock()
     }
 
     private func report(_ severity: TailNotice.Severity, _ message: String, count: Bool = false) {
