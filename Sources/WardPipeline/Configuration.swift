@@ -178,7 +178,8 @@ public struct PipelineReport: Sendable {
     public var outputError: String?
     /// The signal that stopped the run, if one did.
     public var signal: Int32?
-    /// Some input could not be read whole (missing file, corrupt gzip, a cut record).
+    /// Some input could not be read whole (missing file, corrupt gzip, a cut record), or a rule could
+    /// not be evaluated on some of it for sure (a regular-expression search that gave up).
     public var inputFailed: Bool
 }
 

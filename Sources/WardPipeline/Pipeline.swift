@@ -484,6 +484,7 @@ public final class Pipeline {
         readers.withLock { $0.removeAll() }
         stats.alertsWritten = writer.alertsWritten
         return PipelineReport(statistics: stats, outputError: failure, signal: config.stop?.signal,
-                              inputFailed: stats.inputErrors > 0 || stats.cutRecords > 0)
+                              // A search that gave up left part of the input not evaluated for sure.
+                              inputFailed: stats.inputErrors > 0 || stats.cutRecords > 0 || stats.evaluationErrors > 0)
     }
 }

@@ -24,8 +24,9 @@ struct Scan: ParsableCommand {
             summary go to stderr.
 
             Exit codes: 0 no problem, 1 alerts found with --fail-on-alert, 2 usage errors, or rule \
-            errors with --strict-rules (nothing is scanned), 3 input errors (every other input was \
-            still scanned), 4 output errors (the run stopped there).
+            errors with --strict-rules (nothing is scanned), 3 input errors or a regular-expression \
+            search that gave up on a line (every other input was still scanned), 4 output errors (the run \
+            stopped there).
             """
     )
 
