@@ -43,7 +43,7 @@ public struct DetectionOptions: ParsableArguments {
     @Option(name: [.customShort("o"), .long], help: "Append alerts to this file (created with mode 0600), or with a trailing '/', write one file per rule level into that folder.")
     public var output: String?
 
-    @Option(name: [.customShort("f"), .long], help: "Alerts as json (one JSON object per line), pretty (one readable line each), csv (a timeline for spreadsheets: timestamp, host, dataset, level, rule, details, source) table (scan only: one row per rule that fired, with its count and first and last time) or markdown (scan only: the same as a Markdown table for a ticket).")
+    @Option(name: [.customShort("f"), .long], help: "Alerts as json (one JSON object per line), pretty (aligned columns, cut to the terminal's width), csv (a timeline for spreadsheets: timestamp, host, dataset, level, rule, details, source) table (scan only: one row per rule that fired, with its count and first and last time) or markdown (scan only: the same as a Markdown table for a ticket).")
     public var format: String = "json"
 
     @Option(help: "Color in --format pretty: auto (on a terminal, unless NO_COLOR is set to a non-empty value), always, never.")
@@ -172,7 +172,12 @@ public struct Detection {
         let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
         let color = options.format == "pretty" && (options.color == "always"
             || (options.color == "auto" && options.output == nil && isatty(1) == 1 && !noColor))
-        encoder = AlertEncoder(ruleSet: ruleSet, style: options.format == "pretty" ? .pretty(color: color) : options.format == "csv" ? .csv : .json)
+        var encoder = AlertEncoder(ruleSet: ruleSet, style: options.format == "pretty" ? .pretty(color: color) : options.format == "csv" ? .csv : .json)
+        if options.format == "pretty", options.output == nil, isatty(1) == 1 {
+            var size = winsize()
+            if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 40 { encoder.lineWidth = Int(size.ws_col) }
+        }
+        self.encoder = encoder
         do {
             sinks = try AlertSinks(output: options.output)
         } catch {
@@ -186,6 +191,7 @@ public struct Detection {
         settings.minimumLevel = AlertLevel(rawValue: options.minLevel)!
         settings.perLevel = sinks.perLevel
         settings.style = encoder.style
+        settings.lineWidth = encoder.lineWidth
         do {
             stages = try DetectionStages(rules: ruleSet.rules.map(\.rule), correlations: collection.correlations,
                                          suppress: options.suppress.compactMap(SuppressionSpec.parseOption),

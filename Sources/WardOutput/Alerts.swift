@@ -47,6 +47,8 @@ public struct AlertEncoder: Sendable {
     /// Per rule, its searches' names as JSON strings, for `rule.matched`.
     let searchNames: [[[UInt8]]]
     public let style: Style
+    /// `--format pretty` on a terminal: lines are cut to its width (with …).
+    public var lineWidth: Int?
 
     public init(ruleSet: RuleSet, style: Style = .json) {
         self.style = style
@@ -209,30 +211,95 @@ public struct AlertEncoder: Sendable {
         let colors: [AlertLevel: StaticString] = [.critical: "\u{1B}[1;31m", .high: "\u{1B}[31m", .medium: "\u{1B}[33m",
                                                   .low: "\u{1B}[36m", .informational: "\u{1B}[2m"]
         if color { out.append(colors[level]!) }
-        let name = level.rawValue.uppercased()
-        out.bytes += Array(name.utf8) + [UInt8](repeating: 0x20, count: max(1, 14 - name.count))
+        let name = level == .informational ? "INFO" : level.rawValue.uppercased()
+        out.bytes += Array(name.utf8) + [UInt8](repeating: 0x20, count: max(1, 10 - name.count))
         if color { out.append("\u{1B}[0m\u{1B}[1m") }
-        out.bytes += Array(title.utf8)
+        // The rule's column: its title, cut with … at the column's width.
+        let shown = title.count > titleWidth ? String(title.prefix(titleWidth - 1)) + "…" : title
+        out.bytes += Array(shown.utf8)
         if color { out.append("\u{1B}[0m") }
+        out.bytes += [UInt8](repeating: 0x20, count: max(0, titleWidth - shown.count))
+    }
+
+    /// Width of the rule column of `--format pretty`.
+    public static let titleWidth = 36
+
+    /// Appends `value` (or `-`) padded to `width` columns, cut with … when longer; control bytes escaped.
+    static func column(_ value: UnsafeBufferPointer<UInt8>?, width: Int, to out: inout JSONWriter) {
+        out.append("  ")
+        guard let value, !value.isEmpty else {
+            out.append("-")
+            out.bytes += [UInt8](repeating: 0x20, count: width - 1)
+            return
+        }
+        let start = out.bytes.count
+        if value.count > width {
+            out.appendPrintable(UnsafeBufferPointer(rebasing: value[0..<(width - 1)]))
+            out.append("…")
+        } else {
+            out.appendPrintable(value)
+        }
+        // Pad by characters (UTF-8 continuation bytes take no column).
+        let written = out.bytes[start...].reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
+        if written < width { out.bytes += [UInt8](repeating: 0x20, count: width - written) }
     }
 
     /// `2026-11-22T07:36:52Z  HIGH      Sudo to a root shell  ehr-app01  auth.log:18  <message>`
     func writePretty(_ hit: RuleHit, batch: EventBatch, values: EventValues, origin: ChunkOrigin,
                      path: UnsafeBufferPointer<UInt8>, color: Bool, to out: inout JSONWriter) {
+        let lineStart = out.bytes.count
+        defer { if let lineWidth { Self.cut(&out, from: lineStart, to: lineWidth) } }
         let event = batch.events[hit.event]
         Self.prettyPrefix(timestamp: event.timestamp, level: levels[hit.rule], title: titles[hit.rule], color: color, to: &out)
-        if let host = batch.firstField(.hostHostname, inEvent: hit.event) {
-            out.append("  ")
-            out.appendPrintable(values[host.value])
+        // Columns: host, user, source address; then the patient's pseudonym if any, what happened (its
+        // first line), and where (file:line) — the part a narrow terminal cuts first.
+        for (field, width) in [(FieldID.hostHostname, 12), (.userName, 10), (.sourceIP, 15)] {
+            Self.column(batch.firstField(field, inEvent: hit.event).map { values[$0.value] }, width: width, to: &out)
         }
         out.append("  ")
+        if let patient = batch.firstField(.patientID, inEvent: hit.event) {
+            out.append("patient=")
+            out.appendPrintable(values[patient.value])
+            out.append("  ")
+        }
+        let text = details(hit, batch: batch, values: values)
+        var shown = min(text.count, 300)
+        if let newline = text.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }), newline - text.startIndex < shown {
+            shown = newline - text.startIndex
+        }
+        out.appendPrintable(UnsafeBufferPointer(rebasing: text[text.startIndex..<(text.startIndex + shown)]))
+        if shown < text.count { out.append("…") }
+        out.append("  (")
         out.appendPrintable(path)
         out.append(":")
         out.appendInteger(event.lineNumber)
-        out.append("  ")
-        let text = details(hit, batch: batch, values: values)
-        out.appendPrintable(UnsafeBufferPointer(rebasing: text[0..<min(text.count, 300)]))
-        out.append("\n")
+        out.append(")\n")
+    }
+
+    /// Cuts the line that starts at `start` (ending in `\n`) to `width` visible columns, with `…`
+    /// (escape sequences take no column; a cut inside color resets it).
+    public static func cut(_ out: inout JSONWriter, from start: Int, to width: Int) {
+        var visible = 0
+        var i = start
+        let end = out.bytes.count - 1  // the line end
+        while i < end {
+            let b = out.bytes[i]
+            if b == 0x1B {
+                while i < end && out.bytes[i] != UInt8(ascii: "m") { i += 1 }
+                i += 1
+                continue
+            }
+            if b & 0xC0 != 0x80 {
+                if visible == width - 1 {
+                    let colored = out.bytes[start..<i].contains(0x1B)
+                    out.bytes.removeSubrange(i..<end)
+                    out.bytes.insert(contentsOf: Array((colored ? "…\u{1B}[0m" : "…").utf8), at: i)
+                    return
+                }
+                visible += 1
+            }
+            i += 1
+        }
     }
 
     /// The message, else the redacted original of an HL7/ATNA/FHIR event, else the line.

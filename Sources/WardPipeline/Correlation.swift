@@ -125,6 +125,8 @@ public struct CorrelationSettings: Sendable {
     public var perLevel = false
     /// JSON lines, or readable lines (`--format pretty`), as the detection alerts.
     public var style: AlertEncoder.Style = .json
+    /// `--format pretty` on a terminal: its width (lines are cut to it).
+    public var lineWidth: Int?
 
     public init() {}
 }

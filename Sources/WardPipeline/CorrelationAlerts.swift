@@ -35,6 +35,7 @@ extension CorrelationStage {
                     w.bytes += Array("  \(entries.count) events from \(names.name(Int(first.source))) byte \(first.offset)".utf8)
                 }
                 w.append("\n")
+                if let width = settings.lineWidth { AlertEncoder.cut(&w, from: 0, to: width) }
             } else if case .csv = settings.style {
                 var details = "\(rule.kind.rawValue) "
                 var number = JSONWriter(capacity: 16)

@@ -99,8 +99,10 @@ public final class SuppressionStage: OrderedStage {
     public var keepsWindowsOpen = false
 
     let style: AlertEncoder.Style
+    let lineWidth: Int?
 
-    public init(_ set: SuppressionSet, perLevel: Bool, style: AlertEncoder.Style = .json) {
+    public init(_ set: SuppressionSet, perLevel: Bool, style: AlertEncoder.Style = .json, lineWidth: Int? = nil) {
+        self.lineWidth = lineWidth
         self.set = set
         self.perLevel = perLevel
         self.style = style
@@ -193,6 +195,7 @@ public final class SuppressionStage: OrderedStage {
             w.append("  since ")
             TimestampFormat.appendRFC3339(window.firstSeen, to: &w.bytes)
             w.append("\n")
+            if let lineWidth { AlertEncoder.cut(&w, from: 0, to: lineWidth) }
             emit(.record(StageRecord(rule: Match.noRule, sink: sink, timestamp: window.lastSeen, bytes: w.bytes)))
             return
         }
@@ -282,7 +285,8 @@ public struct DetectionStages {
         let suppressions = try SuppressionSet(rules: rules, correlations: rules2, options: suppress, annotations: &annotations)
         correlations = set
         correlation = set.isEmpty ? nil : CorrelationStage(set, ruleOffset: rules.count, names: names, settings: settings)
-        suppression = suppressions.isEmpty ? nil : SuppressionStage(suppressions, perLevel: settings.perLevel, style: settings.style)
+        suppression = suppressions.isEmpty ? nil : SuppressionStage(suppressions, perLevel: settings.perLevel, style: settings.style,
+                                                                             lineWidth: settings.lineWidth)
         self.annotations = annotations
     }
 

