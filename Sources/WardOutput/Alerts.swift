@@ -262,6 +262,30 @@ public struct AlertEncoder: Sendable {
             out.appendPrintable(values[patient.value])
             out.append("  ")
         }
+        // Hospital audit records: what the record says, not its first line (an XML declaration, an MSH).
+        func value(_ id: FieldID) -> UnsafeBufferPointer<UInt8>? { batch.firstField(id, inEvent: hit.event).map { values[$0.value] } }
+        let summary: (label: StaticString, parts: [(StaticString, FieldID)])?
+        switch event.dataset {
+        case .hl7v2: summary = ("HL7", [("", .hl7MessageType), (" from ", .hl7SendingApplication), ("/", .hl7SendingFacility),
+                                        (" to ", .hl7ReceivingApplication), ("/", .hl7ReceivingFacility)])
+        case .atna: summary = ("ATNA", [("", .eventCode), (" ", .eventAction), (" ", .eventOutcome)])
+        case .fhirAuditEvent: summary = ("FHIR AuditEvent", [("", .eventCode), (" ", .eventAction), (" ", .eventOutcome)])
+        default: summary = nil
+        }
+        if let summary {
+            out.append(summary.label)
+            for (separator, id) in summary.parts {
+                guard let v = value(id), !v.isEmpty else { continue }
+                out.append(separator.utf8CodeUnitCount == 0 ? " " : separator)
+                out.appendPrintable(v)
+            }
+            out.append("  (")
+            out.appendPrintable(path)
+            out.append(":")
+            out.appendInteger(event.lineNumber)
+            out.append(")\n")
+            return
+        }
         let text = details(hit, batch: batch, values: values)
         var shown = min(text.count, 300)
         if let newline = text.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }), newline - text.startIndex < shown {

@@ -390,6 +390,16 @@ import Glibc
             """)
     }
 
+    /// Hospital audit records in `pretty` say what they record (HL7 type, sender and receiver; ATNA
+    /// event code, action and outcome) with the patient's pseudonym, never the raw message.
+    @Test func prettySummariesOfAuditRecords() throws {
+        let run = try wardwatch(["scan", "-q", "-f", "pretty", "--color", "never", "--year", "2026", "SampleLogs/hl7", "SampleLogs/ehr/atna-audit.log"])
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("2026-11-22T08:15:07Z  LOW       HL7 patient merge or identifier cha…  -             svc_hl7     -                patient=pid:5f987f6643913f5a  HL7 ADT^A40 from REG/GH to EHR/GH  (SampleLogs/hl7/interface-engine.log:6)"))
+        #expect(lines.contains("2026-11-22T08:10:03Z  MEDIUM    Failed user authentication in the c…  ehr-app01     mgarcia     10.30.14.77      ATNA 110114 execute failure  (SampleLogs/ehr/atna-audit.log:1)"))
+        #expect(!run.stdout.contains("PARKER") && !run.stdout.contains("19780314"))
+    }
+
     /// SIGINT: what was matched is written, the summary printed, and the exit code says so.
     /// SIGINT while stdin has not sent a byte yet: the wait ends at once, the summary is printed, 130.
     /// (It used to hang in the gzip sniff until the 5 s last resort killed it without a summary.)
