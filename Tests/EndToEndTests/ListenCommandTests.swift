@@ -109,7 +109,7 @@ let sshdFailure = "sshd[4101]: Failed password for invalid user admin from 203.0
 @Suite(.serialized) struct ListenCommandTests {
     /// The real client: util-linux `logger` over UDP, TCP with LF framing, TCP with octet counting,
     /// RFC 5424 and RFC 3164.
-    @Test func loggerOverUDPAndTCP() throws {
+    @Test(.needsTool("/usr/bin/logger")) func loggerOverUDPAndTCP() throws {
         let listen = try ListenProcess(["--udp", "127.0.0.1:0", "--tcp", "127.0.0.1:0"])
         let udp = String(listen.ports["udp"]!), tcp = String(listen.ports["tcp"]!)
         let cases: [([String], Int)] = [
@@ -196,7 +196,7 @@ let sshdFailure = "sshd[4101]: Failed password for invalid user admin from 203.0
 
     /// Over --max-connections, a connection is closed at once (counted); a TLS client that does not
     /// finish its handshake within --handshake-timeout is closed (counted).
-    @Test func connectionLimitAndHandshakeTimeout() throws {
+    @Test(.needsTool("/usr/bin/openssl")) func connectionLimitAndHandshakeTimeout() throws {
         let folder = try Paths.temporaryDirectory()
         let made = try runTool("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.pem",
                                                     "-days", "2", "-subj", "/CN=127.0.0.1"], in: folder)
@@ -233,7 +233,7 @@ let sshdFailure = "sshd[4101]: Failed password for invalid user admin from 203.0
     /// RFC 5425 with mutual TLS: an ATNA audit record (XML, octet counted) sent by `openssl s_client`
     /// with a client certificate is matched as in a file, patient data pseudonymized; without a
     /// client certificate the handshake fails and is counted.
-    @Test func atnaOverMutualTLS() throws {
+    @Test(.needsTool("/usr/bin/openssl")) func atnaOverMutualTLS() throws {
         let folder = try Paths.temporaryDirectory()
         let openssl = "/usr/bin/openssl"
         func ssl(_ arguments: [String]) throws {
@@ -279,5 +279,13 @@ let sshdFailure = "sshd[4101]: Failed password for invalid user admin from 203.0
         for key in ["log.source.address", "log.source.port", "network.transport", "tls.established", "event.id"] { received[key] = nil }
         #expect(NSDictionary(dictionary: fromFile).isEqual(to: received))
         #expect(listen.stderr.contains("1 TLS handshakes failed"))
+    }
+}
+
+extension Trait where Self == ConditionTrait {
+    /// The test drives a real client (`logger` from util-linux, `openssl s_client`); `.ci/run` installs
+    /// them, a machine without them skips the test and says why.
+    static func needsTool(_ path: String) -> Self {
+        .enabled(if: FileManager.default.isExecutableFile(atPath: path), "needs \(path) (apt-get install bsdutils openssl)")
     }
 }
