@@ -265,8 +265,8 @@ public struct Detection {
         func stamp(_ t: Int64) -> String {
             guard t != .max && t != .min else { return "-".padding(toLength: 20, withPad: " ", startingAt: 0) }
             var bytes: [UInt8] = []
-            TimestampFormat.appendRFC3339(t - ((t % 1_000_000_000) + 1_000_000_000) % 1_000_000_000, to: &bytes)
-            return String(decoding: bytes[0..<19], as: UTF8.self) + "Z"
+            AlertEncoder.appendSeconds(t, to: &bytes)
+            return String(decoding: bytes, as: UTF8.self)
         }
         let fired = statistics.alertsByRule.indices.filter { statistics.alertsByRule[$0] > 0 }.sorted { a, b in
             if levels[a] != levels[b] { return levels[a] > levels[b] }

@@ -55,7 +55,7 @@ public struct AlertEncoder: Sendable {
         ruleMembers = ruleSet.rules.map { Self.ruleMembers($0.rule.metadata) }
         ruleHashes = ruleSet.rules.map { compiled in
             var name = compiled.rule.metadata.id ?? compiled.rule.metadata.title
-            return name.withUTF8 { Self.hash($0) }
+            return name.withUTF8 { FNV1a.hash($0) }
         }
         searchNames = ruleSet.rules.map { compiled in
             compiled.rule.searches.map { search in
@@ -120,26 +120,6 @@ public struct AlertEncoder: Sendable {
         w.append("\"")
     }
 
-    /// FNV-1a, for `event.id`.
-    public static func hash(_ bytes: UnsafeBufferPointer<UInt8>, _ seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
-        var h = seed
-        for b in bytes {
-            h ^= UInt64(b)
-            h = h &* 0x0000_0100_0000_01b3
-        }
-        return h
-    }
-
-    public static func hash(_ value: Int64, _ seed: UInt64) -> UInt64 {
-        var h = seed
-        var v = UInt64(bitPattern: value)
-        for _ in 0..<8 {
-            h ^= v & 0xFF
-            h = h &* 0x0000_0100_0000_01b3
-            v >>= 8
-        }
-        return h
-    }
 
     public static func array(_ items: [String], _ w: inout JSONWriter) {
         w.append("[")
@@ -180,7 +160,7 @@ public struct AlertEncoder: Sendable {
             if evaluationError { out.append(",\"rule.evaluation_error\":true") }
             out.append(",")
             events.writeFields(hit.event, batch, values, origin: origin, path: path, includeTimestamp: false, to: &out)
-            let identity = Self.hash(origin.offset + Int64(event.lineStart), Self.hash(path, ruleHashes[hit.rule]))
+            let identity = FNV1a.hash(origin.offset + Int64(event.lineStart), FNV1a.hash(path, ruleHashes[hit.rule]))
             Self.alertMembers(level: levels[hit.rule], identity: identity, to: &out)
             out.append("}\n")
         case .pretty(let color):
@@ -200,10 +180,7 @@ public struct AlertEncoder: Sendable {
     public static func prettyPrefix(timestamp: Int64, level: AlertLevel, title: String, color: Bool, to out: inout JSONWriter) {
         if timestamp != EventRecord.noTimestamp {
             // Second precision keeps the columns aligned: 2026-11-22T07:36:52Z
-            var stamp: [UInt8] = []
-            TimestampFormat.appendRFC3339(timestamp - ((timestamp % 1_000_000_000) + 1_000_000_000) % 1_000_000_000, to: &stamp)
-            out.bytes += stamp[0..<19]
-            out.append("Z")
+            appendSeconds(timestamp, to: &out.bytes)
         } else {
             out.append("-                   ")
         }
@@ -219,6 +196,14 @@ public struct AlertEncoder: Sendable {
         out.bytes += Array(shown.utf8)
         if color { out.append("\u{1B}[0m") }
         out.bytes += [UInt8](repeating: 0x20, count: max(0, titleWidth - shown.count))
+    }
+
+    /// `2026-11-22T07:36:52Z`: a time to the second (columns for people).
+    public static func appendSeconds(_ time: Int64, to out: inout [UInt8]) {
+        var stamp: [UInt8] = []
+        TimestampFormat.appendRFC3339(time - ((time % 1_000_000_000) + 1_000_000_000) % 1_000_000_000, to: &stamp)
+        out += stamp[0..<19]
+        out.append(UInt8(ascii: "Z"))
     }
 
     /// Width of the rule column of `--format pretty`.

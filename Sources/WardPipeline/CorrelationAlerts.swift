@@ -113,8 +113,8 @@ extension CorrelationStage {
         w.append("]")
         // The alert's identity: the correlation, its group and the window's end.
         var name = rule.metadata.id ?? rule.metadata.title
-        let seed = name.withUTF8 { AlertEncoder.hash($0) }
-        let identity = AlertEncoder.hash(end, g.key.bytes.withUnsafeBufferPointer { AlertEncoder.hash($0, seed) })
+        let seed = name.withUTF8 { FNV1a.hash($0) }
+        let identity = FNV1a.hash(end, g.key.bytes.withUnsafeBufferPointer { FNV1a.hash($0, seed) })
         AlertEncoder.alertMembers(level: node.level, identity: identity, to: &w)
         w.append("}\n")
     }

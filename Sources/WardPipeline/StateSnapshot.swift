@@ -69,22 +69,9 @@ public struct StateSnapshot: Codable, Sendable {
         return snapshot
     }
 
-    /// Writes to a temporary file beside `path`, then renames it over `path`.
+    /// Writes to a temporary file beside `path`, then renames it over `path` (``Durable/replace(_:with:)``).
     public func write(to path: String) throws(SnapshotError) {
-        let temporary = path + ".tmp-\(getpid())"
-        do {
-            try Data(json()).write(to: URL(fileURLWithPath: temporary))
-            if rename(temporary, path) != 0 {
-                let reason = String(cString: strerror(errno))
-                unlink(temporary)
-                throw SnapshotError(message: "cannot replace the state file \(path): \(reason)")
-            }
-        } catch let error as SnapshotError {
-            throw error
-        } catch {
-            unlink(temporary)
-            throw SnapshotError(message: "cannot write the state file \(path): \(error)")
-        }
+        try Durable.replace(path, with: Data(json()))
     }
 
     static func identity(_ meta: RuleMetadata) -> String { meta.id ?? meta.name ?? meta.title }

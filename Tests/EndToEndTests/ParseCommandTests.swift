@@ -12,14 +12,8 @@ struct Run {
 /// - Parameter phiKey: the patient-pseudonym key given through `WARDWATCH_PHI_KEY` (a fixed one, so
 ///   that golden files hold stable tokens); `nil` runs without a key, as an operator who set none.
 func wardwatch(_ arguments: [String], stdin: Data? = nil, phiKey: String? = "wardwatch-end-to-end-test-key") throws -> Run {
-    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    var directory = bundle.deletingLastPathComponent()
-    while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("wardwatch").path),
-          directory.path != "/" {
-        directory = directory.deletingLastPathComponent()
-    }
     let process = Process()
-    process.executableURL = directory.appendingPathComponent("wardwatch")
+    process.executableURL = wardwatchBinary()
     process.arguments = arguments
     process.currentDirectoryURL = Paths.root
     var environment = ProcessInfo.processInfo.environment

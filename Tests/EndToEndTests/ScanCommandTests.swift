@@ -194,11 +194,7 @@ import Glibc
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.currentDirectoryURL = Paths.root
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var directory = binary.deletingLastPathComponent()
-        while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("wardwatch").path) {
-            directory = directory.deletingLastPathComponent()
-        }
+        let directory = wardwatchBinary().deletingLastPathComponent()
         let log = try Paths.temporaryDirectory().appendingPathComponent("big.log")
         let one = try Data(contentsOf: Paths.sample("loghub/OpenSSH/OpenSSH_2k.log"))
         var data = Data()

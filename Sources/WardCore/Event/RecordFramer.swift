@@ -46,6 +46,9 @@ public struct RecordFramer {
     /// Whether a multi-line record is being gathered (a live source closes it after an idle time).
     public var hasOpenRecord: Bool { open != nil }
 
+    /// The number of the line at ``settledEnd``: the open record's first line, else the next line.
+    public var settledLine: Int64 { open?.line ?? nextLine }
+
     /// Feeds the line `base[start..<end]` of a buffer whose first byte is at `bufferOffset` in the
     /// stream: `end` is its `\n` (or the end of the input), the next line starts at `next`. A `\r`
     /// before the end is dropped; a line longer than the limit is fed cut, with its real length.

@@ -1,3 +1,5 @@
+import WardCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,16 +46,7 @@ public struct FileIdentity: Sendable, Hashable {
             if n == 0 { break }
             got += n
         }
-        return (got, fnv(buffer, count: got))
-    }
-
-    static func fnv(_ bytes: [UInt8], count: Int) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for i in 0..<count {
-            h ^= UInt64(bytes[i])
-            h = h &* 0x0000_0100_0000_01b3
-        }
-        return h
+        return (got, buffer.withUnsafeBufferPointer { FNV1a.hash(UnsafeBufferPointer(rebasing: $0[0..<got])) })
     }
 
     /// Whether the open file `fd` is this file: same device and inode, at least as long as the

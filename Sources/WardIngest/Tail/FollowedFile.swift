@@ -48,7 +48,6 @@ final class FollowedFile {
         self.framer = RecordFramer(framing: options.framing, lineLimit: options.lineLimit, recordLimit: options.recordLimit,
                                    startOffset: offset, firstLine: line)
         self.lastGrowth = .now
-        self.nextLine = line
     }
 
     static let quietCapacity = 64 << 10
@@ -68,7 +67,6 @@ final class FollowedFile {
         readOffset = 0
         headOffset = 0
         emittedEnd = 0
-        nextLine = 1
         head = 0
         scan = 0
         filled = 0
@@ -142,7 +140,6 @@ final class FollowedFile {
                         cutLength += Int64(newline - scan)
                         framer.finishCutLine(fullLength: cutLength, next: base + Int64(newline + 1))
                         skipping = false
-                        nextLine += 1  // the cut line ended here
                         // The skipped bytes are dropped: nothing before the line's end is handed out.
                         discard(through: newline + 1)
                     } else {
@@ -229,7 +226,7 @@ final class FollowedFile {
         }
         chunk.count = count
         chunk.origin = ChunkOrigin(sourceIndex: sourceIndex, path: stream.path, offset: headOffset,
-                                   firstLine: framer.closed.first?.line ?? nextLine, referenceTime: now,
+                                   firstLine: framer.closed.first?.line ?? framer.settledLine, referenceTime: now,
                                    stream: stream.id, nameIndex: stream.nameIndex)
         chunk.setRecords(framer.closed, chunkOffset: headOffset)
         framer.closed.removeAll(keepingCapacity: true)
@@ -238,24 +235,11 @@ final class FollowedFile {
         emittedEnd = headOffset
         head = end
         if scan < head { scan = head }
-        // The line after the chunk: its first line plus the line ends in it (not the framer's next
-        // line, which counts the lines of a record still open).
-        var lines: Int64 = 0
-        if count > 0 {
-            chunk.storage.withUnsafeBufferPointer { buf in
-                var at = 0
-                while let nl = ByteScan.firstIndex(of: ASCII.newline, in: buf.baseAddress!, from: at, to: count) {
-                    lines += 1
-                    at = nl + 1
-                }
-            }
-        }
-        nextLine = chunk.origin.firstLine + lines
         return true
     }
 
     /// The number of the line after the last chunk handed out.
-    var nextLine: Int64 = 1
+    var nextLine: Int64 { framer.settledLine }
 }
 
 /// What a checkpoint records of one followed file: shared between the tail's reader thread and the

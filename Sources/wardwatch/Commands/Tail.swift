@@ -67,13 +67,12 @@ struct Tail: ParsableCommand {
         }
         for (flag, value) in [("--poll", poll), ("--partial-line-timeout", partialLineTimeout), ("--release-after", releaseAfter),
                               ("--status-interval", statusInterval)] {
-            if let value, Self.duration(value) == nil {
+            if let value, parseDuration(value) == nil {
                 throw ValidationError("'\(flag)' must be a duration such as 500ms, 1s, 5m, not '\(value)'.")
             }
         }
     }
 
-    static func duration(_ text: String) -> Duration? { parseDuration(text) }
 
     /// Where checkpoints live unless `--checkpoint` says.
     static func defaultCheckpointFolder() -> String {
@@ -115,9 +114,9 @@ struct Tail: ParsableCommand {
 
         var options = TailOptions(patterns: patterns, ingest: read.ingestOptions(for: parser))
         options.fromBeginning = fromBeginning
-        options.poll = poll.flatMap(Self.duration)
-        options.partialLineTimeout = Self.duration(partialLineTimeout)!
-        options.releaseAfter = Self.duration(releaseAfter)!
+        options.poll = poll.flatMap(parseDuration)
+        options.partialLineTimeout = parseDuration(partialLineTimeout)!
+        options.releaseAfter = parseDuration(releaseAfter)!
         options.readAhead = 2 * detection.options.threads + 2
         let tail = TailSource(options: options, names: names, sourceIndex: 0, resume: previous?.files ?? [],
                               knownPatterns: Set(previous?.patterns ?? []), onNotice: { notice in
@@ -156,7 +155,7 @@ struct Tail: ParsableCommand {
 
         let latest = Shared(RunStatistics(rules: 0))
         var timer: DispatchSourceTimer?
-        if let interval = statusInterval.flatMap(Self.duration) {
+        if let interval = statusInterval.flatMap(parseDuration) {
             timer = Self.statusTimer(interval: interval, latest: latest, tail: tail)
         }
         let stop = StopController.install()
