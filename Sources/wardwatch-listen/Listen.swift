@@ -191,6 +191,8 @@ struct Listen: ParsableCommand {
         }
         try report.exit(writing: "alerts", walkFailed: false)
         if let sig = stopped.withLock({ $0 }) { throw ExitCode(128 + sig) }
-        if stateFailed || i.dropped > 0 || kernelDrops > 0 { throw ExitCode(WardExit.input) }
+        // Messages that could not be received (dropped, or their connection refused) fail the run as an
+        // unreadable input does; a failed TLS handshake is a client refused on purpose.
+        if stateFailed || i.dropped > 0 || kernelDrops > 0 || l.refusedConnections > 0 { throw ExitCode(WardExit.input) }
     }
 }
