@@ -91,6 +91,7 @@ extension ScanSummary {
                   alertsByRule: s.alertsByRule, ruleCount: rules, activeRules: active, started: started)
         firstEventTime = s.firstEventTime
         lastEventTime = s.lastEventTime
+        unparsedByInput = s.unparsedByInput
     }
 }
 

@@ -1,5 +1,9 @@
 import WardCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Writes events as JSON lines: one flat object per event with dotted ECS keys.
 ///
 /// Key order is fixed: `@timestamp`, `event.dataset`, the parser's fields in the order it found them,
@@ -13,6 +17,32 @@ public struct EventEncoder: Sendable {
 
     public init() {
         keys = FieldID.names.map { Array("\"\($0)\":".utf8) }
+    }
+
+    /// Fields of ECS type `ip`: a value that is not an address (a parser met `device` or
+    /// `10.0.0.1(LOCAL\\user)` where an address belongs) would make Elasticsearch refuse the whole
+    /// document, so it is written under `<prefix>.address` (ECS keyword) instead.
+    static let addressFields: [FieldID: [UInt8]] = [
+        .sourceIP: Array("\"source.address\":".utf8), .destinationIP: Array("\"destination.address\":".utf8),
+        .sourceNATIP: Array("\"source.nat.address\":".utf8), .destinationNATIP: Array("\"destination.nat.address\":".utf8),
+    ]
+
+    /// In an alert, `rule.*` is the Sigma rule; an event's own rule (a firewall's policy) is written as
+    /// `observer.rule.*`.
+    static let observerRule: [FieldID: [UInt8]] = [
+        .ruleName: Array("\"observer.rule.name\":".utf8), .ruleID: Array("\"observer.rule.id\":".utf8),
+    ]
+
+    /// Whether `bytes` is an IPv4 or IPv6 address as Elasticsearch's `ip` type takes it.
+    public static func isAddress(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count >= 2, bytes.count <= 45 else { return false }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 46) { text in
+            for (i, b) in bytes.enumerated() { text[i] = CChar(bitPattern: b) }
+            text[bytes.count] = 0
+            var address = (UInt64(0), UInt64(0))
+            let family = bytes.contains(UInt8(ascii: ":")) ? AF_INET6 : AF_INET
+            return inet_pton(family, text.baseAddress!, &address) == 1
+        }
     }
 
     /// Appends the events of `batch` (parsed from `chunk`) to `out`, one line each.
@@ -32,7 +62,8 @@ public struct EventEncoder: Sendable {
 
     /// Writes the members of event `index` (without braces): the `@timestamp` … `log.offset` keys.
     public func writeFields(_ index: Int, _ batch: EventBatch, _ values: EventValues, origin: ChunkOrigin,
-                            path: UnsafeBufferPointer<UInt8>, includeTimestamp: Bool = true, to out: inout JSONWriter) {
+                            path: UnsafeBufferPointer<UInt8>, includeTimestamp: Bool = true, alert: Bool = false,
+                            to out: inout JSONWriter) {
         let event = batch.events[index]
         if includeTimestamp && event.timestamp != EventRecord.noTimestamp {
             out.append("\"@timestamp\":\"")
@@ -51,7 +82,15 @@ public struct EventEncoder: Sendable {
             }
             if slot.id == .hl7Message { continue }
             out.append(byte: UInt8(ascii: ","))
-            writeKey(slot, values, to: &out)
+            let id = slot.id
+            if slot.name.count == 0 && (id == .sourceIP || id == .destinationIP || id == .sourceNATIP || id == .destinationNATIP)
+                && !Self.isAddress(values[slot.value]) {
+                out.bytes += Self.addressFields[id]!
+            } else if alert && slot.name.count == 0 && (id == .ruleName || id == .ruleID) {
+                out.bytes += Self.observerRule[id]!
+            } else {
+                writeKey(slot, values, to: &out)
+            }
             switch slot.kind {
             case .text: out.appendString(values[slot.value])
             case .number: out.appendNumber(values[slot.value])
@@ -71,8 +110,11 @@ public struct EventEncoder: Sendable {
             out.appendString(peer.address)
             out.append(",\"log.source.port\":")
             out.appendInteger(Int64(peer.port))
-            out.append(",\"network.transport\":")
-            out.appendString(peer.transport)
+            // The syslog connection's transport, unless the event names its own (a firewall's flow).
+            if batch.firstField(.networkTransport, inEvent: index) == nil {
+                out.append(",\"network.transport\":")
+                out.appendString(peer.transport)
+            }
             if peer.tls { out.append(",\"tls.established\":true") }
             return
         }

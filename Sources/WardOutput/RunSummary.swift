@@ -20,6 +20,8 @@ public struct ScanSummary: Sendable {
     /// Earliest and latest event time seen (UTC nanoseconds).
     public var firstEventTime: Int64?
     public var lastEventTime: Int64?
+    /// Per input (path or sender), lines no parser accepted.
+    public var unparsedByInput: [String: Int] = [:]
 
     public init(files: Int, bytes: Int64, events: Int, eventsByDataset: [Int], alertsByRule: [Int], ruleCount: Int,
                 activeRules: Int, started: ContinuousClock.Instant) {
@@ -56,7 +58,7 @@ public struct ScanSummary: Sendable {
         }
         out += "  events by dataset: \(datasets.isEmpty ? "none" : datasets.joined(separator: ", "))\n"
         let unparsed = eventsByDataset[Int(Dataset.unparsed.rawValue)]
-        out += "  unparsed lines: \(Self.number(unparsed))\n"
+        out += "  unparsed lines: \(Self.number(unparsed))\(Self.unparsedDetail(unparsedByInput, total: unparsed))\n"
         if let first = firstEventTime, let last = lastEventTime {
             var from: [UInt8] = [], to: [UInt8] = []
             TimestampFormat.appendRFC3339(first, to: &from)
@@ -78,6 +80,18 @@ public struct ScanSummary: Sendable {
         }
         for note in notes { out += "  \(note)\n" }
         return out
+    }
+
+    /// ` (auth.log 3, app.log 1)`: where the unparsed lines were, most first, at most five inputs named.
+    static func unparsedDetail(_ byInput: [String: Int], total: Int) -> String {
+        guard total > 0, !byInput.isEmpty else { return "" }
+        let ranked = byInput.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        var parts = ranked.prefix(5).map { "\($0.key) \(number($0.value))" }
+        if ranked.count > 5 {
+            let rest = ranked.dropFirst(5)
+            parts.append("\(number(rest.reduce(0) { $0 + $1.value })) in \(number(rest.count)) more")
+        }
+        return " (" + parts.joined(separator: ", ") + ")"
     }
 
     public static func number(_ n: Int) -> String {

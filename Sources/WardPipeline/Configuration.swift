@@ -138,6 +138,8 @@ public struct RunStatistics: Sendable {
     public var bytes: Int64 = 0
     public var events = 0
     public var eventsByDataset = [Int](repeating: 0, count: 64)
+    /// Per input (its path, or a sender's address), lines no parser accepted.
+    public var unparsedByInput: [String: Int] = [:]
     /// Per rule, alerts written (after filters and stages).
     public var alertsByRule: [Int]
     public var alerts = 0

@@ -256,6 +256,9 @@ public final class Pipeline {
             stats.bytes += r.bytes
             stats.filtered += r.filtered
             for (i, n) in r.byDataset.enumerated() where n != 0 { stats.eventsByDataset[i] += n }
+            if r.byDataset[Int(Dataset.unparsed.rawValue)] > 0 {
+                stats.unparsedByInput[r.path, default: 0] += r.byDataset[Int(Dataset.unparsed.rawValue)]
+            }
             if r.earliest != .max {
                 stats.firstEventTime = min(stats.firstEventTime ?? .max, r.earliest)
                 stats.lastEventTime = max(stats.lastEventTime ?? .min, r.newest)

@@ -55,3 +55,19 @@ import WardTestSupport
         for line in lines { _ = try JSONSerialization.jsonObject(with: Data(line.utf8)) }
     }
 }
+
+@Suite struct NestedJSONTests {
+    @Test func dottedKeysBecomeObjectsInOrder() {
+        let line = Array(#"{"@timestamp":"2026-11-22T07:36:52Z","rule.id":"a","rule.tags":["x","y"],"event.kind":"alert","rule.name":"N \"q\", {b}","correlation.group":{"source.ip":"10.0.0.1"},"n":1.5}"#.utf8)
+        let nested = String(decoding: NestedJSON.rewrite(line), as: UTF8.self)
+        #expect(nested == #"{"@timestamp":"2026-11-22T07:36:52Z","rule":{"id":"a","tags":["x","y"],"name":"N \"q\", {b}"},"event":{"kind":"alert"},"correlation":{"group":{"source.ip":"10.0.0.1"}},"n":1.5}"#)
+    }
+
+    /// A key that is both a value and a prefix (`hl7.PID.3`, `hl7.PID.3.1`): the later stays a dotted
+    /// key at the top level (a plain key: `KEY._value`); nothing is lost and no key repeats.
+    @Test func conflictsStayFlat() {
+        let line = Array(#"{"a.b":1,"a.b.c":2,"a":{"x":1},"d..e":3}"#.utf8)
+        #expect(String(decoding: NestedJSON.rewrite(line + [0x0A] + Array("not json\n".utf8)), as: UTF8.self)
+                == #"{"a":{"b":1},"a.b.c":2,"a._value":{"x":1},"d..e":3}"# + "\nnot json\n")
+    }
+}
