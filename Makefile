@@ -1,7 +1,7 @@
 # wardwatch: build and install.
-#   make                       release build of wardwatch and wardwatch-listen
+#   make                       release build of wardwatch, wardwatch-listen and wardwatch-forward
 #   make install PREFIX=/usr/local [DESTDIR=...]
-#       PREFIX/bin/wardwatch, PREFIX/bin/wardwatch-listen, PREFIX/share/wardwatch/Rules (rules, mappings),
+#       PREFIX/bin/wardwatch, PREFIX/bin/wardwatch-listen, PREFIX/bin/wardwatch-forward, PREFIX/share/wardwatch/Rules (rules, mappings),
 #       man pages, bash/zsh/fish completions
 #   make uninstall PREFIX=/usr/local
 #   make install-files PREFIX=... BUILD_DIR=...   installs what BUILD_DIR holds, without building
@@ -31,7 +31,7 @@ install: build manuals install-files
 install-files:
 	install -d $(BIN) $(SHARE)/wardwatch $(SHARE)/man/man1 $(SHARE)/bash-completion/completions \
 		$(SHARE)/zsh/site-functions $(SHARE)/fish/vendor_completions.d
-	install -m 0755 $(BUILD_DIR)/wardwatch $(BUILD_DIR)/wardwatch-listen $(BIN)/
+	install -m 0755 $(BUILD_DIR)/wardwatch $(BUILD_DIR)/wardwatch-listen $(BUILD_DIR)/wardwatch-forward $(BIN)/
 	rm -rf $(SHARE)/wardwatch/Rules
 	cp -R Rules $(SHARE)/wardwatch/Rules
 	$(BIN)/wardwatch --generate-completion-script bash > $(SHARE)/bash-completion/completions/wardwatch
@@ -41,7 +41,7 @@ install-files:
 	if [ -f "$(MANUALS)/wardwatch-listen/wardwatch listen.1" ]; then install -m 0644 "$(MANUALS)/wardwatch-listen/wardwatch listen.1" $(SHARE)/man/man1/wardwatch-listen.1; fi
 
 uninstall:
-	rm -f $(BIN)/wardwatch $(BIN)/wardwatch-listen $(SHARE)/man/man1/wardwatch.1 $(SHARE)/man/man1/wardwatch-listen.1 \
+	rm -f $(BIN)/wardwatch $(BIN)/wardwatch-listen $(BIN)/wardwatch-forward $(SHARE)/man/man1/wardwatch.1 $(SHARE)/man/man1/wardwatch-listen.1 \
 		$(SHARE)/bash-completion/completions/wardwatch $(SHARE)/zsh/site-functions/_wardwatch \
 		$(SHARE)/fish/vendor_completions.d/wardwatch.fish
 	rm -rf $(SHARE)/wardwatch

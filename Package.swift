@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "wardwatch", targets: ["wardwatch"]),
         .executable(name: "wardwatch-listen", targets: ["wardwatch-listen"]),
+        .executable(name: "wardwatch-forward", targets: ["wardwatch-forward"]),
         .library(name: "WardCore", targets: ["WardCore"]),
         .library(name: "WardIngest", targets: ["WardIngest"]),
         .library(name: "WardParse", targets: ["WardParse"]),
@@ -103,6 +104,25 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Remote outputs (syslog and HTTP receivers): a helper process that scan, tail and listen start,
+        // so that they do not link the network stack themselves.
+        .target(
+            name: "WardForward",
+            dependencies: [
+                "WardCore", "WardOutput",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "wardwatch-forward",
+            dependencies: ["WardCLI", "WardForward", "WardOutput", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
+
         // Test helpers: locating ../shared, gzip-compressing fixtures, reading events back.
         .target(name: "WardTestSupport", dependencies: ["WardCore", "CZlib"], path: "Tests/WardTestSupport",
                 swiftSettings: swiftSettings),
@@ -122,7 +142,7 @@ let package = Package(
                     dependencies: ["WardPipeline", "WardIngest", "WardParse", "WardDetect", "WardRules", "WardOutput", "WardCore",
                                    "WardTestSupport"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "EndToEndTests", dependencies: ["wardwatch", "wardwatch-listen", "WardTestSupport"],
+        .testTarget(name: "EndToEndTests", dependencies: ["wardwatch", "wardwatch-listen", "wardwatch-forward", "WardTestSupport"],
                     exclude: ["Expected", "Fixtures"], swiftSettings: swiftSettings),
     ]
 )

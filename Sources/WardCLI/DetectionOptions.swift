@@ -40,8 +40,11 @@ public struct DetectionOptions: ParsableArguments {
     @Option(help: "Worker threads. Default: the number of active cores.")
     public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(name: [.customShort("o"), .long], help: "Append alerts to this file (created with mode 0600), or with a trailing '/', write one file per rule level into that folder.")
-    public var output: String?
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Where alerts go (repeatable, several at once): a file (appended, created with mode 0600); a folder ending in '/' (one file per rule level); '-' for stdout (the default when no --output is given); a syslog receiver (syslog://HOST[:PORT] over TCP, syslog+udp://, syslog+tls://; ?format=cef for CEF) or an HTTP endpoint (http(s)://HOST/PATH: NDJSON batches, Elastic _bulk and Splunk HEC paths recognised; headers from WARDWATCH_HTTP_HEADER_<NAME> variables). Receivers are fed from a bounded queue (?queue=N) with retries; one that is down never blocks the files, and what it missed is counted in the summary and makes the exit code 4.", valueName: "output"))
+    public var output: [String] = []
+
+    @Option(name: .customLong("json-style"), help: "Keys of JSON alerts: flat (dotted ECS names, \"rule.id\"; the default) or nested (ECS objects, {\"rule\":{\"id\":…}}).")
+    public var jsonStyle: String = "flat"
 
     @Option(name: [.customShort("f"), .long], help: "Alerts as json (one JSON object per line), pretty (aligned columns, cut to the terminal's width), csv (a timeline for spreadsheets: timestamp, host, dataset, level, rule, details, source) table (scan only: one row per rule that fired, with its count and first and last time) or markdown (scan only: the same as a Markdown table for a ticket).")
     public var format: String = "json"
@@ -68,6 +71,9 @@ public struct DetectionOptions: ParsableArguments {
     @Option(name: .customLong("max-groups"), help: "Correlation groups kept in memory across all correlations; at the cap the stalest are evicted (counted in the summary).")
     public var maxGroups: Int = 100_000
 
+    /// Alerts go to stdout only, and it is a terminal.
+    public var toTerminal: Bool { (output.isEmpty || output == ["-"]) && isatty(1) == 1 }
+
     public func validate() throws {
         guard threads >= 1 && threads <= 256 else { throw ValidationError("'--threads' must be between 1 and 256, not \(threads).") }
         guard AlertLevel(rawValue: minLevel) != nil else {
@@ -79,8 +85,21 @@ public struct DetectionOptions: ParsableArguments {
         guard ["json", "pretty", "csv", "table", "markdown"].contains(format) else {
             throw ValidationError("'--format' must be json, pretty, csv, table or markdown, not '\(format)'.")
         }
-        if format == "table" || format == "markdown", let output, output.hasSuffix("/") || (try? FileManager.default.attributesOfItem(atPath: output)[.type] as? FileAttributeType) == .typeDirectory {
+        if format == "table" || format == "markdown", let output = output.first(where: { !RemoteOutputSpec.isRemote($0) && $0 != "-" }),
+           output.hasSuffix("/") || (try? FileManager.default.attributesOfItem(atPath: output)[.type] as? FileAttributeType) == .typeDirectory {
             throw ValidationError("'--format \(format)' writes one table: give '--output' a file, not the folder '\(output)'.")
+        }
+        guard AlertSinks.JSONStyle(rawValue: jsonStyle) != nil else {
+            throw ValidationError("'--json-style' must be flat or nested, not '\(jsonStyle)'.")
+        }
+        if jsonStyle == "nested" && format != "json" {
+            throw ValidationError("'--json-style nested' is for '--format json', not '\(format)'.")
+        }
+        for url in output where RemoteOutputSpec.isRemote(url) {
+            guard format == "json" else {
+                throw ValidationError("'--output \(url)' sends JSON alerts (or CEF made from them): it needs '--format json', not '\(format)'.")
+            }
+            do { _ = try RemoteOutputSpec(url) } catch { throw ValidationError("'--output': \(error)") }
         }
         for value in suppress where SuppressionSpec.parseOption(value) == nil {
             throw ValidationError("'--suppress' must be RULE:FIELD[,FIELD]:DURATION such as '*:source.ip:10m', not '\(value)'.")
@@ -134,7 +153,9 @@ public struct Detection {
     /// Loads the rules (every problem reported with its place; rules with errors skipped unless
     /// `--strict-rules`) and opens the output. `verb` and `noun` name what the rules are for
     /// ("scanned", "scan").
-    public init(_ options: DetectionOptions, names: SourceNames, verb: String, noun: String) throws {
+    /// - Parameter sinks: the outputs to keep (a reload keeps the running outputs and their remote
+    ///   queues); `nil` opens the options' outputs.
+    public init(_ options: DetectionOptions, names: SourceNames, verb: String, noun: String, sinks reused: AlertSinks? = nil) throws {
         started = ContinuousClock.now
         self.options = options
         let ruleOptions = try RuleOptions.loadOptions(placeholders: options.placeholders, mappings: options.mappings,
@@ -171,19 +192,23 @@ public struct Detection {
         // NO_COLOR as its convention says: set to a non-empty value, it turns color off.
         let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
         let color = options.format == "pretty" && (options.color == "always"
-            || (options.color == "auto" && options.output == nil && isatty(1) == 1 && !noColor))
+            || (options.color == "auto" && options.toTerminal && !noColor))
         var encoder = AlertEncoder(ruleSet: ruleSet, style: options.format == "pretty" ? .pretty(color: color) : options.format == "csv" ? .csv : .json)
-        if options.format == "pretty", options.output == nil, isatty(1) == 1 {
+        if options.format == "pretty", options.toTerminal {
             var size = winsize()
             if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col >= 40 { encoder.lineWidth = Int(size.ws_col) }
         }
         self.encoder = encoder
-        do {
-            sinks = try AlertSinks(output: options.output)
-        } catch {
-            throw ValidationError("\(error)")
+        if let reused {
+            sinks = reused
+        } else {
+            do {
+                sinks = try AlertSinks(outputs: options.output, style: AlertSinks.JSONStyle(rawValue: options.jsonStyle) ?? .flat)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+            if options.format == "csv" { sinks.writeHeader(AlertEncoder.csvHeader) }
         }
-        if options.format == "csv" { sinks.writeHeader(AlertEncoder.csvHeader) }
         // Correlations and suppression: stages after the ordered merge, fed by what the workers carry.
         var settings = CorrelationSettings()
         settings.maxLateness = Int64(options.maxLateness) * 1_000_000_000
@@ -221,6 +246,18 @@ public struct Detection {
         stages.install(in: &configuration)
         configuration.onDiagnostic = Diagnostics.report
         return configuration
+    }
+
+    /// Closes the outputs at the end of a run: the files, then the remote outputs once they delivered
+    /// what they hold (or their timeout ran out). Returns a summary line per remote output, and whether
+    /// any of them missed alerts (reported here; the run exits with 4).
+    public func closeOutputs() -> (notes: [String], failed: Bool) {
+        sinks.close()
+        let reports = sinks.finishRemote()
+        for report in reports where !report.complete {
+            Diagnostics.error("\(report.summaryLine); the local outputs have every alert.")
+        }
+        return (reports.map(\.summaryLine), reports.contains { !$0.complete })
     }
 
     /// Restores the stages' state from `snapshot`; returns a line for the summary.
@@ -316,7 +353,9 @@ public struct Detection {
     public func printSummary(_ report: PipelineReport, extra: [String], command: String = "scan", files: Int? = nil) {
         if options.quiet {
             // Only what needs attention.
-            for line in extra where line.contains("DROPPED") || line.contains("failed") { Diagnostics.warning(line) }
+            for line in extra where line.contains("DROPPED") || line.contains("failed") {
+                if !line.hasPrefix("output ") { Diagnostics.warning(line) }
+            }
             return
         }
         var summary = summary(report.statistics)
@@ -397,7 +436,8 @@ extension ParsableCommand {
             // silently take that file's rules away from a running watch.
             var strict = options
             strict.strictRules = true
-            let fresh = try Detection(strict, names: names, verb: "reloaded", noun: noun)
+            let fresh = try Detection(strict, names: names, verb: "reloaded", noun: noun, sinks: old.sinks)
+            old.sinks.reopen()
             fresh.stages.suppression?.keepsWindowsOpen = true
             let note = fresh.restore(from: old.snapshot(), source: "the rules before the reload")
             Diagnostics.write("wardwatch: SIGHUP: rules reloaded: \(fresh.ruleSet.rules.count) rules and \(fresh.collection.correlations.count) correlations (before: \(old.ruleSet.rules.count) and \(old.collection.correlations.count)); \(note).")

@@ -68,6 +68,9 @@ public struct AlertEncoder: Sendable {
         titles = ruleSet.rules.map(\.rule.metadata.title)
     }
 
+    /// wardwatch's version (`--version`, CEF's device version).
+    public static let productVersion = "0.1.0"
+
     /// The ECS version the alerts follow.
     public static let ecsVersion = "8.17.0"
 
@@ -159,7 +162,7 @@ public struct AlertEncoder: Sendable {
             // The rule matched only with a regular-expression search PCRE2 gave up on read as a match.
             if evaluationError { out.append(",\"rule.evaluation_error\":true") }
             out.append(",")
-            events.writeFields(hit.event, batch, values, origin: origin, path: path, includeTimestamp: false, to: &out)
+            events.writeFields(hit.event, batch, values, origin: origin, path: path, includeTimestamp: false, alert: true, to: &out)
             let identity = FNV1a.hash(origin.offset + Int64(event.lineStart), FNV1a.hash(path, ruleHashes[hit.rule]))
             Self.alertMembers(level: levels[hit.rule], identity: identity, to: &out)
             out.append("}\n")

@@ -163,14 +163,13 @@ struct Listen: ParsableCommand {
             if stopped.withLock({ $0 }) != nil || report.outputError != nil || inbox.isFinished { break }
             // SIGHUP: the rules again, with the state of the ones still loaded; messages wait in the inbox.
             if hangup.take(), let fresh = Self.reload(detection.options, names: names, verb: "received", noun: "listener", from: detection) {
-                detection.sinks.close()
                 detection = fresh
             }
         }
         timer?.cancel()
         hangup.cancel()
         listener.shutdown()
-        detection.sinks.close()
+        let outputs = detection.closeOutputs()
         let stateFailed = state.map { !detection.saveState($0, consequence: "a restart cannot continue this run's windows") } ?? false
         let i = inbox.statistics
         let l = listener.statistics
@@ -184,6 +183,7 @@ struct Listen: ParsableCommand {
         if l.handshakeFailures > 0 { line += "; \(l.handshakeFailures) TLS handshakes failed" }
         if l.handshakeTimeouts > 0 { line += "; \(l.handshakeTimeouts) TLS handshakes timed out" }
         notes.append(line)
+        notes += outputs.notes
         detection.printSummary(report, extra: notes, command: "listen", files: i.connections)
         parser.options.patientData.warnIfRandom()
         if i.dropped > 0 || kernelDrops > 0 {
@@ -194,5 +194,6 @@ struct Listen: ParsableCommand {
         // Messages that could not be received (dropped, or their connection refused) fail the run as an
         // unreadable input does; a failed TLS handshake is a client refused on purpose.
         if stateFailed || i.dropped > 0 || kernelDrops > 0 || l.refusedConnections > 0 { throw ExitCode(WardExit.input) }
+        if outputs.failed { throw ExitCode(WardExit.output) }
     }
 }

@@ -18,7 +18,7 @@ import Glibc
                                                  "MANUALS=/nonexistent"])
         #expect(make.status == 0, "\(make.output)")
         let program = prefix.appendingPathComponent("bin/wardwatch").path
-        for installed in ["bin/wardwatch-listen", "share/wardwatch/Rules/mappings", "share/bash-completion/completions/wardwatch",
+        for installed in ["bin/wardwatch-listen", "bin/wardwatch-forward", "share/wardwatch/Rules/mappings", "share/bash-completion/completions/wardwatch",
                           "share/zsh/site-functions/_wardwatch", "share/fish/vendor_completions.d/wardwatch.fish"] {
             #expect(FileManager.default.fileExists(atPath: prefix.appendingPathComponent(installed).path), "\(installed)")
         }

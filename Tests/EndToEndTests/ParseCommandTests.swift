@@ -11,13 +11,15 @@ struct Run {
 
 /// - Parameter phiKey: the patient-pseudonym key given through `WARDWATCH_PHI_KEY` (a fixed one, so
 ///   that golden files hold stable tokens); `nil` runs without a key, as an operator who set none.
-func wardwatch(_ arguments: [String], stdin: Data? = nil, phiKey: String? = "wardwatch-end-to-end-test-key") throws -> Run {
+func wardwatch(_ arguments: [String], stdin: Data? = nil, phiKey: String? = "wardwatch-end-to-end-test-key",
+               environment extra: [String: String] = [:]) throws -> Run {
     let process = Process()
     process.executableURL = wardwatchBinary()
     process.arguments = arguments
     process.currentDirectoryURL = Paths.root
     var environment = ProcessInfo.processInfo.environment
     environment["WARDWATCH_PHI_KEY"] = phiKey
+    environment.merge(extra) { $1 }
     process.environment = environment
     let out = Pipe()
     let err = Pipe()

@@ -61,12 +61,13 @@ struct Scan: ParsableCommand {
         let report = Pipeline(configuration).run()
         progress.finish()
         if detection.isTable { detection.sinks.writeText(detection.table(report.statistics)) }
-        detection.sinks.close()
+        let outputs = detection.closeOutputs()
         let stateFailed = state.map { !detection.saveState($0, consequence: "the next scan cannot continue this one's windows") } ?? false
-        detection.printSummary(report, extra: stateNote.map { [$0] } ?? [])
+        detection.printSummary(report, extra: (stateNote.map { [$0] } ?? []) + outputs.notes)
         parser.options.patientData.warnIfRandom()
         try report.exit(writing: "alerts", walkFailed: !walkErrors.isEmpty)
         if stateFailed { throw ExitCode(WardExit.input) }
+        if outputs.failed { throw ExitCode(WardExit.output) }
         if failOnAlert && detection.summary(report.statistics).alerts > 0 { throw ExitCode(WardExit.alerts) }
     }
 }

@@ -180,7 +180,6 @@ struct Tail: ParsableCommand {
             // SIGHUP: the rules again, with the state of the ones still loaded. (A run ended by a
             // SIGHUP whose request an earlier reload already took goes on with the same rules.)
             if hangup.take(), let fresh = Self.reload(detection.options, names: names, verb: "followed", noun: "tail", from: detection) {
-                detection.sinks.close()
                 detection = fresh
                 sinks.withLock { $0 = fresh.sinks }
             }
@@ -189,15 +188,17 @@ struct Tail: ParsableCommand {
         tail.close()
         timer?.cancel()
         hangup.cancel()
-        detection.sinks.close()
+        let outputs = detection.closeOutputs()
         let t = tail.statistics
         notes.append("tail: \(t.filesSeen) files followed, \(t.rotations) rotations, \(t.truncations) truncations, \(t.released) let go\(t.compressedSkipped > 0 ? ", \(t.compressedSkipped) compressed not read" : "")\(t.errors > 0 ? ", \(t.errors) file errors (above)" : "")")
         let failures = checkpointFailures.withLock { $0 }
         if failures > 0 { notes.append("checkpoint: \(failures) writes failed") }
         notes.append("checkpoint: \(file)")
+        notes += outputs.notes
         detection.printSummary(report, extra: notes, command: "tail", files: t.filesSeen)
         parser.options.patientData.warnIfRandom()
         try report.exit(writing: "alerts", walkFailed: t.errors > 0 || failures > 0)
+        if outputs.failed { throw ExitCode(WardExit.output) }
     }
 
     /// Prints `events/s, alerts, files, lag` every `interval`.
