@@ -23,8 +23,8 @@ struct Wardwatch: ParsableCommand {
             (a missing file, a corrupt or truncated .gz, a line cut at the line limit, a dangling link or \
             FIFO in a folder; every other input is still processed), 4 output error (the run stopped).
             """,
-        version: "0.1.0",
-        subcommands: [Scan.self, Tail.self, ListenLauncher.self, Parse.self, Rules.self, Bench.self]
+        version: AlertEncoder.productVersion,
+        subcommands: [Scan.self, Tail.self, ListenLauncher.self, Parse.self, Report.self, Rules.self, Bench.self]
     )
 
     /// Runs the command line; usage errors exit with 2 as `DESIGN.md` says (ArgumentParser's own
