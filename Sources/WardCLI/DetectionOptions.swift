@@ -55,7 +55,7 @@ public struct DetectionOptions: ParsableArguments {
     @Flag(name: [.customShort("q"), .long], help: "No progress line and no summary on stderr (errors and warnings still are).")
     public var quiet = false
 
-    @Option(name: .customLong("input-format"), help: "Parse lines as this format instead of detecting it per line: auto, syslog, rfc5424, rfc3164, raw.")
+    @Option(name: .customLong("input-format"), help: "Parse lines as this format instead of detecting it per line: auto (syslog, the firewall formats, HL7, ATNA, FHIR, JSON lines), syslog (RFC 5424 or 3164 only), rfc5424, rfc3164, json, raw (no parsing).")
     public var inputFormat: LogFormat = .auto
 
     @Flag(name: .customLong("strict-rules"), help: "Stop before reading (exit 2) when any rule has an error. By default rules with errors are reported with their place, skipped, and counted in the summary; the others are used.")

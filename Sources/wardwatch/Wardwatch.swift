@@ -16,12 +16,16 @@ struct Wardwatch: ParsableCommand {
         commandName: "wardwatch",
         abstract: "Log analysis for hospital Security Operations Centers.",
         discussion: """
-            Reads syslog from servers and clinical systems (plain or gzip, files, directories or stdin) \
-            and shows what every line becomes; checks and lists Sigma detection rules.
+            Reads syslog from servers and clinical systems, firewall logs, HL7 v2, IHE ATNA and FHIR audit \
+            trails and JSON lines (plain or gzip, files, directories, stdin, followed files or the \
+            network), matches them against Sigma rules and correlations, and writes alerts (JSON lines \
+            in ECS, pretty, csv, table, markdown) to stdout, files, syslog or HTTP receivers; makes HTML \
+            incident reports; checks, lists and measures rules.
 
             Exit codes: 0 success, 2 usage error (or a rule error with --strict-rules), 3 input error \
             (a missing file, a corrupt or truncated .gz, a line cut at the line limit, a dangling link or \
-            FIFO in a folder; every other input is still processed), 4 output error (the run stopped).
+            FIFO in a folder; every other input is still processed), 4 output error (a local output failed and \
+            the run stopped, or a remote output missed alerts).
             """,
         version: AlertEncoder.productVersion,
         subcommands: [Scan.self, Tail.self, ListenLauncher.self, Parse.self, Report.self, Rules.self, Bench.self]

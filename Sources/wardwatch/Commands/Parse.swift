@@ -11,17 +11,22 @@ struct Parse: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print each log line as the JSON event wardwatch makes of it.",
         discussion: """
-            One JSON object per line on stdout, with flat dotted ECS keys: @timestamp (UTC), \
-            event.dataset (syslog.rfc5424, syslog.rfc3164 or unparsed), the parsed fields, \
-            event.original, log.file.path and log.offset (the line's byte offset in the decompressed \
-            file). Lines no parser accepts are kept as 'unparsed' events with message = the line, and \
-            error.message saying where a syslog-looking line broke the grammar.
+            One JSON object per record on stdout, with flat dotted ECS keys: @timestamp (UTC), \
+            event.dataset (\(Dataset.names.filter { $0 != "hl7.batch" }.joined(separator: ", "))), \
+            the parsed fields, event.original, log.file.path and log.offset (the record's byte offset in \
+            the decompressed file). Lines no parser accepts are kept as 'unparsed' events with message = \
+            the line, and error.message saying where a syslog-looking line broke the grammar. Patient \
+            data in HL7, ATNA and FHIR records is pseudonymized or redacted (see --help of scan).
+
+            Exit codes: 0 success, 2 usage errors, 3 input errors (every other input is still read), \
+            4 output errors.
             """
     )
 
     @OptionGroup var input: InputOptions
 
-    @Option(help: "Parse lines as this format instead of detecting it per line ('syslog' = RFC 5424 or 3164; 'raw' = no parsing).")
+    @Option(name: [.customLong("input-format"), .customLong("format")],
+            help: "Parse lines as this format instead of detecting it per line: auto (syslog, the firewall formats, HL7, ATNA, FHIR, JSON lines), syslog (RFC 5424 or 3164 only), rfc5424, rfc3164, json, raw (no parsing). (--format is the older name.)")
     var format: LogFormat = .auto
 
     @Option(help: "Worker threads. Default: the number of active cores. Output is the same for any number.")

@@ -25,8 +25,9 @@ struct Scan: ParsableCommand {
 
             Exit codes: 0 no problem, 1 alerts found with --fail-on-alert, 2 usage errors, or rule \
             errors with --strict-rules (nothing is scanned), 3 input errors or a regular-expression \
-            search that gave up on a line (every other input was still scanned), 4 output errors (the run \
-            stopped there).
+            search that gave up on a line (every other input was still scanned), 4 output errors (a local \
+            output failed: the run stopped there; or a remote output missed alerts: the local ones have \
+            them all).
             """
     )
 
