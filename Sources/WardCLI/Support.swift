@@ -72,7 +72,8 @@ extension PipelineReport {
     /// including a path the walk could not use (3).
     public func exit(writing what: String, walkFailed: Bool) throws {
         if statistics.lateEvents > 0 {
-            Diagnostics.warning("\(statistics.lateEvents) events were older than --reorder-window behind an earlier event of their input; they were written at the window's edge, not in time order.")
+            let n = statistics.lateEvents
+            Diagnostics.warning("\(n) \(n == 1 ? "event was" : "events were") older than --reorder-window behind an earlier event of their input; \(n == 1 ? "it was" : "they were") written at the window's edge, not in time order.")
         }
         if let outputError {
             let count = what == "alerts" ? " after \(statistics.alertsWritten) of \(statistics.alerts) alerts" : ""

@@ -376,6 +376,18 @@ import Glibc
         #expect(run.stderr.contains("only events inside --since/--until were matched"))
     }
 
+    /// The formats for people on SampleLogs, line for line: pretty without and with color, markdown
+    /// (table and csv: `tableOfRulesThatFired`, `csvTimeline`).
+    @Test func goldenFormatsForPeople() throws {
+        for (options, golden) in [(["-f", "pretty", "--color", "never"], "scan-samplelogs-pretty.txt"),
+                                  (["-f", "pretty", "--color", "always"], "scan-samplelogs-pretty-color.txt"),
+                                  (["-f", "markdown"], "scan-samplelogs.md")] {
+            let run = try wardwatch(["scan", "-q", "--year", "2026"] + options + ["SampleLogs"])
+            #expect(run.status == 0)
+            #expect(run.stdout == (try expected(golden)), "\(golden)")
+        }
+    }
+
     @Test func prettyLinesForPeople() throws {
         let run = try wardwatch(["scan", "--year", "2026", "--format", "pretty", "--min-level", "critical", "SampleLogs"])
         #expect(run.stdout == """
@@ -504,7 +516,7 @@ import Glibc
         let run = try wardwatch(["parse", "--year", "2026", "--order", "event-time", file.path])
         #expect(run.status == 0)
         #expect(run.stdout.split(separator: "\n").count == 3)
-        #expect(run.stderr.contains("wardwatch: warning: 1 events were older than --reorder-window behind an earlier event of their input; they were written at the window's edge, not in time order.\n"))
+        #expect(run.stderr.contains("wardwatch: warning: 1 event was older than --reorder-window behind an earlier event of their input; it was written at the window's edge, not in time order.\n"))
         let inOrder = try wardwatch(["parse", "--year", "2026", "--order", "event-time", "--reorder-window", "200", file.path])
         #expect(!inOrder.stderr.contains("reorder-window"))
     }
