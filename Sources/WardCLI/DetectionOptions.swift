@@ -19,7 +19,7 @@ public struct DetectionOptions: ParsableArguments {
     @Option(name: [.customShort("r"), .customLong("rules")], help: "Rule file or directory (repeatable). Default: the bundled Rules/.")
     public var rulePaths: [String] = []
 
-    @Option(help: "YAML map of placeholder values for 'expand', e.g. 'Workstations: [ws-01, ws-02]'.")
+    @Option(help: "YAML map of placeholder values for 'expand', e.g. 'Workstations: [ws-01, ws-02]'. Default with the bundled rules: Rules/placeholders.yml (the site's values).")
     public var placeholders: String?
 
     @Option(help: "Folder of log source and field mappings. Default: the bundled Rules/mappings.")
@@ -158,7 +158,10 @@ public struct Detection {
     public init(_ options: DetectionOptions, names: SourceNames, verb: String, noun: String, sinks reused: AlertSinks? = nil) throws {
         started = ContinuousClock.now
         self.options = options
-        let ruleOptions = try RuleOptions.loadOptions(placeholders: options.placeholders, mappings: options.mappings,
+        // The bundled rules come with the site's placeholder values (Rules/placeholders.yml), unless
+        // --placeholders names another file.
+        let placeholders = options.placeholders ?? (options.rulePaths.isEmpty ? RuleOptions.bundled("Rules/placeholders.yml") : nil)
+        let ruleOptions = try RuleOptions.loadOptions(placeholders: placeholders, mappings: options.mappings,
                                                       maxFileBytes: options.maxRuleFileBytes)
         let paths = options.rulePaths.isEmpty ? RuleOptions.bundledRules().map { [$0] } ?? [] : options.rulePaths
         guard !paths.isEmpty else { throw ValidationError("No rules: give --rules PATH (the bundled Rules/ folder was not found).") }

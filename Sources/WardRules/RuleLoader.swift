@@ -81,7 +81,8 @@ public enum RuleLoader {
     }
 
     /// `.yml`/`.yaml` files under `directory`, recursively, in byte order of their paths. Folders named
-    /// `mappings` hold log source mappings, not rules, and are skipped.
+    /// `mappings` hold log source mappings, not rules, and are skipped, as are rule tests
+    /// (`*.tests.yml`, `wardwatch rules test`) and placeholder values (`placeholders*.yml`).
     public static func ruleFiles(in directory: String) -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
         var files: [String] = []
@@ -90,7 +91,9 @@ public enum RuleLoader {
                 enumerator.skipDescendants()
                 continue
             }
-            if relative.hasSuffix(".yml") || relative.hasSuffix(".yaml") {
+            let name = (relative as NSString).lastPathComponent
+            if (name.hasSuffix(".yml") || name.hasSuffix(".yaml")) && !name.hasSuffix(".tests.yml") && !name.hasSuffix(".tests.yaml")
+                && !name.hasPrefix("placeholders") {
                 files.append((directory as NSString).appendingPathComponent(relative))
             }
         }

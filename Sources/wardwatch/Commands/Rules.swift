@@ -7,8 +7,8 @@ import WardRules
 
 struct Rules: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check and list Sigma rules.",
-        subcommands: [Lint.self, List.self]
+        abstract: "Check, list and test Sigma rules.",
+        subcommands: [Lint.self, List.self, Test.self]
     )
 }
 
