@@ -35,6 +35,9 @@ extension Rules {
 
         @OptionGroup var rules: RuleOptions
 
+        @Option(help: "More rules to load without running their tests (repeatable): base rules of the correlations under test, for instance.")
+        var context: [String] = []
+
         @Option(help: "Write a JUnit XML report here (one testsuite per tests file).")
         var junit: String?
 
@@ -74,7 +77,7 @@ extension Rules {
             }.first { FileManager.default.fileExists(atPath: $0) } ?? RuleOptions.bundled("Rules/placeholders.example.yml")
             let options = try RuleOptions.loadOptions(placeholders: rules.placeholders ?? example, mappings: rules.mappings,
                                                       maxFileBytes: rules.maxRuleFileBytes)
-            let collection = RuleLoader.load(paths: rules.paths, options: options)
+            let collection = RuleLoader.load(paths: rules.paths + context, options: options)
             let errors = (options.mappings.diagnostics + collection.diagnostics).filter { $0.severity == .error }
             for problem in errors { Diagnostics.write(problem.description) }
             var testFiles: [RuleTestFile] = []
@@ -105,7 +108,13 @@ extension Rules {
             }
             // Rules that no tests file covers.
             let tested = Set(testFiles.compactMap(\.rulePath))
-            let untested = Set(collection.rules.map(\.path) + collection.correlations.map(\.path)).subtracting(tested).sorted()
+            let contextFiles = Set(context.flatMap { path -> [String] in
+                var isDirectory: ObjCBool = false
+                return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+                    ? RuleLoader.ruleFiles(in: path) : [path]
+            })
+            let untested = Set(collection.rules.map(\.path) + collection.correlations.map(\.path)).subtracting(tested)
+                .subtracting(contextFiles).sorted()
             let failed = results.filter { !$0.outcome.passed }.count
             out += "\(results.count) cases in \(testFiles.count) tests files: \(results.count - failed) passed, \(failed) failed"
             out += "; \(collection.rules.count) rules and \(collection.correlations.count) correlations loaded"
