@@ -31,7 +31,17 @@ extension Rules {
             var out = ""
             for diagnostic in diagnostics { out += Diagnostics.escapingControls(diagnostic.description) + "\n" }
             let errors = diagnostics.filter { $0.severity == .error }
-            let warnings = diagnostics.count - errors.count
+            // The bundled pack: every rule file has its tests (`wardwatch rules test`).
+            var untested = 0
+            if let bundled = RuleOptions.bundledRules().map({ URL(fileURLWithPath: $0).standardizedFileURL.path + "/" }) {
+                for file in Set(collection.rules.map(\.path) + collection.correlations.map(\.path)).sorted()
+                    where URL(fileURLWithPath: file).standardizedFileURL.path.hasPrefix(bundled)
+                    && !FileManager.default.fileExists(atPath: RuleTestFile.testsPath(of: file)) {
+                    out += "\(file):1:1: warning: no tests: a bundled rule needs \(RuleTestFile.testsPath(of: file)) ('wardwatch rules test')\n"
+                    untested += 1
+                }
+            }
+            let warnings = diagnostics.count - errors.count + untested
             let brokenFiles = Set(errors.map(\.file)).count
             out += "\(collection.files.count) files: \(collection.rules.count) rules, \(collection.filters.count) filters, \(collection.correlations.count) correlations loaded; \(errors.count) errors in \(brokenFiles) files, \(warnings) warnings.\n"
             // Compile as the engine will, and say how many rules its literal prefilter can skip.
