@@ -36,9 +36,11 @@ struct Forward: ParsableCommand {
 
     func run() throws {
         // The parent ends its run with SIGINT/SIGTERM and then closes this input: the queue is
-        // delivered, not cut off by the same signal.
+        // delivered, not cut off by the same signal (a terminal or `timeout` signals the whole
+        // process group). SIGHUP reloads the parent's rules; it means nothing here.
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
+        signal(SIGHUP, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
         let specs = try receivers.map(RemoteOutputSpec.init)
         let forwarder: Forwarder
