@@ -148,6 +148,8 @@ public struct Detection {
     public let sinks: AlertSinks
     public let stages: DetectionStages
     public let skippedNote: String?
+    /// Placeholders given as empty lists (the site has not filled them): their rules match nothing.
+    public let placeholderNote: String?
     public let started: ContinuousClock.Instant
 
     /// Loads the rules (every problem reported with its place; rules with errors skipped unless
@@ -189,6 +191,13 @@ public struct Detection {
             skippedNote = "rules skipped for errors: \(documents) in \(files) files (\(Set(ruleErrors.map { DetectionOptions.reason($0.message) }).sorted().joined(separator: "; ")))"
         }
         self.skippedNote = skippedNote
+        let empty = collection.diagnostics.filter { $0.severity == .warning && $0.message.hasSuffix("is an empty list: this value matches nothing") }
+        if empty.isEmpty {
+            placeholderNote = nil
+        } else {
+            let names = Set(empty.compactMap { $0.message.split(separator: "'").dropFirst().first.map(String.init) }).sorted()
+            placeholderNote = "placeholders without values (\(placeholders ?? "--placeholders")): \(names.joined(separator: ", ")) — \(Set(empty.map(\.file)).count) rule files match nothing there until the site fills them in"
+        }
         self.collection = collection
         ruleSet = RuleSet(collection.rules)
         engine = DetectionEngine(ruleSet: ruleSet, resolver: HL7PathResolver())
@@ -368,6 +377,7 @@ public struct Detection {
         let levels = (0..<ruleSet.rules.count).map(encoder.level(of:)) + correlations.nodes.map(\.level)
         var notes: [String] = []
         if let skippedNote { notes.append(skippedNote) }
+        if let placeholderNote { notes.append(placeholderNote) }
         if let c = stages.correlation?.statistics {
             var parts = ["correlations: \(collection.correlations.count) loaded, \(c.fired.reduce(0, +)) fired", "\(ScanSummary.number(c.events)) events of their rules"]
             if c.untimed > 0 { parts.append("\(c.untimed) without a time (ignored)") }

@@ -82,11 +82,18 @@ public struct BatchEvent: SigmaEvent {
         return nil
     }
 
-    /// Every value a rule can name — ``bytes(id:name:)`` plus `event.dataset` and the fields the
-    /// resolver derives. The one look-up both the literal prefilter and rule evaluation use.
+    /// Every value a rule can name — ``bytes(id:name:)`` plus `event.dataset`, `@timestamp` and the
+    /// fields the resolver derives. The one look-up both the literal prefilter and rule evaluation use.
     @inline(__always)
     func withBytes<R>(id: FieldID?, name: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
         if id == .eventDataset { return Dataset.nameBytes(of: record.dataset).withUnsafeBufferPointer { body($0) } }
+        if id == .timestamp {
+            // The event's time (UTC, RFC 3339), for rules that name `@timestamp` (time modifiers).
+            guard record.timestamp != EventRecord.noTimestamp else { return body(nil) }
+            var stamp: [UInt8] = []
+            TimestampFormat.appendRFC3339(record.timestamp, to: &stamp)
+            return stamp.withUnsafeBufferPointer { body($0) }
+        }
         if id == nil, let resolver, resolver.serves(name) {
             return resolver.withValue(name, slots: slots, values: values, body)
         }

@@ -103,4 +103,39 @@ import WardTestSupport
         let fail = try wardwatch(["rules", "test", dir.path, "--corpus", "SampleLogs/linux/secure", "--year", "2026", "--unexpected", "fail"])
         #expect(fail.status == 1)
     }
+
+    /// `@timestamp` is the event's time (UTC) for rules: time modifiers work on it (it once read as
+    /// absent, so `@timestamp|hour` never matched).
+    @Test func timeModifiersOnTheEventTime() throws {
+        let folder = try Paths.temporaryDirectory()
+        try """
+            title: SSH failure at night
+            id: 0d6b1f0a-51c1-4d8b-9a7e-2f3c4b5a6d7e
+            logsource: {product: linux, service: sshd}
+            detection:
+                selection:
+                    message|startswith: 'Failed password'
+                night:
+                    '@timestamp|hour|gte': 22
+                condition: selection and night
+            level: low
+
+            """.write(to: folder.appendingPathComponent("night.yml"), atomically: true, encoding: .utf8)
+        try """
+            cases:
+              - name: at 23:10 UTC
+                year: 2026
+                logs: |
+                  Nov 22 23:10:00 ehr-db01 sshd[4101]: Failed password for root from 203.0.113.50 port 40001 ssh2
+                expect: match
+              - name: at 13:10 UTC
+                year: 2026
+                logs: |
+                  Nov 22 13:10:00 ehr-db01 sshd[4101]: Failed password for root from 203.0.113.50 port 40001 ssh2
+                expect: no_match
+
+            """.write(to: folder.appendingPathComponent("night.tests.yml"), atomically: true, encoding: .utf8)
+        let run = try wardwatch(["rules", "test", folder.path])
+        #expect(run.status == 0, "\(run.stdout)")
+    }
 }
