@@ -167,7 +167,17 @@ public struct Detection {
                                                       maxFileBytes: options.maxRuleFileBytes)
         let paths = options.rulePaths.isEmpty ? RuleOptions.bundledRules().map { [$0] } ?? [] : options.rulePaths
         guard !paths.isEmpty else { throw ValidationError("No rules: give --rules PATH (the bundled Rules/ folder was not found).") }
-        let collection = RuleLoader.load(paths: paths, options: ruleOptions)
+        var collection = RuleLoader.load(paths: paths, options: ruleOptions)
+        // The bundled rules that need site values the site has not given yet (an empty list in
+        // Rules/placeholders.yml) are off: "not one of the site's AE titles" with no AE titles would
+        // flag everything. (An explicit --placeholders file keeps Sigma's meaning: an empty list
+        // matches nothing.)
+        let emptyPlaceholders = collection.diagnostics.filter {
+            $0.severity == .warning && $0.message.hasSuffix("is an empty list: this value matches nothing")
+        }
+        let unconfigured = options.placeholders == nil && options.rulePaths.isEmpty ? Set(emptyPlaceholders.map(\.file)) : []
+        collection.rules.removeAll { unconfigured.contains($0.path) }
+        collection.correlations.removeAll { unconfigured.contains($0.path) }
         let problems = ruleOptions.mappings.diagnostics + collection.diagnostics
         for problem in problems where problem.severity == .error || problem.message.hasPrefix("correlation '") {
             Diagnostics.write(problem.description)
@@ -196,7 +206,10 @@ public struct Detection {
             placeholderNote = nil
         } else {
             let names = Set(empty.compactMap { $0.message.split(separator: "'").dropFirst().first.map(String.init) }).sorted()
-            placeholderNote = "placeholders without values (\(placeholders ?? "--placeholders")): \(names.joined(separator: ", ")) — \(Set(empty.map(\.file)).count) rule files match nothing there until the site fills them in"
+            let files = Set(empty.map(\.file)).count
+            placeholderNote = unconfigured.isEmpty
+                ? "placeholders with empty lists (\(placeholders ?? "--placeholders")): \(names.joined(separator: ", ")): those values match nothing"
+                : "rules off until the site gives their placeholders values in \(placeholders ?? "Rules/placeholders.yml"): \(files) rule files (\(names.joined(separator: ", ")))"
         }
         self.collection = collection
         ruleSet = RuleSet(collection.rules)
