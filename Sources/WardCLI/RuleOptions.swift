@@ -10,7 +10,7 @@ public struct RuleOptions: ParsableArguments {
     @Argument(help: "Rule files and directories (searched recursively for .yml and .yaml).")
     public var paths: [String]
 
-    @Option(help: "YAML map of placeholder values for 'expand', e.g. 'Workstations: [ws-01, ws-02]'.")
+    @Option(help: "YAML map of placeholder values for 'expand', e.g. 'Workstations: [ws-01, ws-02]'. Default: placeholders.example.yml beside the rules, else the bundled one (example values).")
     public var placeholders: String?
 
     @Option(help: "Folder of log source and field mappings. Default: the bundled Rules/mappings.")
@@ -24,9 +24,21 @@ public struct RuleOptions: ParsableArguments {
         if maxRuleFileBytes < 1 { throw ValidationError("'--max-rule-file-bytes' must be at least 1, not \(maxRuleFileBytes).") }
     }
 
-    /// Loads the placeholders and mappings; problems with either are usage errors (exit 2).
+    /// Loads the placeholders and mappings; problems with either are usage errors (exit 2). Without
+    /// `--placeholders`, the documented example values (`placeholders.example.yml` beside the rules,
+    /// else the bundled one) let `rules lint`, `list` and `test` check rules that need site values.
     public func loadOptions() throws -> RuleLoadOptions {
-        try Self.loadOptions(placeholders: placeholders, mappings: mappings, maxFileBytes: maxRuleFileBytes)
+        try Self.loadOptions(placeholders: placeholders ?? exampleValues, mappings: mappings, maxFileBytes: maxRuleFileBytes)
+    }
+
+    /// `placeholders.example.yml` in (or beside) the first of ``paths`` that has one, else the bundled one.
+    public var exampleValues: String? {
+        paths.lazy.map { path -> String in
+            var isDirectory: ObjCBool = false
+            let folder = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+                ? path : (path as NSString).deletingLastPathComponent
+            return (folder as NSString).appendingPathComponent("placeholders.example.yml")
+        }.first { FileManager.default.fileExists(atPath: $0) } ?? Self.bundled("Rules/placeholders.example.yml")
     }
 
     public static func loadOptions(placeholders: String?, mappings: String?,

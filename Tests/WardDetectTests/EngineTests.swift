@@ -46,14 +46,24 @@ import WardTestSupport
         let paths = [Paths.root.appendingPathComponent("Rules").path,
                      Paths.shared.appendingPathComponent("sigma/rules/linux").path,
                      Paths.shared.appendingPathComponent("sigma/rules-emerging-threats").path]
-        // The placeholder fixture is a flat `name: [a, b]` map; read it without a YAML library.
+        // The placeholder fixture (SigmaHQ's) and the pack's example values: `name: [a, b]` or a block
+        // list of `- value` lines; read without a YAML library.
         var placeholders: [String: [String]] = [:]
-        let fixture = try String(contentsOf: Paths.root.appendingPathComponent("Tests/WardRulesTests/Fixtures/placeholders.yml"), encoding: .utf8)
-        for line in fixture.split(separator: "\n") where !line.hasPrefix("#") {
-            let parts = line.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            placeholders[String(parts[0])] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: " []"))
-                .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        for file in ["Tests/WardRulesTests/Fixtures/placeholders.yml", "Rules/placeholders.example.yml"] {
+            let text = try String(contentsOf: Paths.root.appendingPathComponent(file), encoding: .utf8)
+            var current: String?
+            for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if trimmed.hasPrefix("- "), let name = current {
+                    placeholders[name, default: []].append(trimmed.dropFirst(2).trimmingCharacters(in: CharacterSet(charactersIn: " '")))
+                    continue
+                }
+                let parts = line.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+                guard parts.count == 2, !line.hasPrefix(" ") else { continue }
+                current = String(parts[0])
+                placeholders[String(parts[0])] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: " []"))
+                    .split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " '")) }.filter { !$0.isEmpty }
+            }
         }
         let collection = RuleLoader.load(paths: paths, options: RuleLoadOptions(placeholders: placeholders, mappings: mappings))
         #expect(collection.errors.isEmpty)
@@ -83,6 +93,6 @@ import WardTestSupport
             #expect(engineHits == bruteHits, "\(file)")
             total += engineHits.count
         }
-        #expect(total == 23)  // the bundled rules' hits on these three files (correlations' base rules included)
+        #expect(total == 28)  // the bundled rules' hits on these three files (correlations' base rules included)
     }
 }

@@ -68,15 +68,8 @@ extension Rules {
         }
 
         func execute() throws {
-            // Tests rely on the documented example values of the placeholders.
-            let example = rules.paths.lazy.map { path -> String in
-                var isDirectory: ObjCBool = false
-                let folder = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
-                    ? path : (path as NSString).deletingLastPathComponent
-                return (folder as NSString).appendingPathComponent("placeholders.example.yml")
-            }.first { FileManager.default.fileExists(atPath: $0) } ?? RuleOptions.bundled("Rules/placeholders.example.yml")
-            let options = try RuleOptions.loadOptions(placeholders: rules.placeholders ?? example, mappings: rules.mappings,
-                                                      maxFileBytes: rules.maxRuleFileBytes)
+            // Tests rely on the documented example values of the placeholders (RuleOptions.exampleValues).
+            let options = try rules.loadOptions()
             let collection = RuleLoader.load(paths: rules.paths + context, options: options)
             let errors = (options.mappings.diagnostics + collection.diagnostics).filter { $0.severity == .error }
             for problem in errors { Diagnostics.write(problem.description) }
