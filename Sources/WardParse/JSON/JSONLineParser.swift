@@ -293,6 +293,12 @@ public enum JSONLineParser {
                     append(path[2], stripSpaces: false, into: &batch)
                     return true
                 }
+                // An element with attributes and text: `"EventID":{"#attributes":{"Qualifiers":16384},"#text":7036}`
+                // (Service Control Manager and other classic providers) — the text is the element's value.
+                if depth == 4, keyEquals(path[3], batch, "#text") {
+                    append(path[2], stripSpaces: false, into: &batch)
+                    return true
+                }
                 if depth == 5, keyEquals(path[3], batch, "#attributes") {
                     append(path[2], stripSpaces: false, into: &batch)
                     batch.scratch.append(UInt8(ascii: "_"))
