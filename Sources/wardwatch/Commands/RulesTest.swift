@@ -182,7 +182,9 @@ extension Rules {
             for line in lines {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                       let rule = object["rule.name"] as? String else { continue }
-                let place = "\(object["log.file.path"] as? String ?? "correlation"):\(object["log.offset"].map { "\($0)" } ?? "-")"
+                // A correlation alert is placed at its first event.
+                let at = object["log.file.path"] != nil ? object : (object["correlation.events"] as? [[String: Any]])?.first ?? [:]
+                let place = "\(at["log.file.path"] as? String ?? "-"):\(at["log.offset"].map { "\($0)" } ?? "-")"
                 var entry = byRule[rule] ?? (object["rule.level"] as? String ?? "-", 0, place)
                 entry.count += 1
                 byRule[rule] = entry
