@@ -241,10 +241,44 @@ public struct AlertEncoder: Sendable {
         Self.prettyPrefix(timestamp: event.timestamp, level: levels[hit.rule], title: titles[hit.rule], color: color, to: &out)
         // Columns: host, user, source address; then the patient's pseudonym if any, what happened (its
         // first line), and where (file:line) — the part a narrow terminal cuts first.
-        for (field, width) in [(FieldID.hostHostname, 12), (.userName, 10), (.sourceIP, 15)] {
-            Self.column(batch.firstField(field, inEvent: hit.event).map { values[$0.value] }, width: width, to: &out)
+        // A Windows event's fields keep their own names (Computer, SubjectUserName, IpAddress).
+        func named(_ keys: [String]) -> UnsafeBufferPointer<UInt8>? {
+            for key in keys {
+                for i in batch.fieldRange(of: hit.event) where batch.fields[i].name.count == key.utf8.count {
+                    let slot = batch.fields[i]
+                    if FieldID.nameBytes(of: slot.id).isEmpty && values[slot.name].elementsEqual(key.utf8) { return values[slot.value] }
+                }
+            }
+            return nil
+        }
+        let windows = event.dataset == .windowsEventLog
+        for (field, width, keys) in [(FieldID.hostHostname, 12, ["Computer"]), (.userName, 10, ["SubjectUserName", "TargetUserName"]),
+                                     (.sourceIP, 15, ["IpAddress"])] {
+            let value = batch.firstField(field, inEvent: hit.event).map { values[$0.value] } ?? (windows ? named(keys) : nil)
+            Self.column(value, width: width, to: &out)
         }
         out.append("  ")
+        if windows {
+            // What the event says, not its JSON: the event ID and what it is about.
+            out.append("Windows ")
+            if let id = named(["EventID"]) { out.appendPrintable(id) }
+            for key in ["CommandLine", "ShareName", "ServiceName", "param1", "MemberName", "TargetUserName", "Channel"] {
+                guard let v = named([key]), !v.isEmpty, !(v.count == 1 && v[0] == UInt8(ascii: "-")) else { continue }
+                out.append(" ")
+                out.appendPrintable(UnsafeBufferPointer(rebasing: v[0..<min(v.count, 200)]))
+                if key == "param1", let state = named(["param2"]) {
+                    out.append(" ")
+                    out.appendPrintable(state)
+                }
+                break
+            }
+            out.append("  (")
+            out.appendPrintable(path)
+            out.append(":")
+            out.appendInteger(event.lineNumber)
+            out.append(")\n")
+            return
+        }
         if let patient = batch.firstField(.patientID, inEvent: hit.event) {
             out.append("patient=")
             out.appendPrintable(values[patient.value])

@@ -137,9 +137,21 @@ public struct AlertReport: Sendable {
             }
         }
         rules[key] = row
-        if let host = fields["host.hostname"] as? String ?? fields["host.name"] as? String { hosts[host, default: 0] += 1 }
-        for user in Self.strings(fields["user.name"]) { users[user, default: 0] += 1 }
-        for address in Self.strings(fields["source.ip"]) { sourceAddresses[address, default: 0] += 1 }
+        // Windows events keep their own names (Computer, SubjectUserName, IpAddress); a correlation
+        // names its group (user.name=…, source=…).
+        let group = (fields["correlation.group"] as? [String: Any] ?? [:]).mapValues { "\($0)" }
+        let host = fields["host.hostname"] as? String ?? fields["host.name"] as? String ?? fields["Computer"] as? String
+            ?? group.first { $0.key.lowercased().contains("host") || $0.key == "Computer" }?.value
+        if let host { hosts[host, default: 0] += 1 }
+        var accounts = Self.strings(fields["user.name"])
+        if accounts.isEmpty, let subject = fields["SubjectUserName"] as? String ?? fields["TargetUserName"] as? String, subject != "-" {
+            accounts = [subject]
+        }
+        accounts += group.filter { $0.key.lowercased().contains("user") }.map(\.value)
+        for user in Set(accounts) { users[user, default: 0] += 1 }
+        var addresses = Self.strings(fields["source.ip"]) + Self.strings(fields["IpAddress"]).filter { $0 != "-" }
+        addresses += group.filter { ["source", "source.ip", "src_ip", "ip", "origin"].contains($0.key) }.map(\.value)
+        for address in Set(addresses) { sourceAddresses[address, default: 0] += 1 }
         if let file = fields["log.file.path"] as? String { logFiles[file, default: 0] += 1 }
         let dataset = fields["event.dataset"] as? String ?? (fields["correlation.type"] != nil ? "correlation" : "unknown")
         datasets[dataset, default: 0] += 1

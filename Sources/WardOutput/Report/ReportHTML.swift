@@ -69,7 +69,7 @@ public enum ReportHTML {
         s += "<dt>Source addresses</dt><dd>\(list(r.sourceAddresses))</dd>\n"
         var categories: [String] = []
         for (dataset, n) in AlertReport.top(r.datasets, 50) {
-            categories.append("\(escape(category(dataset))) (\(number(n)) alerts)")
+            categories.append("\(escape(category(dataset))) (\(number(n)) \(n == 1 ? "alert" : "alerts"))")
         }
         s += "<dt>Categories of data involved</dt><dd>\(categories.isEmpty ? "none" : categories.joined(separator: "; "))</dd>\n"
         s += "<dt>Patient records involved</dt><dd>"
@@ -87,6 +87,7 @@ public enum ReportHTML {
         case "hl7.atna": return "IHE ATNA audit records of access to health data"
         case "fhir.auditevent": return "FHIR AuditEvent records of access to health data"
         case "correlation": return "correlations over several records"
+        case "windows.eventlog": return "Windows event logs"
         default:
             if dataset.hasPrefix("firewall.") { return "network traffic (\(dataset))" }
             if dataset.hasPrefix("syslog.") { return "system and application logs (\(dataset))" }
