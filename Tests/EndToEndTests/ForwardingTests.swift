@@ -126,14 +126,14 @@ func closedPort() -> Int {
                                              "-o", "syslog+udp://127.0.0.1:\(listen.ports["udp"]!)?format=cef&facility=authpriv"])
         #expect(run.status == 0, "\(run.stderr)")
         let sent = try localAlerts(folder)
-        #expect(sent.count == 36)
-        listen.waitForAlerts(72)
+        #expect(sent.count == 52)
+        listen.waitForAlerts(104)
         #expect(listen.stop() == 128 + SIGTERM)
         let received = listen.alertObjects.compactMap { $0["message"] as? String }
         let json = received.filter { $0.hasPrefix("{") }
         #expect(json.sorted() == sent.sorted())
         let cef = received.filter { $0.hasPrefix("CEF:0|wardwatch|wardwatch|") }
-        #expect(cef.count == 36)
+        #expect(cef.count == 52)
         // The critical alert of SampleLogs: its rule, CEF severity 10, the host and the time in ms.
         let critical = cef.first { $0.contains("|Download piped into a shell|10|") }
         #expect(critical?.contains("rt=1795333012000") == true, "\(critical ?? "")")
@@ -160,17 +160,17 @@ func closedPort() -> Int {
         // Without the CA the server's certificate is not trusted: nothing is delivered, and the run says so.
         let untrusted = try wardwatch(Self.scan + ["-o", folder.path + "/local.jsonl", "-o", tls + "?timeout=1s"])
         #expect(untrusted.status == 4)
-        #expect(untrusted.stderr.contains("output syslog+tls://127.0.0.1:\(listen.ports["tls"]!): 0 delivered, 36 NOT DELIVERED"), "\(untrusted.stderr)")
-        #expect(try localAlerts(folder).count == 36)
+        #expect(untrusted.stderr.contains("output syslog+tls://127.0.0.1:\(listen.ports["tls"]!): 0 delivered, 52 NOT DELIVERED"), "\(untrusted.stderr)")
+        #expect(try localAlerts(folder).count == 52)
         try FileManager.default.removeItem(at: folder.appendingPathComponent("local.jsonl"))
         let trusted = try wardwatch(Self.scan + ["-o", folder.path + "/local.jsonl", "-o", tls + "?ca=" + folder.path + "/ca.pem"])
         #expect(trusted.status == 0, "\(trusted.stderr)")
-        listen.waitForAlerts(36)
+        listen.waitForAlerts(52)
         #expect(listen.stop() == 128 + SIGTERM)
         #expect(listen.alertObjects.compactMap { $0["message"] as? String }.sorted() == (try localAlerts(folder)).sorted())
     }
 
-    /// NDJSON batches to an HTTP endpoint: `batch=10` gives 4 requests for 36 alerts, the header from
+    /// NDJSON batches to an HTTP endpoint: `batch=10` gives 6 requests for 52 alerts, the header from
     /// the environment is sent, and a 503 is retried after a backoff with the same alerts.
     @Test func httpBatchesRetryAndHeaders() throws {
         let server = try TestHTTPServer(statuses: [503])
@@ -181,16 +181,16 @@ func closedPort() -> Int {
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("HTTP 503 Service Unavailable; retrying with backoff"))
         let requests = server.requests
-        #expect(requests.count == 5)
+        #expect(requests.count == 7)
         #expect(requests.allSatisfy { $0.line == "POST /alerts?tenant=icu HTTP/1.1" })
         #expect(requests.allSatisfy { $0.headers["authorization"] == "Bearer test-token" && $0.headers["content-type"] == "application/x-ndjson" })
         #expect(requests[0].body == requests[1].body)
         #expect(requests[1].at.timeIntervalSince(requests[0].at) >= 0.45)
         let delivered = requests.dropFirst().flatMap { $0.body.split(separator: "\n").map(String.init) }
-        #expect(requests.dropFirst().map { $0.body.split(separator: "\n").count } == [10, 10, 10, 6])
+        #expect(requests.dropFirst().map { $0.body.split(separator: "\n").count } == [10, 10, 10, 10, 10, 2])
         #expect(delivered == (try localAlerts(folder)))
         let quiet = try wardwatch(Self.scan.filter { $0 != "-q" } + ["-o", folder.path + "/again.jsonl", "-o", "http://127.0.0.1:\(server.port)/alerts"])
-        #expect(quiet.stderr.contains("  output http://127.0.0.1:\(server.port)/alerts: 36 delivered\n"))
+        #expect(quiet.stderr.contains("  output http://127.0.0.1:\(server.port)/alerts: 52 delivered\n"))
     }
 
     /// An Elastic `_bulk` endpoint: each alert after a `{"create":{}}` line; items its answer marks as
@@ -205,7 +205,7 @@ func closedPort() -> Int {
         #expect(run.status == 4)
         #expect(run.stderr.contains("1 REJECTED by the receiver"), "\(run.stderr)")
         let lines = server.requests.first?.body.split(separator: "\n").map(String.init) ?? []
-        #expect(lines.count == 2 * 3)
+        #expect(lines.count == 2 * 6)
         #expect(lines.enumerated().allSatisfy { $0.offset % 2 == 1 || $0.element == #"{"create":{}}"# })
     }
 
@@ -218,8 +218,8 @@ func closedPort() -> Int {
         let run = try wardwatch(Self.scan + ["-o", folder.path + "/local.jsonl", "-o", "http://127.0.0.1:\(port)/?queue=5&timeout=1s"])
         #expect(Date().timeIntervalSince(started) < 20)
         #expect(run.status == 4)
-        #expect(try localAlerts(folder).count == 36)
-        #expect(run.stderr.contains("wardwatch: error: output http://127.0.0.1:\(port)/: 0 delivered, 31 DROPPED (queue full while the receiver was slow or down), 5 NOT DELIVERED (still queued when its timeout ran out)"), "\(run.stderr)")
+        #expect(try localAlerts(folder).count == 52)
+        #expect(run.stderr.contains("wardwatch: error: output http://127.0.0.1:\(port)/: 0 delivered, 47 DROPPED (queue full while the receiver was slow or down), 5 NOT DELIVERED (still queued when its timeout ran out)"), "\(run.stderr)")
     }
 
     @Test func remoteOutputErrorsAreUsageErrors() throws {

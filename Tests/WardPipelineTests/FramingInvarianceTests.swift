@@ -130,8 +130,8 @@ enum Framed {
             return try String(contentsOf: out, encoding: .utf8)
         }
         let reference = try alerts(chunkSize: 1 << 20, threads: 1)
-        #expect(reference.split(separator: "\n").count == 36)
-        #expect(reference.split(separator: "\n").filter { $0.contains("\"correlation.type\"") }.count == 9)
+        #expect(reference.split(separator: "\n").count == 52)
+        #expect(reference.split(separator: "\n").filter { $0.contains("\"correlation.type\"") }.count == 20)
         for (size, threads) in [(1, 1), (7, 2), (100, 4), (4096, 3)] {
             #expect(try alerts(chunkSize: size, threads: threads) == reference, "chunks of \(size), \(threads) threads")
         }
