@@ -271,8 +271,11 @@ public final class DetectionEngine: Sendable {
         }
     }
 
-    /// The searches of `rule` that are true for `event`, as bits (search *n* = bit *n*, the first 64).
+    /// The searches of `rule` that are true for `event`, as bits (search *n* = bit *n*, the first 64),
+    /// for an event the rule matched.
     public func matchedSearchMask(_ rule: Int, _ event: some SigmaEvent, scratch: EngineScratch) -> UInt64 {
+        // `condition: selection` with one search: it was true, or the rule would not have matched.
+        if programs[rule].isSingleSearch { return 1 }
         var mask: UInt64 = 0
         for (n, search) in programs[rule].searches.enumerated() where n < 64 {
             if search.expression.matches(event, scratch: scratch.match) { mask |= 1 << UInt64(n) }
@@ -288,11 +291,15 @@ final class RuleProgram: Sendable {
     let expressions: [SearchExpression]
     let condition: Condition
 
+    /// One search, and the condition is that search: a match means it was true.
+    let isSingleSearch: Bool
+
     init(_ rule: SigmaRule) {
         routes = rule.routes
         searches = rule.searches
         expressions = rule.searches.map(\.expression)
         condition = rule.condition
+        isSingleSearch = rule.searches.count == 1 && rule.condition == .search(0)
     }
 
     func matches(_ event: some SigmaEvent, scratch: MatchScratch) -> Bool {
