@@ -170,6 +170,11 @@ import WardTestSupport
              ["user.name": "jmiller", "event.action": "allow"]),
             ("%ASA-4-722051: Group <VPN-Clinicians> User <akhan> IP <198.51.100.23> IPv4 Address <10.9.0.12> assigned to session",
              ["user.name": "akhan", "source.ip": "198.51.100.23"]),
+            // Configuration commands: who ran them, and from where (the word IP is not an address).
+            ("%ASA-5-111010: User 'admin', running 'CLI' from IP 10.30.250.10, executed 'write memory'",
+             ["user.name": "admin", "source.ip": "10.30.250.10", "event.code": "111010"]),
+            ("%ASA-5-111008: User 'netops' executed the 'access-list OUTSIDE_IN permit tcp any any eq 3389' command.",
+             ["user.name": "netops", "event.code": "111008"]),
             ("%FTD-1-430003: DeviceUUID: 0f, AccessControlRuleAction: Block, SrcIP: 203.0.113.9, DstIP: 10.1.2.3, SrcPort: 4444, DstPort: 104, Protocol: tcp, IngressInterface: outside, EgressInterface: inside, AccessControlRuleName: Block-DICOM",
              ["source.ip": "203.0.113.9", "destination.port": "104", "event.action": "deny", "rule.name": "Block-DICOM", "observer.product": "ftd"]),
         ]

@@ -205,7 +205,8 @@ public enum CiscoASAParser {
                 FirewallFields.add(outbound ? .sourceNATIP : .destinationNATIP, t, mapped.ip, into: &batch)
             }
         } else if let from = index(of: "from") {
-            addEndpoint(t, tok(from + 1), source: true, into: &batch)
+            // "… from IP 10.30.250.10, executed …" (111010): the address follows the word IP.
+            addEndpoint(t, tok(word(t, tok(from + 1), "ip") ? from + 2 : from + 1), source: true, into: &batch)
             if let to = index(of: "to", from: from + 1) { addEndpoint(t, tok(to + 1), source: false, into: &batch) }
         }
         // NAT translations (305011): "from inside:A/p to outside:B/p" — the second is the mapped source.
@@ -218,6 +219,13 @@ public enum CiscoASAParser {
             FirewallFields.add(.observerIngressInterface, t, trim(t, tok(on + 1)), into: &batch)
         }
         if let group = index(of: "access-group"), group + 1 < n { FirewallFields.add(.ruleName, t, trim(t, tok(group + 1)), into: &batch) }
+        // Configuration commands (111007–111010): "User 'admin' executed …", "User 'admin', running 'CLI' …".
+        if (111007...111010).contains(code), word(t, first, "user"), n > 1 {
+            var name = trim(t, tok(1))
+            while name.lowerBound < name.upperBound, t[name.lowerBound] == UInt8(ascii: "'") { name = (name.lowerBound + 1)..<name.upperBound }
+            while name.upperBound > name.lowerBound, t[name.upperBound - 1] == UInt8(ascii: "'") { name = name.lowerBound..<(name.upperBound - 1) }
+            FirewallFields.add(.userName, t, name, into: &batch)
+        }
         // Users: user = X | for user "X" | Uname: X | User <X>.
         var u = 0
         while let at = index(of: "user", from: u), at + 1 < n {
