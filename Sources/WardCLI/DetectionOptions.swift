@@ -160,22 +160,28 @@ public struct Detection {
     public init(_ options: DetectionOptions, names: SourceNames, verb: String, noun: String, sinks reused: AlertSinks? = nil) throws {
         started = ContinuousClock.now
         self.options = options
-        // The bundled rules come with the site's placeholder values (Rules/placeholders.yml), unless
-        // --placeholders names another file.
-        let placeholders = options.placeholders ?? (options.rulePaths.isEmpty ? RuleOptions.bundled("Rules/placeholders.yml") : nil)
+        // The bundled rules (all, or some named with --rules) come with the site's placeholder values
+        // (Rules/placeholders.yml), unless --placeholders names another file.
+        let bundledRoot = RuleOptions.bundledRules().map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        let usesBundled = options.rulePaths.isEmpty || options.rulePaths.contains { path in
+            bundledRoot.map { URL(fileURLWithPath: path).standardizedFileURL.path.hasPrefix($0) } ?? false
+        }
+        let placeholders = options.placeholders ?? (usesBundled ? RuleOptions.bundled("Rules/placeholders.yml") : nil)
         let ruleOptions = try RuleOptions.loadOptions(placeholders: placeholders, mappings: options.mappings,
                                                       maxFileBytes: options.maxRuleFileBytes)
         let paths = options.rulePaths.isEmpty ? RuleOptions.bundledRules().map { [$0] } ?? [] : options.rulePaths
         guard !paths.isEmpty else { throw ValidationError("No rules: give --rules PATH (the bundled Rules/ folder was not found).") }
         var collection = RuleLoader.load(paths: paths, options: ruleOptions)
-        // The bundled rules that need site values the site has not given yet (an empty list in
-        // Rules/placeholders.yml) are off: "not one of the site's AE titles" with no AE titles would
-        // flag everything. (An explicit --placeholders file keeps Sigma's meaning: an empty list
-        // matches nothing.)
+        // The bundled rules that need site values the site has not given yet (an empty list, as in the
+        // shipped Rules/placeholders.yml) are off: "not one of the site's AE titles" with no AE titles
+        // would flag everything. (Other rules keep Sigma's meaning: an empty list matches nothing.)
         let emptyPlaceholders = collection.diagnostics.filter {
             $0.severity == .warning && $0.message.hasSuffix("is an empty list: this value matches nothing")
         }
-        let unconfigured = options.placeholders == nil && options.rulePaths.isEmpty ? Set(emptyPlaceholders.map(\.file)) : []
+        let bundledFolder = RuleOptions.bundledRules().map { URL(fileURLWithPath: $0).standardizedFileURL.path + "/" }
+        let unconfigured = Set(emptyPlaceholders.map(\.file).filter { file in
+            bundledFolder.map { URL(fileURLWithPath: file).standardizedFileURL.path.hasPrefix($0) } ?? false
+        })
         collection.rules.removeAll { unconfigured.contains($0.path) }
         collection.correlations.removeAll { unconfigured.contains($0.path) }
         let problems = ruleOptions.mappings.diagnostics + collection.diagnostics
