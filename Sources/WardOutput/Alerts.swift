@@ -251,6 +251,14 @@ public struct AlertEncoder: Sendable {
             }
             return nil
         }
+        // `  (file:line)`: where, last on the line (the part a narrow terminal cuts first).
+        func place() {
+            out.append("  (")
+            out.appendPrintable(path)
+            out.append(":")
+            out.appendInteger(event.lineNumber)
+            out.append(")\n")
+        }
         let windows = event.dataset == .windowsEventLog
         for (field, width, keys) in [(FieldID.hostHostname, 12, ["Computer"]), (.userName, 10, ["SubjectUserName", "TargetUserName"]),
                                      (.sourceIP, 15, ["IpAddress"])] {
@@ -272,11 +280,7 @@ public struct AlertEncoder: Sendable {
                 }
                 break
             }
-            out.append("  (")
-            out.appendPrintable(path)
-            out.append(":")
-            out.appendInteger(event.lineNumber)
-            out.append(")\n")
+            place()
             return
         }
         if let patient = batch.firstField(.patientID, inEvent: hit.event) {
@@ -301,11 +305,7 @@ public struct AlertEncoder: Sendable {
                 out.append(separator.utf8CodeUnitCount == 0 ? " " : separator)
                 out.appendPrintable(v)
             }
-            out.append("  (")
-            out.appendPrintable(path)
-            out.append(":")
-            out.appendInteger(event.lineNumber)
-            out.append(")\n")
+            place()
             return
         }
         let text = details(hit, batch: batch, values: values)
@@ -315,11 +315,7 @@ public struct AlertEncoder: Sendable {
         }
         out.appendPrintable(UnsafeBufferPointer(rebasing: text[text.startIndex..<(text.startIndex + shown)]))
         if shown < text.count { out.append("…") }
-        out.append("  (")
-        out.appendPrintable(path)
-        out.append(":")
-        out.appendInteger(event.lineNumber)
-        out.append(")\n")
+        place()
     }
 
     /// Cuts the line that starts at `start` (ending in `\n`) to `width` visible columns, with `…`
