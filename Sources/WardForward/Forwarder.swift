@@ -108,6 +108,13 @@ final class OutputDriver: @unchecked Sendable {
     private let lock = NSLock()
     private var report: ForwardReport
     private var closedAt: Date?
+    /// Alerts of the batch being sent (guarded by `lock`): counted as not delivered if the send is
+    /// still hanging when the time is up.
+    private var inFlight = 0
+    /// The time ran out; the thread's later outcome is not counted (guarded by `lock`).
+    private var abandoned = false
+    /// Whether the thread ended (its connection is closed).
+    private(set) var ended = false
     private let done = DispatchSemaphore(value: 0)
     private let warn: @Sendable (String) -> Void
 
@@ -136,10 +143,16 @@ final class OutputDriver: @unchecked Sendable {
     /// Waits for the queue to be delivered (or the timeout), then reports.
     func finish() -> ForwardReport {
         if done.wait(timeout: .now() + spec.timeout + 5) == .timedOut {
-            // A send that hangs past the timeout: what is left is not delivered.
+            // A send that hangs past the timeout (a receiver that stopped reading): the batch in flight
+            // and what is queued are not delivered.
             lock.lock()
-            report.undelivered += queue.drain()
+            report.undelivered += inFlight + queue.drain()
+            report.lastError = report.lastError ?? "the receiver stopped taking alerts"
+            inFlight = 0
+            abandoned = true
             lock.unlock()
+        } else {
+            ended = true
         }
         lock.lock()
         defer { lock.unlock() }
@@ -162,12 +175,24 @@ final class OutputDriver: @unchecked Sendable {
         while true {
             let batch = queue.take(limit, linger: linger)
             if batch.isEmpty { break }
+            lock.lock()
+            if abandoned {
+                lock.unlock()
+                return
+            }
+            inFlight = batch.count
+            lock.unlock()
             attempt: while true {
                 do throws(SendError) {
                     let refused = try transport.send(batch)
                     lock.lock()
+                    if abandoned {
+                        lock.unlock()
+                        return
+                    }
                     report.delivered += batch.count - refused
                     report.rejected += refused
+                    inFlight = 0
                     lock.unlock()
                     if failing { warn("\(spec.displayName): delivering again") }
                     failing = false
@@ -177,8 +202,9 @@ final class OutputDriver: @unchecked Sendable {
                     switch error {
                     case .rejected(let message):
                         lock.lock()
-                        report.rejected += batch.count
+                        if !abandoned { report.rejected += batch.count }
                         report.lastError = message
+                        inFlight = 0
                         lock.unlock()
                         warn("\(spec.displayName): \(batch.count) alerts refused: \(message)")
                         break attempt
@@ -192,7 +218,8 @@ final class OutputDriver: @unchecked Sendable {
                     }
                     if let deadline = deadline, Date().addingTimeInterval(backoff) >= deadline {
                         lock.lock()
-                        report.undelivered += batch.count + queue.drain()
+                        if !abandoned { report.undelivered += batch.count + queue.drain() }
+                        inFlight = 0
                         lock.unlock()
                         transport.close()
                         return
@@ -241,7 +268,8 @@ public struct Forwarder {
         if !pending.isEmpty { deliver(pending) }
         for driver in drivers { driver.close() }
         let reports = drivers.map { $0.finish() }
-        try? group.syncShutdownGracefully()
+        // A driver still blocked in a send keeps using the event loop: leave it to the process's exit.
+        if drivers.allSatisfy(\.ended) { try? group.syncShutdownGracefully() }
         return reports
     }
 

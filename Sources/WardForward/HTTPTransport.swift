@@ -145,7 +145,7 @@ final class HTTPTransport: AlertTransport {
             buffer.writeBytes(payload)
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
             channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
-            try channel.writeAndFlush(HTTPClientRequestPart.end(nil)).wait()
+            try waitBounded(channel.writeAndFlush(HTTPClientRequestPart.end(nil)), on: channel.eventLoop)
             response = try promise.futureResult.wait()
             timeout.cancel()
         } catch {

@@ -31,6 +31,17 @@ func clientHandler(_ context: NIOSSLContext, host: String) throws -> NIOSSLClien
     return try NIOSSLClientHandler(context: context, serverHostname: isAddress ? nil : host)
 }
 
+/// Waits for `future`, failing after `seconds` (a receiver that stopped reading never completes a write).
+func waitBounded(_ future: EventLoopFuture<Void>, on loop: EventLoop, seconds: Int64 = 30) throws {
+    let promise = loop.makePromise(of: Void.self)
+    future.cascade(to: promise)
+    let timeout = loop.scheduleTask(in: .seconds(seconds)) {
+        promise.fail(SinkError(message: "the receiver took nothing for \(seconds) s"))
+    }
+    defer { timeout.cancel() }
+    try promise.futureResult.wait()
+}
+
 /// Closes the connection when the receiver closes its side or errs, so that the next send reconnects.
 final class CloseOnError: ChannelInboundHandler, Sendable {
     typealias InboundIn = NIOAny
@@ -129,9 +140,10 @@ final class SyslogTransport: AlertTransport {
         do {
             if spec.kind == .syslogUDP {
                 channel.flush()
-                try last?.wait()
+                if let last { try waitBounded(last, on: channel.eventLoop) }
             } else if buffer.readableBytes > 0 {
-                try channel.writeAndFlush(buffer).wait()
+                // A receiver that stops reading fills the socket: give up after 30 s and reconnect.
+                try waitBounded(channel.writeAndFlush(buffer), on: channel.eventLoop)
             }
         } catch {
             channel.close(promise: nil)

@@ -74,6 +74,12 @@ public struct EventEncoder: Sendable {
         out.bytes.append(contentsOf: event.dataset.name.utf8)
         out.append(byte: UInt8(ascii: "\""))
         var original: ByteRef?
+        // JSON and Windows events carry their input's own keys: one that names a key wardwatch writes
+        // itself (or, in an alert, one of the alert's: rule.*, threat.*, event.kind …) goes under
+        // `json.`, and a key the input repeats is written once — a JSON line must not be able to
+        // set its own alert's level or time, or make a document with duplicate keys.
+        let structured = event.dataset == .json || event.dataset == .windowsEventLog
+        var written: Set<[UInt8]> = []
         for slot in batch.fields[batch.fieldRange(of: index)] {
             // The redacted original replaces the line; the HL7 message slot is internal.
             if slot.id == .eventOriginal && slot.name.count == 0 {
@@ -81,9 +87,23 @@ public struct EventEncoder: Sendable {
                 continue
             }
             if slot.id == .hl7Message { continue }
+            var renamed = false
+            if structured {
+                let key = rawKey(slot, values)
+                if Self.isEncoderKey(key) || (alert && Self.isAlertKey(key)) {
+                    renamed = true
+                    guard written.insert(Array("json.".utf8) + key).inserted else { continue }
+                } else if !written.insert(key).inserted {
+                    continue
+                }
+            }
             out.append(byte: UInt8(ascii: ","))
             let id = slot.id
-            if slot.name.count == 0 && (id == .sourceIP || id == .destinationIP || id == .sourceNATIP || id == .destinationNATIP)
+            if renamed {
+                out.append("\"json.")
+                rawKey(slot, values).withUnsafeBufferPointer { out.appendEscaped($0) }
+                out.append("\":")
+            } else if slot.name.count == 0 && (id == .sourceIP || id == .destinationIP || id == .sourceNATIP || id == .destinationNATIP)
                 && !Self.isAddress(values[slot.value]) {
                 out.bytes += Self.addressFields[id]!
             } else if alert && slot.name.count == 0 && (id == .ruleName || id == .ruleID) {
@@ -122,6 +142,25 @@ public struct EventEncoder: Sendable {
         out.appendString(path)
         out.append(",\"log.offset\":")
         out.appendInteger(origin.offset + Int64(event.lineStart))
+    }
+
+    /// A slot's full key, unescaped: `host.hostname`, `fortinet.remip`, a JSON key as written.
+    private func rawKey(_ slot: FieldSlot, _ values: EventValues) -> [UInt8] {
+        let prefix = FieldID.nameBytes(of: slot.id)
+        if slot.name.count == 0 { return Array(prefix) }
+        return prefix.isEmpty ? Array(values[slot.name]) : Array(prefix) + [UInt8(ascii: ".")] + Array(values[slot.name])
+    }
+
+    /// Keys the encoder writes itself, around the event's fields.
+    static let encoderKeys: Set<[UInt8]> = Set(["@timestamp", "event.dataset", "event.original", "log.file.path", "log.offset",
+                                                "log.flags", "log.source.address", "log.source.port", "tls.established"].map { Array($0.utf8) })
+
+    static func isEncoderKey(_ key: [UInt8]) -> Bool { encoderKeys.contains(key) }
+
+    /// Keys of an alert's own members (``AlertEncoder``).
+    static func isAlertKey(_ key: [UInt8]) -> Bool {
+        key.starts(with: "rule.".utf8) || key.starts(with: "threat.".utf8) || key.elementsEqual("event.kind".utf8)
+            || key.elementsEqual("event.severity".utf8) || key.elementsEqual("event.id".utf8) || key.elementsEqual("ecs.version".utf8)
     }
 
     private func writeKey(_ slot: FieldSlot, _ values: EventValues, to out: inout JSONWriter) {

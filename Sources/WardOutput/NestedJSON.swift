@@ -21,6 +21,10 @@ public enum NestedJSON {
         return out
     }
 
+    /// Keys of more parts than this stay dotted (no real ECS or vendor field comes near it; the tree is
+    /// written recursively).
+    static let maximumDepth = 32
+
     /// One node of the tree being built: a value's bytes, or an object's members in order.
     private final class Node {
         var value: ArraySlice<UInt8>?
@@ -57,11 +61,10 @@ public enum NestedJSON {
             i = valueEnd
             let value = line[valueStart..<valueEnd]
             if !insert(rawKey, value, into: root) {
-                if rawKey.contains(UInt8(ascii: ".")) {
-                    flat.append((line[keyStart..<keyEnd], value))
-                } else {
-                    flat.append((ArraySlice(Array("\"".utf8) + rawKey + Array("._value\"".utf8)), value))
-                }
+                let key = rawKey.contains(UInt8(ascii: ".")) ? line[keyStart..<keyEnd]
+                    : ArraySlice(Array("\"".utf8) + rawKey + Array("._value\"".utf8))
+                // A key the line already had (the input repeated it) is written once.
+                if !flat.contains(where: { $0.key.elementsEqual(key) }) { flat.append((key, value)) }
             }
             skipSpace()
             guard i < line.endIndex else { return nil }
@@ -78,8 +81,9 @@ public enum NestedJSON {
     /// Places `value` under the dotted `key`; `false` when a value or object is already where it goes.
     private static func insert(_ key: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>, into root: Node) -> Bool {
         let parts = key.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map(Array.init)
-        // An empty part (`a..b`, a leading or trailing dot) cannot be an object key path: keep it flat.
-        guard !parts.contains(where: \.isEmpty) else { return false }
+        // An empty part (`a..b`, a leading or trailing dot) cannot be an object key path, and a key
+        // deeper than any real field (a log line can hold a key of 10,000 dots) stays flat too.
+        guard parts.count <= maximumDepth, !parts.contains(where: \.isEmpty) else { return false }
         var node = root
         for part in parts.dropLast() {
             if let child = node.children[part] {

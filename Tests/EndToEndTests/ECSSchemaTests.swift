@@ -45,6 +45,8 @@ import Glibc
                                          "destination.nat.address", "correlation.group"]
 
     static func conforms(_ value: Any, to type: ECSType) -> Bool {
+        // null is "absent" for every type (a rule without an author: "rule.author":null).
+        if value is NSNull { return true }
         switch type {
         case .keyword:
             return value is String || (value as? [Any])?.allSatisfy { $0 is String } == true
@@ -138,5 +140,31 @@ import Glibc
         let usage = try wardwatch(["scan", "--json-style", "nested", "-f", "csv", "SampleLogs"])
         #expect(usage.status == 2)
         #expect(usage.stderr.contains("'--json-style nested' is for '--format json', not 'csv'."))
+    }
+
+    /// A JSON line that carries the alert's own keys (rule.level, event.kind, log.offset) or repeats a
+    /// key: its keys go under `json.`, duplicates are written once — it cannot lower its alert's level
+    /// (readers take the last of duplicate keys) or make a document Elasticsearch refuses.
+    @Test func aJSONLineCannotShadowItsAlertsKeys() throws {
+        let folder = try Paths.temporaryDirectory()
+        try "title: JSON test rule\nid: 11111111-2222-4333-8444-555555555555\nlogsource: {product: linux}\ndetection:\n    selection:\n        message|contains: 'evil'\n    condition: selection\nlevel: high\n"
+            .write(to: folder.appendingPathComponent("rule.yml"), atomically: true, encoding: .utf8)
+        let mappings = folder.appendingPathComponent("mappings")
+        try FileManager.default.createDirectory(at: mappings, withIntermediateDirectories: true)
+        try "title: json\nsources:\n  - logsource: {product: linux}\n    events:\n      event.dataset: [json]\n"
+            .write(to: mappings.appendingPathComponent("json.yml"), atomically: true, encoding: .utf8)
+        let input = folder.appendingPathComponent("in.jsonl")
+        try #"{"message":"evil thing","rule.level":"informational","event.kind":"event","host":{"hostname":"a"},"host.hostname":"b","log.offset":5,"x.y":1,"x.y":2}"#
+            .write(to: input, atomically: true, encoding: .utf8)
+        let run = try wardwatch(["scan", "-q", "-r", folder.appendingPathComponent("rule.yml").path, "--mappings", mappings.path, input.path])
+        let line = run.stdout.trimmingCharacters(in: .newlines)
+        let keys = line.matches(of: /[{,]"([^"]+)":/).map { String($0.1) }
+        #expect(keys.count == Set(keys).count, "\(keys)")
+        let alert = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        #expect(alert["rule.level"] as? String == "high" && alert["event.kind"] as? String == "alert")
+        #expect(alert["json.rule.level"] as? String == "informational" && alert["json.event.kind"] as? String == "event")
+        #expect(alert["json.log.offset"] as? Int == 5 && alert["log.offset"] as? Int == 0)
+        #expect(alert["host.hostname"] as? String == "a" && alert["x.y"] as? Int == 1)
+        #expect(Self.problems([Substring(line)], ownKeysOnly: false) == [])
     }
 }

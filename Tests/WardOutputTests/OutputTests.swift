@@ -71,3 +71,13 @@ import WardTestSupport
                 == #"{"a":{"b":1},"a.b.c":2,"a._value":{"x":1},"d..e":3}"# + "\nnot json\n")
     }
 }
+
+extension NestedJSONTests {
+    /// A key of 10,000 parts (a log line can hold one) stays dotted instead of nesting 10,000 deep (the
+    /// recursion overflowed the stack).
+    @Test func aVeryDeepKeyStaysFlat() {
+        let key = Array(repeating: "a", count: 10_000).joined(separator: ".")
+        let line = Array(("{\"rule.id\":\"x\",\"" + key + "\":1}").utf8)
+        #expect(String(decoding: NestedJSON.rewrite(line), as: UTF8.self) == "{\"rule\":{\"id\":\"x\"},\"" + key + "\":1}")
+    }
+}

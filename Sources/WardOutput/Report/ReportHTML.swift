@@ -101,13 +101,17 @@ public enum ReportHTML {
         guard let first = r.first, let last = r.last else { return s + "<p class=\"muted\">No alert has a time.</p></section>\n" }
         let steps: [(Int64, String)] = [(60, "minute"), (300, "5 minutes"), (900, "15 minutes"), (3600, "hour"), (3 * 3600, "3 hours"),
                                         (6 * 3600, "6 hours"), (12 * 3600, "12 hours"), (86400, "day"), (7 * 86400, "week"), (30 * 86400, "30 days")]
-        let span = max(1, (last - first) / 1_000_000_000 + 1)
-        let step = steps.first { span / $0.0 < 60 } ?? steps[steps.count - 1]
-        let width = step.0 * 1_000_000_000
-        let start = first - ((first % width) + width) % width
-        let bins = Int((last - start) / width) + 1
+        // In seconds: a span of centuries (a log line can carry any year) must not overflow nanoseconds.
+        func seconds(_ t: Int64) -> Int64 { t >= 0 ? t / 1_000_000_000 : (t - 999_999_999) / 1_000_000_000 }
+        let (firstS, lastS) = (seconds(first), seconds(last))
+        let span = max(1, lastS - firstS + 1)
+        var step = steps.first { span / $0.0 < 60 } ?? steps[steps.count - 1]
+        if span / step.0 >= 60 { step = ((span + 59) / 60, "\(ScanSummary.number(Int((span + 59) / 60 / 86400))) days") }
+        let width = step.0
+        let start = firstS - ((firstS % width) + width) % width
+        let bins = Int((lastS - start) / width) + 1
         var counts = [[AlertLevel: Int]](repeating: [:], count: bins)
-        for (time, level) in r.times { counts[Int((time - start) / width)][level, default: 0] += 1 }
+        for (time, level) in r.times { counts[min(bins - 1, max(0, Int((seconds(time) - start) / width)))][level, default: 0] += 1 }
         let peak = max(1, counts.map { $0.values.reduce(0, +) }.max() ?? 1)
         let (w, h, left, bottom) = (960.0, 220.0, 44.0, 36.0)
         let barWidth = (w - left - 10) / Double(bins)
@@ -121,11 +125,11 @@ public enum ReportHTML {
                 guard let n = bin[level], n > 0 else { continue }
                 let height = (h - bottom - 12) * Double(n) / Double(peak)
                 y -= height
-                s += "<rect x=\(quoted(left + Double(i) * barWidth + 1)) y=\(quoted(y)) width=\(quoted(max(1, barWidth - 2))) height=\(quoted(height)) fill=\"\(colors[level]!)\"><title>\(stamp(start + Int64(i) * width)): \(n) \(level.rawValue)</title></rect>\n"
+                s += "<rect x=\(quoted(left + Double(i) * barWidth + 1)) y=\(quoted(y)) width=\(quoted(max(1, barWidth - 2))) height=\(quoted(height)) fill=\"\(colors[level]!)\"><title>\(stamp((start + Int64(i) * width) * 1_000_000_000)): \(n) \(level.rawValue)</title></rect>\n"
             }
         }
-        s += "<text x=\"\(left)\" y=\"\(h - 14)\" font-size=\"11\" fill=\"#56606e\">\(stamp(start))</text>\n"
-        s += "<text x=\"\(w - 10)\" y=\"\(h - 14)\" text-anchor=\"end\" font-size=\"11\" fill=\"#56606e\">\(stamp(start + Int64(bins) * width))</text>\n"
+        s += "<text x=\"\(left)\" y=\"\(h - 14)\" font-size=\"11\" fill=\"#56606e\">\(stamp(start * 1_000_000_000))</text>\n"
+        s += "<text x=\"\(w - 10)\" y=\"\(h - 14)\" text-anchor=\"end\" font-size=\"11\" fill=\"#56606e\">\(stamp(min(Int64.max / 1_000_000_000 - 1, start + Int64(bins) * width) * 1_000_000_000))</text>\n"
         var x = left + 220
         for level in AlertLevel.allCases.reversed() where (r.byLevel[level] ?? 0) > 0 {
             s += "<rect x=\"\(Int(x))\" y=\"\(Int(h - 24))\" width=\"10\" height=\"10\" fill=\"\(colors[level]!)\"/><text x=\"\(Int(x) + 14)\" y=\"\(Int(h - 15))\" font-size=\"11\">\(level.rawValue)</text>\n"
