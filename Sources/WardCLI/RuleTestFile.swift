@@ -121,6 +121,10 @@ public struct RuleTestFile: Sendable {
                     expectations.append((rule, e))
                 }
             }
+            guard !expectations.isEmpty else {
+                throw Problem(path: path, line: expect.mark?.line ?? line,
+                              message: "case '\(name)' expects nothing: give match, no_match, {exactly|at_least|at_most: N}, or those per rule")
+            }
             cases.append(Case(name: name, line: line, logs: logs, year: year, expectations: expectations))
         }
         guard !cases.isEmpty else { throw Problem(path: path, line: 1, message: "no cases") }

@@ -87,7 +87,7 @@ public final class RuleTestRunner {
             let targets = rule.map(indexes(named:)) ?? defaultTargets(of: file)
             guard !targets.isEmpty else {
                 reasons.append(rule.map { "no loaded rule has the id or title '\($0)'" }
-                               ?? "the tests file has no rule file beside it (\(file.path.replacingOccurrences(of: ".tests.", with: ".")))) to name its rules")
+                               ?? "the tests file has no rule file beside it (\(file.path.replacingOccurrences(of: ".tests.", with: "."))) to name its rules")
                 continue
             }
             let count = targets.reduce(0) { $0 + statistics.alertsByRule[$1] }

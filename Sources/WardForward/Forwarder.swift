@@ -92,6 +92,8 @@ enum SendError: Error, CustomStringConvertible {
 
 /// One way of delivering a batch of alerts (whole JSON lines, without their line ends).
 protocol AlertTransport: AnyObject {
+    /// Why the last send refused some alerts itself (too large to send), if it did.
+    var note: String? { get }
     /// Delivers `batch`; returns how many of its alerts the receiver refused (an Elastic `_bulk` answer
     /// can refuse some items of a batch it took).
     func send(_ batch: [[UInt8]]) throws(SendError) -> Int
@@ -192,6 +194,7 @@ final class OutputDriver: @unchecked Sendable {
                     }
                     report.delivered += batch.count - refused
                     report.rejected += refused
+                    if refused > 0, let note = transport.note { report.lastError = note }
                     inFlight = 0
                     lock.unlock()
                     if failing { warn("\(spec.displayName): delivering again") }

@@ -55,6 +55,7 @@ final class HTTPTransport: AlertTransport {
     let shape: Shape
     private var channel: Channel?
     private var collector: ResponseCollector?
+    var note: String? { nil }
 
     init(spec: RemoteOutputSpec, group: EventLoopGroup, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.spec = spec
@@ -129,7 +130,7 @@ final class HTTPTransport: AlertTransport {
         let (channel, collector) = try connect()
         let payload = body(batch)
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: spec.path)
-        head.headers.add(name: "Host", value: spec.port == (spec.isTLS ? 443 : 80) ? spec.host : "\(spec.host):\(spec.port)")
+        head.headers.add(name: "Host", value: spec.port == (spec.isTLS ? 443 : 80) ? spec.hostForURL : "\(spec.hostForURL):\(spec.port)")
         head.headers.add(name: "User-Agent", value: "wardwatch/\(AlertEncoder.productVersion)")
         head.headers.add(name: "Content-Type", value: shape == .splunkEvents ? "application/json" : "application/x-ndjson")
         head.headers.add(name: "Content-Length", value: String(payload.count))
@@ -158,10 +159,17 @@ final class HTTPTransport: AlertTransport {
             channel.close(promise: nil)
             self.channel = nil
         }
-        let excerpt = String(decoding: answer.prefix(300), as: UTF8.self)
+        // The receiver's words, on one line: its answer cannot write lines of its own on our stderr.
+        let excerpt = String(String.UnicodeScalarView(String(decoding: answer.prefix(300), as: UTF8.self).unicodeScalars
+            .map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
         switch status {
         case 200..<300:
-            return shape == .bulk ? Self.failedItems(answer) : 0
+            guard shape == .bulk else { return 0 }
+            guard let failed = Self.failedItems(answer, count: batch.count) else {
+                // A proxy's page or a cut answer: nothing says the alerts were indexed.
+                throw .rejected("HTTP \(status), but not an Elasticsearch bulk answer\(excerpt.isEmpty ? "" : ": " + excerpt)")
+            }
+            return failed
         case 408, 429, 500..<600:
             throw .retry("HTTP \(status) \(response.0.status.reasonPhrase)\(excerpt.isEmpty ? "" : ": " + excerpt)")
         default:
@@ -169,10 +177,13 @@ final class HTTPTransport: AlertTransport {
         }
     }
 
-    /// Items of an Elastic `_bulk` answer with `"errors": true` that were not created.
-    static func failedItems(_ answer: [UInt8]) -> Int {
+    /// Items of an Elastic `_bulk` answer that were not created; `nil` when the answer is not a bulk
+    /// answer (no `errors` flag, or items missing when it says there were errors).
+    static func failedItems(_ answer: [UInt8], count: Int) -> Int? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(answer)) as? [String: Any],
-              object["errors"] as? Bool == true, let items = object["items"] as? [[String: Any]] else { return 0 }
+              let errors = object["errors"] as? Bool else { return nil }
+        guard errors else { return 0 }
+        guard let items = object["items"] as? [[String: Any]] else { return nil }
         return items.filter { item in
             guard let result = item.values.first as? [String: Any], let status = result["status"] as? Int else { return true }
             return status >= 300

@@ -42,11 +42,18 @@ func waitBounded(_ future: EventLoopFuture<Void>, on loop: EventLoop, seconds: I
     try promise.futureResult.wait()
 }
 
-/// Closes the connection when the receiver closes its side or errs, so that the next send reconnects.
-final class CloseOnError: ChannelInboundHandler, Sendable {
+/// Closes the connection when the receiver closes its side or errs, so that the next send reconnects,
+/// and keeps the error (a failed TLS handshake) for the message.
+final class CloseOnError: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = NIOAny
+    private let lock = NSLock()
+    private var error: Error?
+    var lastError: Error? { lock.withLock { error } }
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
-    func errorCaught(context: ChannelHandlerContext, error: Error) { context.close(promise: nil) }
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        lock.withLock { self.error = error }
+        context.close(promise: nil)
+    }
 }
 
 /// Syslog to a collector: RFC 5424 messages, octet-counted over TCP and TLS (RFC 6587 §3.4.1,
@@ -59,6 +66,7 @@ final class SyslogTransport: AlertTransport {
     let processID = getppid()
     private var channel: Channel?
     private var address: SocketAddress?
+    private var errors: CloseOnError?
 
     init(spec: RemoteOutputSpec, group: EventLoopGroup) throws {
         self.spec = spec
@@ -82,13 +90,15 @@ final class SyslogTransport: AlertTransport {
                 return c
             }
             let tls = self.tls, host = spec.host
+            let errors = CloseOnError()
+            self.errors = errors
             let c = try ClientBootstrap(group: group)
                 .connectTimeout(.seconds(10))
                 .channelOption(.socketOption(.so_keepalive), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         if let tls { try channel.pipeline.syncOperations.addHandler(try clientHandler(tls, host: host)) }
-                        try channel.pipeline.syncOperations.addHandler(CloseOnError())
+                        try channel.pipeline.syncOperations.addHandler(errors)
                     }
                 }
                 .connect(host: spec.host, port: spec.port).wait()
@@ -97,6 +107,13 @@ final class SyslogTransport: AlertTransport {
         } catch {
             throw .retry("cannot connect: \(error)")
         }
+    }
+
+    /// Alerts too large for one UDP datagram (not sent; counted as refused).
+    private(set) var oversized = 0
+
+    var note: String? {
+        oversized > 0 ? "\(oversized) alerts larger than one UDP datagram (65,000 bytes) were not sent; syslog:// (TCP) or syslog+tls:// carry them" : nil
     }
 
     func send(_ batch: [[UInt8]]) throws(SendError) -> Int {
@@ -127,6 +144,7 @@ final class SyslogTransport: AlertTransport {
                 // One datagram per message; one larger than UDP allows cannot be sent.
                 guard message.count <= 65_000, let address else {
                     refused += 1
+                    oversized += 1
                     continue
                 }
                 var datagram = channel.allocator.buffer(capacity: message.count)
@@ -148,7 +166,8 @@ final class SyslogTransport: AlertTransport {
         } catch {
             channel.close(promise: nil)
             self.channel = nil
-            throw .retry("sending failed: \(error)")
+            // The connection's own error (a refused TLS certificate) says more than "I/O on closed channel".
+            throw .retry("sending failed: \(errors?.lastError.map { "\($0)" } ?? "\(error)")")
         }
         return refused
     }

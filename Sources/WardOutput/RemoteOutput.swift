@@ -39,8 +39,11 @@ public struct RemoteOutputSpec: Sendable, Equatable {
 
     /// The URL with its query, user and password left out: what messages name.
     public var displayName: String {
-        "\(kind == .syslogTCP ? "syslog" : kind.rawValue)://\(host.contains(":") ? "[\(host)]" : host):\(port)\(isSyslog ? "" : String(path.prefix { $0 != "?" }))"
+        "\(kind == .syslogTCP ? "syslog" : kind.rawValue)://\(hostForURL):\(port)\(isSyslog ? (format == "cef" ? " (CEF)" : "") : String(path.prefix { $0 != "?" }))"
     }
+
+    /// The host as a URL or an HTTP Host header writes it: an IPv6 address in brackets.
+    public var hostForURL: String { host.contains(":") ? "[\(host)]" : host }
 
     /// Whether `output` names a network receiver (and must parse as one).
     public static func isRemote(_ output: String) -> Bool {
@@ -55,6 +58,14 @@ public struct RemoteOutputSpec: Sendable, Equatable {
     public init(_ url: String) throws {
         self.url = url
         guard let schemeEnd = url.range(of: "://") else { throw SinkError(message: "'\(url)' is not a URL.") }
+        // Credentials in a URL show in `ps` and in messages: refused, and the URL not echoed. (An `@`
+        // before the query can only be user:password@ — passwords may hold `/` or `?`.)
+        if url.contains("@") {
+            throw SinkError(message: "a URL with '@' (user:password@host) is refused: give credentials in WARDWATCH_HTTP_HEADER_AUTHORIZATION, not in the URL (it shows in 'ps').")
+        }
+        if url.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) {
+            throw SinkError(message: "'\(url.unicodeScalars.filter { $0.value > 0x20 && $0.value != 0x7F }.map(String.init).joined())': a URL cannot hold spaces or control characters (write a space in a path as %20).")
+        }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         switch scheme {
         case "syslog", "syslog+tcp": kind = .syslogTCP
@@ -75,9 +86,6 @@ public struct RemoteOutputSpec: Sendable, Equatable {
             authority = String(rest[..<slash])
             path = String(rest[slash...])
         }
-        if authority.contains("@") {
-            throw SinkError(message: "'\(displayURL(url))': give credentials in WARDWATCH_HTTP_HEADER_AUTHORIZATION, not in the URL (it shows in 'ps').")
-        }
         var portText: Substring?
         if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
             host = String(authority[authority.index(after: authority.startIndex)..<close])
@@ -90,6 +98,9 @@ public struct RemoteOutputSpec: Sendable, Equatable {
             host = authority
         }
         guard !host.isEmpty else { throw SinkError(message: "'\(url)' names no host.") }
+        guard !host.contains(":") || authority.hasPrefix("["), !host.contains("["), !host.contains("]") else {
+            throw SinkError(message: "'\(url)': an IPv6 address goes in brackets, as in syslog://[2001:db8::5]:514.")
+        }
         switch kind {
         case .syslogTCP, .syslogUDP: port = 514
         case .syslogTLS: port = 6514
@@ -149,12 +160,6 @@ public struct RemoteOutputSpec: Sendable, Equatable {
         }
         return Double(text).flatMap { $0 >= 0 ? $0 : nil }
     }
-}
-
-/// `url` with anything between `://` and `@` hidden.
-func displayURL(_ url: String) -> String {
-    guard let start = url.range(of: "://"), let at = url[start.upperBound...].firstIndex(of: "@") else { return url }
-    return String(url[..<start.upperBound]) + "…" + String(url[at...])
 }
 
 /// What one remote output did in a run, as `wardwatch-forward` reports it at its end.
@@ -222,7 +227,7 @@ public struct ForwardReport: Sendable, Equatable {
     public var summaryLine: String {
         var parts = ["\(ScanSummary.number(delivered)) delivered"]
         if dropped > 0 { parts.append("\(ScanSummary.number(dropped)) DROPPED (queue full while the receiver was slow or down)") }
-        if rejected > 0 { parts.append("\(ScanSummary.number(rejected)) REJECTED by the receiver") }
+        if rejected > 0 { parts.append("\(ScanSummary.number(rejected)) REJECTED (refused by the receiver, or too large to send)") }
         if undelivered > 0 { parts.append("\(ScanSummary.number(undelivered)) NOT DELIVERED (still queued when its timeout ran out)") }
         if retries > 0 { parts.append("\(ScanSummary.number(retries)) retries") }
         if let lastError, !complete || retries > 0 { parts.append("last error: \(lastError)") }
@@ -241,6 +246,8 @@ public final class RemoteOutputs: @unchecked Sendable {
     private var pid: pid_t = 0
     /// Alerts the helper could not be given (it had died).
     private var unsent = 0
+    /// Alerts handed to the helper.
+    private var sent = 0
     private var broken: String?
     private var finished: [ForwardReport]?
 
@@ -293,6 +300,7 @@ public final class RemoteOutputs: @unchecked Sendable {
             unsent += bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
             return
         }
+        let lines = bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
         let ok = bytes.withUnsafeBytes { raw -> Bool in
             var done = 0
             while done < raw.count {
@@ -303,9 +311,11 @@ public final class RemoteOutputs: @unchecked Sendable {
             }
             return true
         }
-        if !ok {
+        if ok {
+            sent += lines
+        } else {
             broken = String(cString: strerror(errno))
-            unsent += bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            unsent += lines
         }
     }
 
@@ -328,9 +338,12 @@ public final class RemoteOutputs: @unchecked Sendable {
         var reports = String(decoding: text, as: UTF8.self).split(separator: "\n").compactMap(ForwardReport.init(jsonLine:))
         if reports.count != specs.count {
             // The helper died: every alert given to it may be lost.
+            // The helper died: every alert given to it counts as not delivered (some may have reached
+            // the receiver; none is known to have).
             reports = specs.map { spec in
-                var r = reports.first { $0.output == spec.displayName } ?? ForwardReport(output: spec.displayName)
-                r.lastError = r.lastError ?? "wardwatch-forward ended without a report (wait status \(status)); the alerts it held may be lost"
+                var r = ForwardReport(output: spec.displayName)
+                r.undelivered = sent
+                r.lastError = "wardwatch-forward ended without a report (wait status \(status))"
                 r.helperFailed = true
                 return r
             }

@@ -46,6 +46,11 @@ public final class AlertSinks: @unchecked Sendable {
         self.style = style
         let specs = try outputs.filter(RemoteOutputSpec.isRemote).map(RemoteOutputSpec.init)
         var local = outputs.filter { !RemoteOutputSpec.isRemote($0) }
+        // The same output twice would get every alert twice.
+        let names = local.map { $0 == "-" ? "-" : URL(fileURLWithPath: $0).standardizedFileURL.path } + specs.map(\.url)
+        if let twice = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw SinkError(message: "'--output \(twice == "-" ? "-" : twice)' is given twice: every alert would be written twice.")
+        }
         if local.isEmpty && specs.isEmpty { local = ["-"] }
         let folders = local.filter(Self.isFolder)
         if !folders.isEmpty && local.count > 1 {

@@ -123,31 +123,34 @@ public enum SyslogFormat {
         return parsed.nanos / 1_000_000
     }
 
-    /// CEF header fields: `|` and `\` escaped, line ends as spaces.
+    /// CEF header fields: `|` and `\` escaped, line ends and other control characters as spaces
+    /// (by Unicode scalar: `=` or `\` followed by a combining mark is still escaped).
     static func escapeHeader(_ value: String) -> String {
         var out = ""
-        for c in value {
+        for c in value.unicodeScalars {
             switch c {
             case "|": out += "\\|"
             case "\\": out += "\\\\"
-            case "\n", "\r": out += " "
-            default: out.append(c)
+            default:
+                if c.value < 0x20 || c.value == 0x7F { out += " " } else { out.unicodeScalars.append(c) }
             }
         }
         return out
     }
 
-    /// CEF extension values: `=` and `\` escaped, line ends as `\n` / `\r`.
+    /// CEF extension values: `=` and `\` escaped, line ends as `\n` / `\r`, other control characters
+    /// dropped (by Unicode scalar, as above).
     static func escapeExtension(_ value: String) -> String {
         var out = ""
-        for c in value {
+        for c in value.unicodeScalars {
             switch c {
             case "=": out += "\\="
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
             case "\r": out += "\\r"
-            case "\r\n": out += "\\r\\n"
-            default: out.append(c)
+            default:
+                if c.value < 0x20 || c.value == 0x7F { continue }
+                out.unicodeScalars.append(c)
             }
         }
         return out

@@ -81,3 +81,18 @@ extension NestedJSONTests {
         #expect(String(decoding: NestedJSON.rewrite(line), as: UTF8.self) == "{\"rule\":{\"id\":\"x\"},\"" + key + "\":1}")
     }
 }
+
+@Suite struct CEFTests {
+    /// Log content cannot add CEF fields: `=` and `\` are escaped even when a combining mark follows
+    /// them (one Swift Character), line ends are escaped, other control characters dropped; the
+    /// header's `|` is escaped and a CR LF in a rule title becomes spaces.
+    @Test func logContentCannotInjectFields() throws {
+        let alert = #"{"@timestamp":"2026-11-22T07:36:52Z","rule.id":"r|1","rule.name":"Title\r\nwith CRLF","rule.level":"critical","message":"x dvchost=\u0301evil suser=\u0301admin end\\\u0301 \u001b[31m\nnext","user.name":"jmiller"}"#
+        let cef = try #require(SyslogFormat.cef(Array(alert.utf8)[...], version: "0.1.0"))
+        let text = String(decoding: cef, as: UTF8.self)
+        #expect(text.hasPrefix("CEF:0|wardwatch|wardwatch|0.1.0|r\\|1|Title  with CRLF|10|rt=1795333012000 "))
+        #expect(text.contains("msg=x dvchost\\=\u{301}evil suser\\=\u{301}admin end\\\\\u{301} [31m\\nnext"))
+        #expect(!text.contains("\u{1B}") && !text.contains("\r") && !text.contains("\n"))
+        #expect(text.components(separatedBy: " dvchost=").count == 1 && text.components(separatedBy: " suser=").count == 2)
+    }
+}

@@ -42,6 +42,8 @@ public struct AlertReport: Sendable {
     }
 
     public var sources: [Source] = []
+    /// Inputs that could not be read (path and why): the report says so.
+    public var unreadable: [(String, String)] = []
     public var alerts = 0
     public var byLevel: [AlertLevel: Int] = [:]
     public var rules: [String: RuleRow] = [:]
@@ -73,7 +75,10 @@ public struct AlertReport: Sendable {
     /// the source's `unreadable`, and `problem` is called with their line number.
     public mutating func add(path: String, text: Substring, problem: (Int, String) -> Void) {
         var source = Source(path: path)
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Lines by their LF (a CR LF file is read the same: "\r\n" is one Character to Swift).
+        let lines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false)
+        for (n, bytes) in lines.enumerated() {
+            let line = Substring(decoding: bytes.last == 0x0D ? bytes.dropLast() : bytes[...], as: UTF8.self)
             if line.allSatisfy(\.isWhitespace) { continue }
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
                 source.unreadable += 1

@@ -45,6 +45,9 @@ public enum ReportHTML {
         s += "<dt>Log files with alerts</dt><dd>\(number(r.logFiles.count))</dd>\n"
         if let first = r.first, let last = r.last { s += "<dt>Alert times</dt><dd>\(stamp(first)) to \(stamp(last))</dd>\n" }
         s += "<dt>Records by kind</dt><dd>\(AlertReport.top(r.datasets, 20).map { "\(escape($0.0)) \(number($0.1))" }.joined(separator: ", "))</dd>\n"
+        for (path, why) in r.unreadable {
+            s += "<dt>Alert file</dt><dd><code>\(escape(path))</code>: <strong>could not be read (\(escape(why))); its alerts are not in this report</strong></dd>\n"
+        }
         for source in r.sources {
             s += "<dt>Alert file</dt><dd><code>\(escape(source.path))</code>: \(number(source.alerts)) alerts"
             if source.unreadable > 0 { s += ", <strong>\(number(source.unreadable)) lines that were not alerts (skipped)</strong>" }

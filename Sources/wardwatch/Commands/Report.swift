@@ -50,6 +50,7 @@ struct Report: ParsableCommand {
                 text = try Self.readAlerts(path)
             } catch {
                 Diagnostics.error("\(path): \(error)")
+                report.unreadable.append((path, "\(error)"))
                 failed = true
                 continue
             }

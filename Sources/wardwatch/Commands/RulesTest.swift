@@ -70,7 +70,13 @@ extension Rules {
         func execute() throws {
             // Tests rely on the documented example values of the placeholders (RuleOptions.exampleValues).
             let options = try rules.loadOptions()
-            let collection = RuleLoader.load(paths: rules.paths + context, options: options)
+            // A tests file named on the command line stands for its rule file.
+            let rulePaths = rules.paths.map { path -> String in
+                guard RuleTestFile.isTestFile(path) else { return path }
+                let base = path.hasSuffix(".tests.yaml") ? String(path.dropLast(11)) : String(path.dropLast(10))
+                return [base + ".yml", base + ".yaml"].first { FileManager.default.fileExists(atPath: $0) } ?? base + ".yml"
+            }
+            let collection = RuleLoader.load(paths: rulePaths + context, options: options)
             let errors = (options.mappings.diagnostics + collection.diagnostics).filter { $0.severity == .error }
             for problem in errors { Diagnostics.write(problem.description) }
             var testFiles: [RuleTestFile] = []
@@ -115,11 +121,14 @@ extension Rules {
             Console.writeStdout(Diagnostics.escapingControls(out))
             for path in untested.prefix(20) { Diagnostics.warning("\(path): no tests (\(RuleTestFile.testsPath(of: path)))") }
             var unexpectedAlerts = 0
-            if !corpus.isEmpty { unexpectedAlerts = try runCorpus(collection: collection, options: options) }
+            var corpusFailed = false
+            if !corpus.isEmpty { (unexpectedAlerts, corpusFailed) = try runCorpus(collection: collection, options: options) }
             if let junit { try write(Self.junit(results), to: junit) }
             if let json { try write(Self.json(results, untested: untested, unexpected: unexpectedAlerts), to: json) }
             if broken { throw ExitCode(WardExit.usage) }
             if failed > 0 || (unexpected == "fail" && unexpectedAlerts > 0) { throw ExitCode(WardExit.alerts) }
+            // A corpus that could not be read whole: its count of false positives means nothing.
+            if corpusFailed { throw ExitCode(WardExit.input) }
         }
 
         /// The tests files under `paths`: `*.tests.yml` in folders; beside a rule file given by name.
@@ -151,7 +160,7 @@ extension Rules {
 
         /// Runs every rule (as `scan` would: base rules of correlations silent unless `generate`)
         /// over the corpus; returns its alerts, listed by rule unless `--unexpected ignore`.
-        func runCorpus(collection: RuleCollection, options: RuleLoadOptions) throws -> Int {
+        func runCorpus(collection: RuleCollection, options: RuleLoadOptions) throws -> (alerts: Int, failed: Bool) {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wardwatch-rules-test-\(getpid())")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
@@ -199,8 +208,10 @@ extension Rules {
                     text += "  \(entry.level.padding(toLength: 13, withPad: " ", startingAt: 0)) \(String(repeating: " ", count: max(0, 6 - String(entry.count).count)))\(entry.count)  \(rule)  (first: \(entry.first))\n"
                 }
             }
+            let failed = !walkErrors.isEmpty || report.inputFailed
+            if failed { text += "corpus: some input could not be read whole (above): the count covers only what was read\n" }
             Console.writeStdout(text)
-            return lines.count
+            return (lines.count, failed)
         }
 
         func write(_ text: String, to path: String) throws {
@@ -212,8 +223,13 @@ extension Rules {
             }
         }
 
+        /// Text for XML: escaped, and the characters XML 1.0 forbids (controls, U+FFFE, U+FFFF, lone
+        /// surrogates cannot occur in a String) left out.
         static func xml(_ text: String) -> String {
-            ReportHTML.escape(text)
+            let allowed = String(String.UnicodeScalarView(text.unicodeScalars.filter { c in
+                c == "\t" || c == "\n" || c == "\r" || (c.value >= 0x20 && c.value != 0xFFFE && c.value != 0xFFFF)
+            }))
+            return ReportHTML.escape(allowed)
         }
 
         /// JUnit XML: one testsuite per tests file, one testcase per case, a failure with its reasons.
