@@ -120,6 +120,18 @@ import WardTestSupport
         return all
     }
 
+    /// A FHIR AuditEvent whose acting agent is the patient (a portal) or a relative: their pseudonym as
+    /// user, and neither name, display nor raw id anywhere (the agent's name was written as agent.name).
+    @Test func aPatientOrRelativeActingIsNotNamed() throws {
+        let event = #"{"resourceType":"AuditEvent","id":"x","type":{"code":"110110"},"action":"R","recorded":"2026-11-24T10:00:00Z","outcome":"0","agent":[{"who":{"reference":"Patient/55501234","display":"Johanna Secretperson"},"name":"Johanna Secretperson","requestor":true},{"who":{"reference":"RelatedPerson/777","display":"Karl Secretrelative"},"name":"Karl Secretrelative","altId":"kr-777","requestor":false}],"source":{"observer":{"display":"portal"}},"entity":[{"what":{"reference":"Patient/55501234"}}]}"#
+        let run = try wardwatch(["parse", "-"], stdin: Data((event + "\n").utf8))
+        #expect(run.status == 0)
+        for secret in ["Secretperson", "Secretrelative", "55501234", "RelatedPerson/777", "kr-777"] {
+            #expect(!run.stdout.contains(secret), "\(secret)")
+        }
+        #expect(run.stdout.contains(#""user.name":"pid:"#))
+    }
+
     @Test func noPatientDataInParseOrScanOutputUnlessRevealed() throws {
         let inputs = Self.inputs()
         #expect(inputs.count == 23)

@@ -45,6 +45,18 @@ enum FHIRAuditEvent {
         return XMLScanner.equals(p, r.lowerBound..<(r.lowerBound + 8), "Patient/")
     }
 
+    /// A patient's relative or carer (`RelatedPerson/<id>`): personal data as much as the patient's.
+    static func startsWithRelatedPerson(_ p: UnsafePointer<UInt8>, _ r: Range<Int>?) -> Bool {
+        guard let r, r.count > 14 else { return false }
+        return XMLScanner.equals(p, r.lowerBound..<(r.lowerBound + 14), "RelatedPerson/")
+    }
+
+    /// The length of the `Patient/` or `RelatedPerson/` prefix of a reference to a person whose data is
+    /// protected, if it is one.
+    static func personPrefix(_ p: UnsafePointer<UInt8>, _ r: Range<Int>?) -> Int? {
+        startsWithPatient(p, r) ? 8 : startsWithRelatedPerson(p, r) ? 14 : nil
+    }
+
     /// The patient's ID in a reference (`Patient/<id>[/_history/<v>]`) or an identifier value (prefix 0).
     static func idPart(_ p: UnsafePointer<UInt8>, _ r: Range<Int>, prefix: Int) -> Range<Int> {
         let start = r.lowerBound + prefix
@@ -99,14 +111,16 @@ enum FHIRAuditEvent {
             guard let r = scalar(member(agent, "requestor")), XMLScanner.equals(p, r, "true") else { return true }
             let who = member(agent, "who")
             let reference = scalar(member(who, "reference"))
-            if startsWithPatient(p, reference), let reference {
-                addPseudonym(.userName, reference, prefix: 8)
+            // A patient (a portal) or a relative acting: their pseudonym, and no name.
+            let person = personPrefix(p, reference)
+            if let person, let reference {
+                addPseudonym(.userName, reference, prefix: person)
             } else {
                 add(.userName, scalar(member(member(who, "identifier"), "value")) ?? scalar(member(who, "display"))
                     ?? reference ?? scalar(member(agent, "userId")))
+                add("agent.alt_id", scalar(member(agent, "altId")))
+                add("agent.name", scalar(member(agent, "name")))
             }
-            add("agent.alt_id", scalar(member(agent, "altId")))
-            add("agent.name", scalar(member(agent, "name")))
             add("agent.role", code(p, member(agent, "type")) ?? code(p, member(agent, "role")))
             let network = member(agent, "network")
             let address = scalar(member(network, "address")) ?? scalar(member(network, "identifier"))
@@ -203,20 +217,25 @@ extension FHIRAuditEvent {
             switch p[value.lowerBound] {
             case UInt8(ascii: "\""):
                 let s = (value.lowerBound + 1)..<(value.upperBound - 1)
-                if startsWithPatient(p, s) {
-                    replace(s, pseudonymFrom: 8)
+                if let person = personPrefix(p, s) {
+                    replace(s, pseudonymFrom: person)
                 } else if let key {
                     if context.identifier && XMLScanner.equals(p, key, "value") {
                         replace(s, pseudonymFrom: 0)
                     } else if context.entity && (XMLScanner.equals(p, key, "name") || XMLScanner.equals(p, key, "query"))
-                                || context.patient && XMLScanner.equals(p, key, "display")
+                                || context.patient && (XMLScanner.equals(p, key, "display") || XMLScanner.equals(p, key, "name")
+                                                       || XMLScanner.equals(p, key, "altId"))
                                 || context.detail && key.count >= 5 && XMLScanner.equals(p, key.lowerBound..<(key.lowerBound + 5), "value") {
                         replace(s, pseudonymFrom: nil)
                     }
                 }
             case UInt8(ascii: "{"):
                 var own = context
-                if startsWithPatient(p, JSONNav.scalar(p, JSONNav.member(p, value, "reference"))) { own.patient = true }
+                if personPrefix(p, JSONNav.scalar(p, JSONNav.member(p, value, "reference"))) != nil { own.patient = true }
+                // An agent that is a patient or a relative: its name and display are theirs.
+                if personPrefix(p, JSONNav.scalar(p, JSONNav.member(p, JSONNav.member(p, value, "who"), "reference"))) != nil {
+                    own.patient = true
+                }
                 JSONNav.forEachMember(p, value) { k, v in
                     var child = own
                     if XMLScanner.equals(p, k, "entity") {
