@@ -132,6 +132,14 @@ import WardTestSupport
         #expect(run.stdout.contains(#""user.name":"pid:"#))
     }
 
+    /// HL7 NTE comments are free text ("Patient … called back"): redacted like the patient's own fields.
+    @Test func hl7CommentsAreRedacted() throws {
+        let message = "MSH|^~\\&|LIS|GH|EHR|GH|20261122080240||ORU^R01|L1|P|2.5\rPID|1||123^^^GH^MR||DOE^JANE\rNTE|1|L|Patient Johanna Secretperson called back|RE\r\n"
+        let run = try wardwatch(["parse", "-"], stdin: Data(message.utf8))
+        #expect(!run.stdout.contains("Secretperson") && !run.stdout.contains("DOE"))
+        #expect(run.stdout.contains("NTE|1|L|[redacted]|RE"))
+    }
+
     @Test func noPatientDataInParseOrScanOutputUnlessRevealed() throws {
         let inputs = Self.inputs()
         #expect(inputs.count == 23)

@@ -116,7 +116,8 @@ public enum HL7Framer {
 ///
 /// PID-3 (the patient identifier list) becomes the patient's pseudonym; names, birth dates, addresses,
 /// phone numbers and national identifiers (PID-2, 4–7, 9, 11–14, 18–21, 23, 29; NK1, GT1, IN2 and MRG
-/// except their set IDs and relationship codes; IN1-16, 18, 19, 42–44, 49) become `[redacted]`, and so
+/// except their set IDs and relationship codes; IN1-16, 18, 19, 42–44, 49; NTE-3, free-text comments)
+/// become `[redacted]`, and so
 /// does every field of a segment not known to be free of personal data (Z-segments, QPD/QRD queries,
 /// site-specific segments such as DST). Segment and field structure are kept, so the line still reads as HL7.
 public enum HL7Redactor {
@@ -187,6 +188,8 @@ public enum HL7Redactor {
     static let everythingButSetID = Rule(all: true, keep: bits(1))
     static let in1 = Rule(redact: bits(16, 18, 19, 42, 43, 44, 49))
     static let mrg = Rule(all: true)
+    /// NTE-3, the comment: free text, where a clerk writes "Patient Jane Doe called back".
+    static let nte = Rule(redact: bits(3))
     static let none = Rule()
 
     /// The segments that exist to describe a person (PID, NK1, GT1, IN1, IN2, MRG).
@@ -198,7 +201,7 @@ public enum HL7Redactor {
     /// Segments that carry no direct patient identifiers (message control, visit, orders, results,
     /// diagnoses, batch envelopes): kept as they are.
     static let withoutPersonalData: Set<UInt32> = Set([
-        "MSH", "EVN", "MSA", "ERR", "SFT", "PV1", "PV2", "ORC", "OBR", "OBX", "NTE", "TQ1", "TQ2", "SPM", "SAC",
+        "MSH", "EVN", "MSA", "ERR", "SFT", "PV1", "PV2", "ORC", "OBR", "OBX", "TQ1", "TQ2", "SPM", "SAC",
         "DG1", "DRG", "PR1", "AL1", "ROL", "FT1", "TXA", "QAK", "RCP", "PD1", "RXA", "RXR", "RXE", "RXO", "RXC",
         "RXD", "RXG", "IAM", "ACC", "UB1", "UB2", "MFI", "MFE", "STF", "PRA", "ORG", "LOC", "AIS", "AIG", "AIL",
         "AIP", "SCH", "ARQ", "FHS", "FTS", "BHS", "BTS",
@@ -211,6 +214,7 @@ public enum HL7Redactor {
         case ER7.id("GT1"), ER7.id("IN2"): return everythingButSetID
         case ER7.id("IN1"): return in1
         case ER7.id("MRG"): return mrg
+        case ER7.id("NTE"): return nte
         default:
             // Unknown, site-specific (Z…) and query segments (QPD, QRD carry the patient searched for):
             // everything redacted, since nothing says what they hold.
