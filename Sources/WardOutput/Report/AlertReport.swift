@@ -153,7 +153,10 @@ public struct AlertReport: Sendable {
             accounts = [subject]
         }
         accounts += group.filter { $0.key.lowercased().contains("user") }.map(\.value)
-        for user in Set(accounts) { users[user, default: 0] += 1 }
+        // A patient acting (a portal login) has a pseudonym for a user name: counted, never listed.
+        for user in Set(accounts) {
+            if user.hasPrefix("pid:") { patients[user, default: 0] += 1 } else { users[user, default: 0] += 1 }
+        }
         var addresses = Self.strings(fields["source.ip"]) + Self.strings(fields["IpAddress"]).filter { $0 != "-" }
         addresses += group.filter { ["source", "source.ip", "src_ip", "ip", "origin"].contains($0.key) }.map(\.value)
         for address in Set(addresses) { sourceAddresses[address, default: 0] += 1 }
