@@ -87,6 +87,11 @@ extension CorrelationStage {
         }
         w.append("},\"correlation.value\":")
         Self.appendNumber(value, to: &w)
+        if !rule.fields.isEmpty {
+            // What the value counts or adds up (value_count of patient.id: distinct patients).
+            w.append(",\"correlation.field\":")
+            AlertEncoder.array(rule.fields, &w)
+        }
         w.append(",\"correlation.window.start\":\"")
         TimestampFormat.appendRFC3339(start, to: &w.bytes)
         w.append("\",\"correlation.window.end\":\"")

@@ -32,6 +32,7 @@ import WardTestSupport
         #expect(text.contains("<dt>Correlation alerts</dt><dd>20</dd>"))
         #expect(text.contains("<dt>First malicious activity seen</dt><dd>2026-11-21T22:10:00Z</dd>"))
         #expect(text.contains("<dt>Last malicious activity seen</dt><dd>2026-11-24T23:44:21Z</dd>"))
+        #expect(text.contains("counted up to 21 distinct patients in one window"))
         #expect(text.contains("<dt>Patient records involved</dt><dd>1 distinct patient (by pseudonym) in 4 alerts on clinical records"))
         #expect(text.contains("<dt>Affected systems</dt><dd>ehr-app01 (9), asa-edge01 (6), FS01.hildegard.local (3)"))
         // Windows hosts and accounts by their own field names, a correlation's group by its keys.

@@ -61,6 +61,10 @@ public struct AlertReport: Sendable {
     /// alerts each — counted, never named in the report.
     public var patients: [String: Int] = [:]
     public var clinicalAlerts = 0
+    /// The most distinct patients one correlation counted (`value_count` of a patient field: one account
+    /// opening many records), and how many such correlation alerts there were.
+    public var patientsInOneCorrelation = 0
+    public var patientCorrelations = 0
     /// Alert times (for the timeline), with their level.
     public var times: [(Int64, AlertLevel)] = []
     public var first: Int64?
@@ -175,6 +179,12 @@ public struct AlertReport: Sendable {
         for tactic in tactics {
             if techniques.isEmpty { attack[tactic, default: [:]]["(no technique)", default: 0] += 1 }
             for technique in techniques { attack[tactic, default: [:]][technique, default: 0] += 1 }
+        }
+        if fields["correlation.type"] as? String == "value_count",
+           Self.strings(fields["correlation.field"]).contains(where: { $0.lowercased().contains("patient") }),
+           let value = fields["correlation.value"] as? NSNumber {
+            patientCorrelations += 1
+            patientsInOneCorrelation = max(patientsInOneCorrelation, value.intValue)
         }
         if let type = fields["correlation.type"] as? String {
             let group = (fields["correlation.group"] as? [String: Any] ?? [:]).map { ($0.key, "\($0.value)") }.sorted { $0.0 < $1.0 }

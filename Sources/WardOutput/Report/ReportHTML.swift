@@ -24,7 +24,7 @@ public enum ReportHTML {
             .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(330px,1fr));gap:16px}.muted{color:#6b7482}
             .cell{display:block;margin:2px 0;padding:2px 6px;border-radius:3px;color:#fff;font-size:12px}
             dl{display:grid;grid-template-columns:260px 1fr;gap:4px 12px;margin:0}dt{color:#56606e}dd{margin:0}
-            code{font-size:12px}.scroll{overflow-x:auto}.matrix td{min-width:78px}.matrix th{font-size:12px}
+            code{font-size:12px}.scroll{overflow-x:auto}#rules td:nth-child(3),#rules td:nth-child(4),#correlations td:first-child{white-space:nowrap}.matrix td{min-width:78px}.matrix th{font-size:12px}
             </style></head><body>
 
             """
@@ -80,6 +80,9 @@ public enum ReportHTML {
             s += "no alert on a clinical record (HL7, ATNA, FHIR)"
         } else {
             s += "\(number(r.patients.count)) distinct \(r.patients.count == 1 ? "patient" : "patients") (by pseudonym) in \(number(r.clinicalAlerts)) \(r.clinicalAlerts == 1 ? "alert" : "alerts") on clinical records; patients are counted, never named, in this report"
+        }
+        if r.patientCorrelations > 0 {
+            s += "; \(number(r.patientCorrelations)) \(r.patientCorrelations == 1 ? "correlation" : "correlations") of record access (one account opening many patients' records) counted up to \(number(r.patientsInOneCorrelation)) distinct patients in one window"
         }
         return s + "</dd>\n</dl></section>\n"
     }
