@@ -180,7 +180,8 @@ public struct AlertEncoder: Sendable {
 
     /// `2026-11-22T07:36:52Z  HIGH          Sudo to a root shell`: the start of a readable line (a
     /// correlation alert or a suppression summary goes on with its own details).
-    public static func prettyPrefix(timestamp: Int64, level: AlertLevel, title: String, color: Bool, to out: inout JSONWriter) {
+    public static func prettyPrefix(timestamp: Int64, level: AlertLevel, title: String, color: Bool, titleWidth: Int = titleWidth,
+                                    to out: inout JSONWriter) {
         if timestamp != EventRecord.noTimestamp {
             // Second precision keeps the columns aligned: 2026-11-22T07:36:52Z
             appendSeconds(timestamp, to: &out.bytes)
@@ -212,6 +213,13 @@ public struct AlertEncoder: Sendable {
     /// Width of the rule column of `--format pretty`.
     public static let titleWidth = 36
 
+    /// The rule column's width on a terminal `width` columns wide: narrower below 136 columns (down to
+    /// 20), so that a 120-column terminal still shows what happened.
+    public static func titleWidth(forLine width: Int?) -> Int {
+        guard let width else { return titleWidth }
+        return max(20, min(titleWidth, width - 100))
+    }
+
     /// Appends `value` (or `-`) padded to `width` columns, cut with … when longer; control bytes escaped.
     static func column(_ value: UnsafeBufferPointer<UInt8>?, width: Int, to out: inout JSONWriter) {
         out.append("  ")
@@ -238,7 +246,8 @@ public struct AlertEncoder: Sendable {
         let lineStart = out.bytes.count
         defer { if let lineWidth { Self.cut(&out, from: lineStart, to: lineWidth) } }
         let event = batch.events[hit.event]
-        Self.prettyPrefix(timestamp: event.timestamp, level: levels[hit.rule], title: titles[hit.rule], color: color, to: &out)
+        Self.prettyPrefix(timestamp: event.timestamp, level: levels[hit.rule], title: titles[hit.rule], color: color,
+                          titleWidth: Self.titleWidth(forLine: lineWidth), to: &out)
         // Columns: host, user, source address; then the patient's pseudonym if any, what happened (its
         // first line), and where (file:line) — the part a narrow terminal cuts first.
         // A Windows event's fields keep their own names (Computer, SubjectUserName, IpAddress).

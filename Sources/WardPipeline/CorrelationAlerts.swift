@@ -20,7 +20,8 @@ extension CorrelationStage {
             var w = JSONWriter(capacity: 1024)
             if case .pretty(let color) = settings.style {
                 // `… HIGH  Brute force  event_count 12 in 5m  source.ip=203.0.113.50  12 events from auth.log byte 1024`
-                AlertEncoder.prettyPrefix(timestamp: end, level: node.level, title: rule.metadata.title, color: color, to: &w)
+                AlertEncoder.prettyPrefix(timestamp: end, level: node.level, title: rule.metadata.title, color: color,
+                                          titleWidth: AlertEncoder.titleWidth(forLine: settings.lineWidth), to: &w)
                 w.append("  ")
                 w.bytes += Array("\(rule.kind.rawValue) ".utf8)
                 Self.appendNumber(value, to: &w)

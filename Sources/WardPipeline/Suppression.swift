@@ -186,7 +186,8 @@ public final class SuppressionStage: OrderedStage {
         let sink = perLevel ? UInt8(AlertLevel.allCases.firstIndex(of: set.levels[rule])!) : 0
         if case .pretty(let color) = style {
             // `… HIGH  Deny  suppressed 9 more for 10m  source.ip=10.0.0.1  since 2026-11-22T03:02:11Z`
-            AlertEncoder.prettyPrefix(timestamp: window.lastSeen, level: set.levels[rule], title: set.metadata[rule].title, color: color, to: &w)
+            AlertEncoder.prettyPrefix(timestamp: window.lastSeen, level: set.levels[rule], title: set.metadata[rule].title, color: color,
+                                      titleWidth: AlertEncoder.titleWidth(forLine: lineWidth), to: &w)
             w.bytes += Array("  suppressed \(window.count) more within \(entry.spec.text)".utf8)
             for (name, value) in window.values {
                 w.bytes += Array("  \(name)=".utf8)
