@@ -305,7 +305,12 @@ public struct AlertEncoder: Sendable {
                                         (" to ", .hl7ReceivingApplication), ("/", .hl7ReceivingFacility)])
         case .atna: summary = ("ATNA", [("", .eventCode), (" ", .eventAction), (" ", .eventOutcome)])
         case .fhirAuditEvent: summary = ("FHIR AuditEvent", [("", .eventCode), (" ", .eventAction), (" ", .eventOutcome)])
-        default: summary = nil
+        default:
+            // A firewall's line: the flow, not its key=value text.
+            summary = event.dataset.name.hasPrefix("firewall.") && value(.sourceIP) != nil
+                ? ("Firewall", [("", .eventAction), (" ", .networkTransport), (" ", .sourceIP), (":", .sourcePort), (" → ", .destinationIP),
+                                (":", .destinationPort), (" policy ", .ruleName)])
+                : nil
         }
         if let summary {
             out.append(summary.label)
