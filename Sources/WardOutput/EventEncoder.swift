@@ -79,8 +79,9 @@ public struct EventEncoder: Sendable {
         // `json.`, and a key the input repeats is written once — a JSON line must not be able to
         // set its own alert's level or time, or make a document with duplicate keys.
         let structured = event.dataset == .json || event.dataset == .windowsEventLog
-        var written: Set<[UInt8]> = []
-        for slot in batch.fields[batch.fieldRange(of: index)] {
+        let fields = batch.fieldRange(of: index)
+        for i in fields {
+            let slot = batch.fields[i]
             // The redacted original replaces the line; the HL7 message slot is internal.
             if slot.id == .eventOriginal && slot.name.count == 0 {
                 original = slot.value
@@ -89,19 +90,21 @@ public struct EventEncoder: Sendable {
             if slot.id == .hl7Message { continue }
             var renamed = false
             if structured {
-                let key = rawKey(slot, values)
-                if Self.isEncoderKey(key) || (alert && Self.isAlertKey(key)) {
-                    renamed = true
-                    guard written.insert(Array("json.".utf8) + key).inserted else { continue }
-                } else if !written.insert(key).inserted {
+                // The first of a repeated key is written (no allocation: compared with the slots before).
+                if (fields.lowerBound..<i).contains(where: { Self.sameOutputKey(batch.fields[$0], slot, values, alert: alert) }) {
                     continue
                 }
+                renamed = Self.isReserved(slot, values, alert: alert)
             }
             out.append(byte: UInt8(ascii: ","))
             let id = slot.id
             if renamed {
                 out.append("\"json.")
-                rawKey(slot, values).withUnsafeBufferPointer { out.appendEscaped($0) }
+                if slot.name.count == 0 {
+                    FieldID.nameBytesTable[Int(slot.id.rawValue)].withUnsafeBufferPointer { out.appendEscaped($0) }
+                } else {
+                    out.appendEscaped(values[slot.name])
+                }
                 out.append("\":")
             } else if slot.name.count == 0 && (id == .sourceIP || id == .destinationIP || id == .sourceNATIP || id == .destinationNATIP)
                 && !Self.isAddress(values[slot.value]) {
@@ -144,23 +147,43 @@ public struct EventEncoder: Sendable {
         out.appendInteger(origin.offset + Int64(event.lineStart))
     }
 
-    /// A slot's full key, unescaped: `host.hostname`, `fortinet.remip`, a JSON key as written.
-    private func rawKey(_ slot: FieldSlot, _ values: EventValues) -> [UInt8] {
-        let prefix = FieldID.nameBytes(of: slot.id)
-        if slot.name.count == 0 { return Array(prefix) }
-        return prefix.isEmpty ? Array(values[slot.name]) : Array(prefix) + [UInt8(ascii: ".")] + Array(values[slot.name])
+    /// Whether two slots of an event have the same key (the same well-known field, or the same name in
+    /// the same namespace).
+    static func sameKey(_ a: FieldSlot, _ b: FieldSlot, _ values: EventValues) -> Bool {
+        a.id == b.id && a.name.count == b.name.count && (a.name.count == 0 || values[a.name].elementsEqual(values[b.name]))
+    }
+
+    /// Whether two slots are written under the same key: the same key, or a reserved key moved under
+    /// `json.` (``isReserved``) and the input's own key of that name.
+    static func sameOutputKey(_ a: FieldSlot, _ b: FieldSlot, _ values: EventValues, alert: Bool) -> Bool {
+        if sameKey(a, b, values) { return true }
+        func literalJSON(_ s: FieldSlot) -> Bool {
+            s.name.count > 5 && FieldID.nameBytesTable[Int(s.id.rawValue)].isEmpty && values[s.name].starts(with: "json.".utf8)
+        }
+        let (aj, bj) = (literalJSON(a), literalJSON(b))
+        guard aj != bj else { return false }
+        let (literal, other) = aj ? (a, b) : (b, a)
+        guard isReserved(other, values, alert: alert) else { return false }
+        let rest = values[literal.name].dropFirst(5)
+        return other.name.count == 0 ? rest.elementsEqual(FieldID.nameBytesTable[Int(other.id.rawValue)])
+                                     : rest.elementsEqual(values[other.name])
     }
 
     /// Keys the encoder writes itself, around the event's fields.
-    static let encoderKeys: Set<[UInt8]> = Set(["@timestamp", "event.dataset", "event.original", "log.file.path", "log.offset",
-                                                "log.flags", "log.source.address", "log.source.port", "tls.established"].map { Array($0.utf8) })
+    static let encoderKeys: [[UInt8]] = ["@timestamp", "event.dataset", "event.original", "log.file.path", "log.offset",
+                                         "log.flags", "log.source.address", "log.source.port", "tls.established"].map { Array($0.utf8) }
 
-    static func isEncoderKey(_ key: [UInt8]) -> Bool { encoderKeys.contains(key) }
-
-    /// Keys of an alert's own members (``AlertEncoder``).
-    static func isAlertKey(_ key: [UInt8]) -> Bool {
-        key.starts(with: "rule.".utf8) || key.starts(with: "threat.".utf8) || key.elementsEqual("event.kind".utf8)
-            || key.elementsEqual("event.severity".utf8) || key.elementsEqual("event.id".utf8) || key.elementsEqual("ecs.version".utf8)
+    /// Whether a structured event's key is one the encoder writes itself, or (in an alert) one of the
+    /// alert's own members (``AlertEncoder``): such a key goes under `json.`. Keys in a vendor namespace
+    /// (`fortinet.…`) never are.
+    static func isReserved(_ slot: FieldSlot, _ values: EventValues, alert: Bool) -> Bool {
+        func check<K: Collection<UInt8>>(_ key: K) -> Bool {
+            encoderKeys.contains { $0.elementsEqual(key) }
+                || alert && (key.starts(with: "rule.".utf8) || key.starts(with: "threat.".utf8) || key.elementsEqual("event.kind".utf8)
+                    || key.elementsEqual("event.severity".utf8) || key.elementsEqual("event.id".utf8) || key.elementsEqual("ecs.version".utf8))
+        }
+        if slot.name.count == 0 { return check(FieldID.nameBytesTable[Int(slot.id.rawValue)]) }
+        return FieldID.nameBytesTable[Int(slot.id.rawValue)].isEmpty && check(values[slot.name])
     }
 
     private func writeKey(_ slot: FieldSlot, _ values: EventValues, to out: inout JSONWriter) {
