@@ -62,9 +62,7 @@ public enum SyslogFormat {
     /// The alert (a JSON object, flat or nested) as a CEF record:
     /// `CEF:0|wardwatch|wardwatch|VERSION|RULE ID|RULE NAME|SEVERITY|rt=… dvchost=… …`.
     public static func cef(_ line: ArraySlice<UInt8>, version: String) -> [UInt8]? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return nil }
-        var fields: [String: Any] = [:]
-        flatten(object, prefix: "", into: &fields)
+        guard let fields = AlertFields.read(line) else { return nil }
         func text(_ key: String) -> String? {
             switch fields[key] {
             case let s as String: return s
@@ -78,7 +76,7 @@ public enum SyslogFormat {
                       text("rule.id") ?? "-", text("rule.name") ?? "wardwatch alert", String(cefSeverity(level))]
         for i in 1..<header.count { header[i] = escapeHeader(header[i]) }
         var extensions: [(String, String)] = []
-        if let time = text("@timestamp"), let millis = milliseconds(time) { extensions.append(("rt", String(millis))) }
+        if let nanos = AlertFields.nanos(fields["@timestamp"]) { extensions.append(("rt", String(nanos / 1_000_000))) }
         let mapping: [(String, String)] = [
             ("dvchost", "host.hostname"), ("shost", "host.name"), ("suser", "user.name"), ("duser", "user.target.name"),
             ("src", "source.ip"), ("spt", "source.port"), ("dst", "destination.ip"), ("dpt", "destination.port"),
@@ -99,28 +97,6 @@ public enum SyslogFormat {
         }
         let body = extensions.map { "\($0.0)=\(escapeExtension($0.1))" }.joined(separator: " ")
         return Array((header.joined(separator: "|") + "|" + body).utf8)
-    }
-
-    static func flatten(_ object: [String: Any], prefix: String, into fields: inout [String: Any]) {
-        for (key, value) in object {
-            let name = prefix.isEmpty ? key : prefix + "." + key
-            if let child = value as? [String: Any], !name.hasPrefix("correlation.group") {
-                flatten(child, prefix: name, into: &fields)
-            } else {
-                fields[name] = value
-            }
-        }
-    }
-
-    /// `2026-11-22T07:36:52.123Z` → milliseconds since 1970.
-    static func milliseconds(_ time: String) -> Int64? {
-        let bytes = Array(time.utf8)
-        guard !bytes.isEmpty else { return nil }
-        let parsed = bytes.withUnsafeBufferPointer { buf in
-            RFC3339.parse(buf.baseAddress!, from: 0, to: buf.count, strict: false)
-        }
-        guard parsed.errorAt == nil else { return nil }
-        return parsed.nanos / 1_000_000
     }
 
     /// CEF header fields: `|` and `\` escaped, line ends and other control characters as spaces

@@ -84,13 +84,11 @@ public struct AlertReport: Sendable {
         for (n, bytes) in lines.enumerated() {
             let line = Substring(decoding: bytes.last == 0x0D ? bytes.dropLast() : bytes[...], as: UTF8.self)
             if line.allSatisfy(\.isWhitespace) { continue }
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            guard let fields = AlertFields.read(line.utf8) else {
                 source.unreadable += 1
                 problem(n + 1, "not a JSON object")
                 continue
             }
-            var fields: [String: Any] = [:]
-            Self.flatten(object, "", into: &fields)
             guard let ruleName = fields["rule.name"] as? String else {
                 source.unreadable += 1
                 problem(n + 1, "not a wardwatch alert (no rule.name)")
@@ -102,28 +100,10 @@ public struct AlertReport: Sendable {
         sources.append(source)
     }
 
-    static func flatten(_ object: [String: Any], _ prefix: String, into out: inout [String: Any]) {
-        for (key, value) in object {
-            let name = prefix.isEmpty ? key : prefix + "." + key
-            if let child = value as? [String: Any], name != "correlation.group" {
-                flatten(child, name, into: &out)
-            } else {
-                out[name] = value
-            }
-        }
-    }
-
     static func strings(_ value: Any?) -> [String] {
         if let s = value as? String { return [s] }
         if let a = value as? [Any] { return a.compactMap { $0 as? String } }
         return []
-    }
-
-    static func time(_ value: Any?) -> Int64? {
-        guard let text = value as? String, !text.isEmpty else { return nil }
-        let bytes = Array(text.utf8)
-        let parsed = bytes.withUnsafeBufferPointer { RFC3339.parse($0.baseAddress!, from: 0, to: $0.count, strict: false) }
-        return parsed.errorAt == nil ? parsed.nanos : nil
     }
 
     private mutating func add(_ fields: [String: Any], rule ruleName: String) {
@@ -133,7 +113,7 @@ public struct AlertReport: Sendable {
         let key = (fields["rule.id"] as? String ?? "") + "\u{1F}" + ruleName
         var row = rules[key] ?? RuleRow(name: ruleName, id: fields["rule.id"] as? String ?? "", level: level)
         row.count += 1
-        let time = Self.time(fields["@timestamp"])
+        let time = AlertFields.nanos(fields["@timestamp"])
         if let time {
             row.first = min(row.first, time)
             row.last = max(row.last, time)
