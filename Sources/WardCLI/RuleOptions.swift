@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardCore
 import WardRules
 import Yams
 
@@ -87,6 +88,13 @@ public struct RuleOptions: ParsableArguments {
         bundled("Rules")
     }
 
+    /// Whether `path` is the bundled `Rules/` folder or inside it.
+    public static func isBundled(_ path: String) -> Bool {
+        guard let root = bundledRules().map({ URL(fileURLWithPath: $0).standardizedFileURL.path }) else { return false }
+        let own = URL(fileURLWithPath: path).standardizedFileURL.path
+        return own == root || own.hasPrefix(root + "/")
+    }
+
     /// `relative` (`Rules`, `Rules/mappings`) in the first of ``searchedFolders()`` that has it. Never
     /// the current folder: a rules folder there must not be picked up by accident.
     public static func bundled(_ relative: String) -> String? {
@@ -115,8 +123,5 @@ public struct RuleOptions: ParsableArguments {
 
     /// The running program's resolved path (`/proc/self/exe`: `argv[0]` is only a name when it was found
     /// on the PATH).
-    static func executablePath() -> String {
-        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
-        return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
-    }
+    static func executablePath() -> String { Program.path }
 }

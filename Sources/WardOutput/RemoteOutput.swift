@@ -1,4 +1,5 @@
 import Foundation
+import WardCore
 
 #if canImport(Glibc)
 import Glibc
@@ -254,7 +255,7 @@ public final class RemoteOutputs: @unchecked Sendable {
     /// Starts `wardwatch-forward` (beside this program) for `specs`.
     public init(_ specs: [RemoteOutputSpec]) throws {
         self.specs = specs
-        let program = Self.helperPath()
+        let program = Program.sibling("wardwatch-forward")
         // A socket to the helper, not a pipe: written with MSG_NOSIGNAL, a helper that died is an
         // error to count (EPIPE), not a SIGPIPE that ends the run.
         var toChild: [Int32] = [0, 0], fromChild: [Int32] = [0, 0]
@@ -282,14 +283,6 @@ public final class RemoteOutputs: @unchecked Sendable {
         pid = child
         input = toChild[1]
         output = fromChild[0]
-    }
-
-    static func helperPath() -> String {
-        var path = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &path, path.count - 1)
-        let own = n > 0 ? String(decoding: path[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
-        guard let slash = own.lastIndex(of: "/") else { return "wardwatch-forward" }
-        return String(own[...slash]) + "wardwatch-forward"
     }
 
     /// Hands `bytes` (whole alert lines) to the helper. Never fails the run: if the helper is gone,

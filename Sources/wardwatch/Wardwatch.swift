@@ -1,5 +1,6 @@
 import ArgumentParser
 import WardCLI
+import WardCore
 import WardOutput
 import WardPipeline
 import WardParse
@@ -55,10 +56,7 @@ struct ListenLauncher: ParsableCommand {
 
     /// Replaces this process with `wardwatch-listen ARGUMENTS`; exits 2 if it is not installed.
     static func launch(_ arguments: [String]) -> Never {
-        var path = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &path, path.count - 1)
-        let own = n > 0 ? String(decoding: path[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
-        let program = String(own[..<(own.lastIndex(of: "/") ?? own.startIndex)]) + (own.contains("/") ? "/" : "") + "wardwatch-listen"
+        let program = Program.sibling("wardwatch-listen")
         let argv = ([program] + arguments).map { strdup($0) } + [nil]
         execv(program, argv)
         Diagnostics.error("cannot run \(program): \(String(cString: strerror(errno))); 'wardwatch listen' needs wardwatch-listen beside wardwatch (swift build builds both).")
