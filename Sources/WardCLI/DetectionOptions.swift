@@ -162,10 +162,7 @@ public struct Detection {
         self.options = options
         // The bundled rules (all, or some named with --rules) come with the site's placeholder values
         // (Rules/placeholders.yml), unless --placeholders names another file.
-        let bundledRoot = RuleOptions.bundledRules().map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        let usesBundled = options.rulePaths.isEmpty || options.rulePaths.contains { path in
-            bundledRoot.map { URL(fileURLWithPath: path).standardizedFileURL.path.hasPrefix($0) } ?? false
-        }
+        let usesBundled = options.rulePaths.isEmpty || options.rulePaths.contains(where: RuleOptions.isBundled)
         let placeholders = options.placeholders ?? (usesBundled ? RuleOptions.bundled("Rules/placeholders.yml") : nil)
         let ruleOptions = try RuleOptions.loadOptions(placeholders: placeholders, mappings: options.mappings,
                                                       maxFileBytes: options.maxRuleFileBytes)
@@ -178,10 +175,7 @@ public struct Detection {
         let emptyPlaceholders = collection.diagnostics.filter {
             $0.severity == .warning && $0.message.hasSuffix("is an empty list: this value matches nothing")
         }
-        let bundledFolder = RuleOptions.bundledRules().map { URL(fileURLWithPath: $0).standardizedFileURL.path + "/" }
-        let unconfigured = Set(emptyPlaceholders.map(\.file).filter { file in
-            bundledFolder.map { URL(fileURLWithPath: file).standardizedFileURL.path.hasPrefix($0) } ?? false
-        })
+        let unconfigured = Set(emptyPlaceholders.map(\.file).filter(RuleOptions.isBundled))
         collection.rules.removeAll { unconfigured.contains($0.path) }
         collection.correlations.removeAll { unconfigured.contains($0.path) }
         let problems = ruleOptions.mappings.diagnostics + collection.diagnostics
@@ -207,7 +201,7 @@ public struct Detection {
             skippedNote = "rules skipped for errors: \(documents) in \(files) files (\(Set(ruleErrors.map { DetectionOptions.reason($0.message) }).sorted().joined(separator: "; ")))"
         }
         self.skippedNote = skippedNote
-        let empty = collection.diagnostics.filter { $0.severity == .warning && $0.message.hasSuffix("is an empty list: this value matches nothing") }
+        let empty = emptyPlaceholders
         if empty.isEmpty {
             placeholderNote = nil
         } else {

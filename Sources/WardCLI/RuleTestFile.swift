@@ -72,10 +72,15 @@ public struct RuleTestFile: Sendable {
 
     public static func isTestFile(_ path: String) -> Bool { path.hasSuffix(".tests.yml") || path.hasSuffix(".tests.yaml") }
 
+    /// `x.tests.yml` → `x.yml` (or `x.yaml`), whichever exists; `nil` if neither does.
+    public static func rulePath(ofTests path: String) -> String? {
+        let base = path.hasSuffix(".tests.yaml") ? String(path.dropLast(11)) : String(path.dropLast(10))
+        return [base + ".yml", base + ".yaml"].first { FileManager.default.fileExists(atPath: $0) }
+    }
+
     public init(path: String) throws(Problem) {
         self.path = path
-        let base = path.hasSuffix(".tests.yaml") ? String(path.dropLast(11)) : String(path.dropLast(10))
-        rulePath = [base + ".yml", base + ".yaml"].first { FileManager.default.fileExists(atPath: $0) }
+        rulePath = Self.rulePath(ofTests: path)
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw Problem(path: path, line: 0, message: "cannot read the tests file")
         }

@@ -33,13 +33,10 @@ extension Rules {
             let errors = diagnostics.filter { $0.severity == .error }
             // The bundled pack: every rule file has its tests (`wardwatch rules test`).
             var untested = 0
-            if let bundled = RuleOptions.bundledRules().map({ URL(fileURLWithPath: $0).standardizedFileURL.path + "/" }) {
-                for file in Set(collection.rules.map(\.path) + collection.correlations.map(\.path)).sorted()
-                    where URL(fileURLWithPath: file).standardizedFileURL.path.hasPrefix(bundled)
-                    && !FileManager.default.fileExists(atPath: RuleTestFile.testsPath(of: file)) {
-                    out += "\(file):1:1: warning: no tests: a bundled rule needs \(RuleTestFile.testsPath(of: file)) ('wardwatch rules test')\n"
-                    untested += 1
-                }
+            for file in Set(collection.rules.map(\.path) + collection.correlations.map(\.path)).sorted()
+                where RuleOptions.isBundled(file) && !FileManager.default.fileExists(atPath: RuleTestFile.testsPath(of: file)) {
+                out += "\(file):1:1: warning: no tests: a bundled rule needs \(RuleTestFile.testsPath(of: file)) ('wardwatch rules test')\n"
+                untested += 1
             }
             let warnings = diagnostics.count - errors.count + untested
             let brokenFiles = Set(errors.map(\.file)).count

@@ -71,11 +71,8 @@ extension Rules {
             // Tests rely on the documented example values of the placeholders (RuleOptions.exampleValues).
             let options = try rules.loadOptions()
             // A tests file named on the command line stands for its rule file.
-            let rulePaths = rules.paths.map { path -> String in
-                guard RuleTestFile.isTestFile(path) else { return path }
-                let base = path.hasSuffix(".tests.yaml") ? String(path.dropLast(11)) : String(path.dropLast(10))
-                return [base + ".yml", base + ".yaml"].first { FileManager.default.fileExists(atPath: $0) } ?? base + ".yml"
-            }
+            // (One without a rule file is reported below, as any tests file without its rule is.)
+            let rulePaths = rules.paths.compactMap { RuleTestFile.isTestFile($0) ? RuleTestFile.rulePath(ofTests: $0) : $0 }
             let collection = RuleLoader.load(paths: rulePaths + context, options: options)
             let errors = (options.mappings.diagnostics + collection.diagnostics).filter { $0.severity == .error }
             for problem in errors { Diagnostics.write(problem.description) }
