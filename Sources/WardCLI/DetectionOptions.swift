@@ -172,9 +172,7 @@ public struct Detection {
         // The bundled rules that need site values the site has not given yet (an empty list, as in the
         // shipped Rules/placeholders.yml) are off: "not one of the site's AE titles" with no AE titles
         // would flag everything. (Other rules keep Sigma's meaning: an empty list matches nothing.)
-        let emptyPlaceholders = collection.diagnostics.filter {
-            $0.severity == .warning && $0.message.hasSuffix("is an empty list: this value matches nothing")
-        }
+        let emptyPlaceholders = collection.emptyPlaceholders
         let unconfigured = Set(emptyPlaceholders.map(\.file).filter(RuleOptions.isBundled))
         collection.rules.removeAll { unconfigured.contains($0.path) }
         collection.correlations.removeAll { unconfigured.contains($0.path) }
@@ -205,7 +203,7 @@ public struct Detection {
         if empty.isEmpty {
             placeholderNote = nil
         } else {
-            let names = Set(empty.compactMap { $0.message.split(separator: "'").dropFirst().first.map(String.init) }).sorted()
+            let names = Set(empty.map { "%\($0.name)%" }).sorted()
             let files = Set(empty.map(\.file)).count
             placeholderNote = unconfigured.isEmpty
                 ? "placeholders with empty lists (\(placeholders ?? "--placeholders")): \(names.joined(separator: ", ")): those values match nothing"

@@ -398,6 +398,7 @@ struct DetectionBuilder {
             if values.isEmpty {
                 // An empty list is a deliberate answer: the value matches nothing.
                 sink.warning(at, "placeholder '%\(name)%' is an empty list: this value matches nothing")
+                sink.emptyPlaceholders.append(name)
                 return []
             }
             let prefix = rest[..<open]

@@ -43,6 +43,8 @@ public struct SourceLocation: Sendable, Equatable, Hashable, CustomStringConvert
 struct DiagnosticSink {
     let file: String
     var items: [RuleDiagnostic] = []
+    /// Placeholders this file uses that were given as empty lists.
+    var emptyPlaceholders: [String] = []
 
     mutating func error(_ at: SourceLocation, _ message: String) {
         items.append(RuleDiagnostic(.error, file: file, line: at.line, column: at.column, message))

@@ -12,6 +12,8 @@ public struct RuleCollection: Sendable {
     public var files: [String] = []
     /// Documents rejected because of errors.
     public var rejectedDocuments = 0
+    /// Placeholders given as empty lists, and the files that use them (their values match nothing).
+    public var emptyPlaceholders: [(file: String, name: String)] = []
 
     public init() {}
 
@@ -103,7 +105,10 @@ public enum RuleLoader {
     /// Loads every document of one file's text.
     public static func load(yaml: String, file: String, options: RuleLoadOptions, into collection: inout RuleCollection) {
         var sink = DiagnosticSink(file: file)
-        defer { collection.diagnostics += sink.items }
+        defer {
+            collection.diagnostics += sink.items
+            collection.emptyPlaceholders += sink.emptyPlaceholders.map { (file: file, name: $0) }
+        }
         var documents: [Node] = []
         do {
             var sequence = try Yams.compose_all(yaml: yaml)
