@@ -48,8 +48,14 @@ public struct RemoteOutputSpec: Sendable, Equatable {
 
     /// Whether `output` names a network receiver (and must parse as one).
     public static func isRemote(_ output: String) -> Bool {
-        let lower = output.lowercased()
-        return ["syslog://", "syslog+tcp://", "syslog+udp://", "syslog+tls://", "http://", "https://"].contains { lower.hasPrefix($0) }
+        guard let end = output.range(of: "://") else { return false }
+        return kind(ofScheme: output[..<end.lowerBound]) != nil
+    }
+
+    /// The receiver a URL scheme names (`syslog` is TCP).
+    static func kind(ofScheme scheme: Substring) -> Kind? {
+        let lower = scheme.lowercased()
+        return lower == "syslog" ? .syslogTCP : Kind(rawValue: lower)
     }
 
     static let facilities = ["kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv",
@@ -68,14 +74,10 @@ public struct RemoteOutputSpec: Sendable, Equatable {
             throw SinkError(message: "'\(url.unicodeScalars.filter { $0.value > 0x20 && $0.value != 0x7F }.map(String.init).joined())': a URL cannot hold spaces or control characters (write a space in a path as %20).")
         }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
-        switch scheme {
-        case "syslog", "syslog+tcp": kind = .syslogTCP
-        case "syslog+udp": kind = .syslogUDP
-        case "syslog+tls": kind = .syslogTLS
-        case "http": kind = .http
-        case "https": kind = .https
-        default: throw SinkError(message: "'\(url)': unknown scheme '\(scheme)' (syslog, syslog+udp, syslog+tls, http, https).")
+        guard let kind = Self.kind(ofScheme: scheme[...]) else {
+            throw SinkError(message: "'\(url)': unknown scheme '\(scheme)' (syslog, syslog+udp, syslog+tls, http, https).")
         }
+        self.kind = kind
         var rest = String(url[schemeEnd.upperBound...])
         var query = ""
         if let q = rest.firstIndex(of: "?") {
