@@ -80,6 +80,9 @@ public struct EventEncoder: Sendable {
         // set its own alert's level or time, or make a document with duplicate keys.
         let structured = event.dataset == .json || event.dataset == .windowsEventLog
         let fields = batch.fieldRange(of: index)
+        // Hashes of the keys written so far, as a 256-bit filter: only a key whose bit is already set is
+        // compared with the slots before it.
+        var seen: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         for i in fields {
             let slot = batch.fields[i]
             // The redacted original replaces the line; the HL7 message slot is internal.
@@ -90,11 +93,30 @@ public struct EventEncoder: Sendable {
             if slot.id == .hl7Message { continue }
             var renamed = false
             if structured {
+                renamed = Self.isReserved(slot, values, alert: alert)
                 // The first of a repeated key is written (no allocation: compared with the slots before).
-                if (fields.lowerBound..<i).contains(where: { Self.sameOutputKey(batch.fields[$0], slot, values, alert: alert) }) {
+                // A key moved under `json.`, or the input's own `json.…`, is always compared; any other is
+                // compared only when the filter has seen its (id, name) hash.
+                let special = renamed || Self.literalJSON(slot, values)
+                let bit = special ? 0 : Int(FNV1a.hash(values[slot.name], UInt64(slot.id.rawValue)) & 255)
+                let mask: UInt64 = 1 << UInt64(bit & 63)
+                let word: UInt64
+                switch bit >> 6 {
+                case 0: word = seen.0
+                case 1: word = seen.1
+                case 2: word = seen.2
+                default: word = seen.3
+                }
+                if special || word & mask != 0,
+                   (fields.lowerBound..<i).contains(where: { Self.sameOutputKey(batch.fields[$0], slot, values, alert: alert) }) {
                     continue
                 }
-                renamed = Self.isReserved(slot, values, alert: alert)
+                switch bit >> 6 {
+                case 0: seen.0 |= mask
+                case 1: seen.1 |= mask
+                case 2: seen.2 |= mask
+                default: seen.3 |= mask
+                }
             }
             out.append(byte: UInt8(ascii: ","))
             let id = slot.id
@@ -153,14 +175,16 @@ public struct EventEncoder: Sendable {
         a.id == b.id && a.name.count == b.name.count && (a.name.count == 0 || values[a.name].elementsEqual(values[b.name]))
     }
 
+    /// An input key that itself begins with `json.`.
+    static func literalJSON(_ s: FieldSlot, _ values: EventValues) -> Bool {
+        s.name.count > 5 && FieldID.nameBytesTable[Int(s.id.rawValue)].isEmpty && values[s.name].starts(with: "json.".utf8)
+    }
+
     /// Whether two slots are written under the same key: the same key, or a reserved key moved under
     /// `json.` (``isReserved``) and the input's own key of that name.
     static func sameOutputKey(_ a: FieldSlot, _ b: FieldSlot, _ values: EventValues, alert: Bool) -> Bool {
         if sameKey(a, b, values) { return true }
-        func literalJSON(_ s: FieldSlot) -> Bool {
-            s.name.count > 5 && FieldID.nameBytesTable[Int(s.id.rawValue)].isEmpty && values[s.name].starts(with: "json.".utf8)
-        }
-        let (aj, bj) = (literalJSON(a), literalJSON(b))
+        let (aj, bj) = (literalJSON(a, values), literalJSON(b, values))
         guard aj != bj else { return false }
         let (literal, other) = aj ? (a, b) : (b, a)
         guard isReserved(other, values, alert: alert) else { return false }
@@ -178,7 +202,10 @@ public struct EventEncoder: Sendable {
     /// (`fortinet.…`) never are.
     static func isReserved(_ slot: FieldSlot, _ values: EventValues, alert: Bool) -> Bool {
         func check<K: Collection<UInt8>>(_ key: K) -> Bool {
-            encoderKeys.contains { $0.elementsEqual(key) }
+            // Every reserved key begins with one of these (Windows' capitalized names never do).
+            guard let first = key.first, first == UInt8(ascii: "@") || first == UInt8(ascii: "e") || first == UInt8(ascii: "l")
+                || first == UInt8(ascii: "t") || first == UInt8(ascii: "r") else { return false }
+            return encoderKeys.contains { $0.elementsEqual(key) }
                 || alert && (key.starts(with: "rule.".utf8) || key.starts(with: "threat.".utf8) || key.elementsEqual("event.kind".utf8)
                     || key.elementsEqual("event.severity".utf8) || key.elementsEqual("event.id".utf8) || key.elementsEqual("ecs.version".utf8))
         }
