@@ -232,8 +232,10 @@ extension FHIRAuditEvent {
             case UInt8(ascii: "{"):
                 var own = context
                 if personPrefix(p, JSONNav.scalar(p, JSONNav.member(p, value, "reference"))) != nil { own.patient = true }
-                // An agent that is a patient or a relative: its name and display are theirs.
-                if personPrefix(p, JSONNav.scalar(p, JSONNav.member(p, JSONNav.member(p, value, "who"), "reference"))) != nil {
+                // An agent that is a patient or a relative: its name and display are theirs. (Only agents
+                // are looked into: one more member search per object would cost every record.)
+                if let key, XMLScanner.equals(p, key, "agent") || XMLScanner.equals(p, key, "participant"),
+                   personPrefix(p, JSONNav.scalar(p, JSONNav.member(p, JSONNav.member(p, value, "who"), "reference"))) != nil {
                     own.patient = true
                 }
                 JSONNav.forEachMember(p, value) { k, v in
