@@ -175,9 +175,15 @@ public struct EventEncoder: Sendable {
         a.id == b.id && a.name.count == b.name.count && (a.name.count == 0 || values[a.name].elementsEqual(values[b.name]))
     }
 
+    /// The namespace of JSON and Windows keys (`""`: the key is the whole name).
+    static let inputKeys = FieldID(rawValue: UInt16(FieldID.names.firstIndex(of: "")!))
+
     /// An input key that itself begins with `json.`.
     static func literalJSON(_ s: FieldSlot, _ values: EventValues) -> Bool {
-        s.name.count > 5 && FieldID.nameBytesTable[Int(s.id.rawValue)].isEmpty && values[s.name].starts(with: "json.".utf8)
+        guard s.name.count > 5, s.id == inputKeys else { return false }
+        let v = values[s.name]
+        return v[0] == UInt8(ascii: "j") && v[1] == UInt8(ascii: "s") && v[2] == UInt8(ascii: "o") && v[3] == UInt8(ascii: "n")
+            && v[4] == UInt8(ascii: ".")
     }
 
     /// Whether two slots are written under the same key: the same key, or a reserved key moved under
@@ -210,7 +216,7 @@ public struct EventEncoder: Sendable {
                     || key.elementsEqual("event.severity".utf8) || key.elementsEqual("event.id".utf8) || key.elementsEqual("ecs.version".utf8))
         }
         if slot.name.count == 0 { return check(FieldID.nameBytesTable[Int(slot.id.rawValue)]) }
-        return FieldID.nameBytesTable[Int(slot.id.rawValue)].isEmpty && check(values[slot.name])
+        return slot.id == inputKeys && check(values[slot.name])
     }
 
     private func writeKey(_ slot: FieldSlot, _ values: EventValues, to out: inout JSONWriter) {
