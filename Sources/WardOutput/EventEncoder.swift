@@ -98,7 +98,7 @@ public struct EventEncoder: Sendable {
                 // A key moved under `json.`, or the input's own `json.…`, is always compared; any other is
                 // compared only when the filter has seen its (id, name) hash.
                 let special = renamed || Self.literalJSON(slot, values)
-                let bit = special ? 0 : Int(FNV1a.hash(values[slot.name], UInt64(slot.id.rawValue)) & 255)
+                let bit = special ? 0 : Self.filterBit(slot, values)
                 let mask: UInt64 = 1 << UInt64(bit & 63)
                 let word: UInt64
                 switch bit >> 6 {
@@ -177,6 +177,19 @@ public struct EventEncoder: Sendable {
 
     /// The namespace of JSON and Windows keys (`""`: the key is the whole name).
     static let inputKeys = FieldID(rawValue: UInt16(FieldID.names.firstIndex(of: "")!))
+
+    /// A slot's bit in the 256-bit filter of written keys: from its id, length and first, middle and last
+    /// bytes (a few operations; a collision only costs an exact comparison).
+    @inline(__always)
+    static func filterBit(_ slot: FieldSlot, _ values: EventValues) -> Int {
+        var h = UInt64(slot.id.rawValue) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(slot.name.count) &* 0xC2B2_AE3D_27D4_EB4F
+        if slot.name.count > 0 {
+            let v = values[slot.name]
+            h ^= UInt64(v[0]) << 3 ^ UInt64(v[v.count / 2]) << 11 ^ UInt64(v[v.count - 1]) << 19
+            h &*= 0x1656_67B1_9E37_79F9
+        }
+        return Int(truncatingIfNeeded: h >> 56)
+    }
 
     /// An input key that itself begins with `json.`.
     static func literalJSON(_ s: FieldSlot, _ values: EventValues) -> Bool {
