@@ -17,9 +17,12 @@ public struct RuleHit: Sendable, Equatable {
 /// candidate list, regex match data. Reused for every event.
 public final class EngineScratch {
     var stamp: UInt32 = 0
-    var ruleStamp: [UInt32]
-    /// One stamp per pattern of every field, fields one after the other (``DetectionEngine`` offsets).
-    var patternStamp: [UInt32]
+    let ruleStamp: UnsafeMutableBufferPointer<UInt32>
+    /// Four stamps per pattern of every field, fields one after the other (``DetectionEngine``
+    /// offsets): the pattern occurred; at the start of the value; at its end; as the whole value.
+    /// (Raw memory, like ``ruleStamp``: reaching an array through a class pays an exclusivity check
+    /// per access, and the engine reads these for every candidate rule.)
+    let patternStamp: UnsafeMutableBufferPointer<UInt32>
     var candidates: [Int32] = []
     public let match = MatchScratch()
     /// Rules whose evaluation met a regular-expression search PCRE2 gave up on (match limit, …),
@@ -28,11 +31,79 @@ public final class EngineScratch {
     /// reported, flagged — better a flagged alert than a miss).
     public var evaluationErrors: [(event: Int, rule: Int32, code: Int32, uncertain: Bool)] = []
     var currentEvent = 0
+    /// Per predicate of the engine's ``RuleCircuit``: the event it was evaluated for, its answer, its
+    /// PCRE2 error code.
+    let predicateStamp: UnsafeMutablePointer<UInt32>
+    let predicateValue: UnsafeMutablePointer<UInt8>
+    let predicateError: UnsafeMutablePointer<Int32>
+    /// Events matched, events that had at least one candidate rule, and candidate rules evaluated,
+    /// since this scratch was made: what `wardwatch bench` reports about the prefilter.
+    public internal(set) var prefilter = PrefilterCounts()
 
     public init(engine: DetectionEngine) {
-        ruleStamp = [UInt32](repeating: 0, count: engine.ruleSet.rules.count)
-        patternStamp = [UInt32](repeating: 0, count: engine.patternTotal)
+        ruleStamp = .allocate(capacity: max(1, engine.ruleSet.rules.count))
+        ruleStamp.initialize(repeating: 0)
+        patternStamp = .allocate(capacity: max(1, engine.patternTotal * 4))
+        patternStamp.initialize(repeating: 0)
         candidates.reserveCapacity(engine.ruleSet.rules.count)
+        let predicates = max(1, engine.circuit.predicateCount)
+        predicateStamp = .allocate(capacity: predicates)
+        predicateStamp.initialize(repeating: 0, count: predicates)
+        predicateValue = .allocate(capacity: predicates)
+        predicateValue.initialize(repeating: 0, count: predicates)
+        predicateError = .allocate(capacity: predicates)
+        predicateError.initialize(repeating: 0, count: predicates)
+    }
+
+    deinit {
+        predicateStamp.deallocate()
+        predicateValue.deallocate()
+        predicateError.deallocate()
+        ruleStamp.deallocate()
+        patternStamp.deallocate()
+    }
+}
+
+/// Runs a premultiplied DFA (``LiteralAutomaton``) over `base[i..<count]` from `row` until it enters a
+/// state that reports patterns: returns that state, with `i` past the byte and `row` its row; or -1
+/// at the end of the value. Kept apart from the reporting code so that the loop's few values stay in
+/// registers (inlined into the engine's loop, they were spilled to the stack on every byte).
+@inline(never)
+func dfaRun(_ base: UnsafePointer<UInt8>, _ count: Int, _ i: inout Int, _ row: inout Int,
+            _ classOf: UnsafePointer<UInt8>, _ next: UnsafePointer<Int32>, _ classCount: Int) -> Int {
+    var k = i
+    var r = row
+    defer {
+        i = k
+        row = r
+    }
+    while k < count {
+        let t = next[r &+ Int(classOf[Int(base[k])])]
+        k &+= 1
+        if t < 0 {
+            let state = Int(~t)
+            r = state &* classCount
+            return state
+        }
+        r = Int(t)
+    }
+    return -1
+}
+
+/// What the prefilter let through: events seen, events with a candidate rule, candidate rules.
+public struct PrefilterCounts: Sendable {
+    public var events = 0
+    public var passed = 0
+    public var candidates = 0
+    /// Candidates the literals alone decided to match (only their log source was checked).
+    public var decided = 0
+    /// Candidates whose searches had to be evaluated.
+    public var evaluated = 0
+
+    @inline(__always) mutating func add(candidates count: Int) {
+        events &+= 1
+        passed &+= count > 0 ? 1 : 0
+        candidates &+= count
     }
 }
 
@@ -52,6 +123,8 @@ struct FieldTable {
     /// Rules of pattern p: `patternRules[ruleStart[p] ..< ruleStart[p + 1]]`.
     var ruleStart: UnsafePointer<Int32>
     var patternRules: UnsafePointer<Int32>
+    /// Each pattern's length (an occurrence ending after byte `length` starts the value).
+    var patternLength: UnsafePointer<Int32>
     var patternOffset: Int
 
     static func copy<T>(_ array: [T]) -> UnsafePointer<T> {
@@ -71,12 +144,12 @@ struct FieldTable {
 public final class DetectionEngine: Sendable {
     public let ruleSet: RuleSet
     /// Fields with literals, each with its automaton and, per pattern, the rules that need it.
-    let fields: [(field: FieldRef?, automaton: LiteralAutomaton, patternRules: [[Int32]])]
+    let fields: [(field: FieldRef?, automaton: LiteralAutomaton, patternRules: [[Int32]], patterns: [[UInt8]])]
     /// Where each field's patterns start in ``EngineScratch``'s flat stamp array.
     let patternOffsets: [Int]
     let patternTotal: Int
-    /// The rules, as reference-counted programs: evaluating one costs one retain, not a copy of its
-    /// metadata.
+    /// Per rule, its searches (for ``matchedSearchMask(_:_:scratch:)``), held by reference: one retain,
+    /// not a copy of its metadata.
     let programs: [RuleProgram]
     /// The same fields as raw tables (see ``FieldTable``), owned by the engine.
     nonisolated(unsafe) let tables: UnsafeMutableBufferPointer<FieldTable>
@@ -86,6 +159,8 @@ public final class DetectionEngine: Sendable {
     /// Per rule, the datasets its log source covers (bit = `Dataset.rawValue`); all bits when its
     /// routes do not name datasets. Rules without routes have no bits and are never evaluated.
     let datasetMask: [UInt64]
+    /// Every rule as flat data: routes and condition over literals and predicates (``RuleCircuit``).
+    nonisolated(unsafe) let circuit: CircuitTable
 
     /// Fields the parse stage derives on demand (HL7 paths).
     public let resolver: (any DerivedFieldResolver)?
@@ -109,22 +184,41 @@ public final class DetectionEngine: Sendable {
             masks.append(mask)
             if compiled.requiredAnyOf == nil && mask != 0 { always.append(Int32(index)) }
         }
-        var fields: [(FieldRef?, LiteralAutomaton, [[Int32]])] = []
-        let grouped = ruleSet.literalsByField.sorted { ($0.key?.name ?? "") < ($1.key?.name ?? "") }
-        for (field, entries) in grouped {
-            var patternIndex: [[UInt8]: Int] = [:]
+        // Per field: the prefilter's required literals (each with the rules it makes candidates), then
+        // the other literals the rule circuit reads (no rules: they are only stamped).
+        final class FieldPatterns {
+            var index: [[UInt8]: Int] = [:]
             var patterns: [[UInt8]] = []
             var rules: [[Int32]] = []
-            for entry in entries where masks[entry.rule] != 0 {
-                if let existing = patternIndex[entry.literal] {
-                    if rules[existing].last != Int32(entry.rule) { rules[existing].append(Int32(entry.rule)) }
+
+            func add(_ literal: [UInt8], rule: Int32?) {
+                if let existing = index[literal] {
+                    if let rule, rules[existing].last != rule { rules[existing].append(rule) }
                 } else {
-                    patternIndex[entry.literal] = patterns.count
-                    patterns.append(entry.literal)
-                    rules.append([Int32(entry.rule)])
+                    index[literal] = patterns.count
+                    patterns.append(literal)
+                    rules.append(rule.map { [$0] } ?? [])
                 }
             }
-            if !patterns.isEmpty { fields.append((field, LiteralAutomaton(patterns: patterns), rules)) }
+        }
+        var patternsByField: [FieldRef?: FieldPatterns] = [:]
+        func patterns(of field: FieldRef?) -> FieldPatterns {
+            if let existing = patternsByField[field] { return existing }
+            let made = FieldPatterns()
+            patternsByField[field] = made
+            return made
+        }
+        for (field, entries) in ruleSet.literalsByField {
+            let entry = patterns(of: field)
+            for literal in entries where masks[literal.rule] != 0 { entry.add(literal.literal, rule: Int32(literal.rule)) }
+        }
+        for (index, compiled) in ruleSet.rules.enumerated() where masks[index] != 0 {
+            for literal in RuleCircuit.literals(of: compiled.rule) { patterns(of: literal.field).add(literal.bytes, rule: nil) }
+        }
+        var fields: [(FieldRef?, LiteralAutomaton, [[Int32]], [[UInt8]])] = []
+        for (field, entry) in patternsByField.sorted(by: { ($0.key?.name ?? "") < ($1.key?.name ?? "") })
+        where !entry.patterns.isEmpty {
+            fields.append((field, LiteralAutomaton(patterns: entry.patterns), entry.rules, entry.patterns))
         }
         self.fields = fields
         var offsets: [Int] = []
@@ -138,6 +232,17 @@ public final class DetectionEngine: Sendable {
         self.alwaysRules = always
         self.datasetMask = masks
         self.programs = ruleSet.rules.map { RuleProgram($0.rule) }
+        var circuit = RuleCircuit()
+        var fieldOffset: [FieldRef?: Int] = [:]
+        for (f, field) in fields.enumerated() { fieldOffset[field.0] = offsets[f] }
+        for compiled in ruleSet.rules {
+            circuit.add(compiled.rule) { field, literal in
+                // Rules with no log source (mask 0) are never evaluated: their literals are not loaded.
+                guard let offset = fieldOffset[field], let index = patternsByField[field]?.index[literal] else { return -1 }
+                return offset + index
+            }
+        }
+        self.circuit = CircuitTable(circuit)
         self.masks = FieldTable.copy(masks)
         self.tables = .allocate(capacity: max(1, fields.count))
         for (f, entry) in fields.enumerated() {
@@ -154,7 +259,8 @@ public final class DetectionEngine: Sendable {
                 classOf: FieldTable.copy(a.classOf), next: FieldTable.copy(a.next), classCount: a.classCount,
                 outputStart: FieldTable.copy(a.outputStart), outputs: FieldTable.copy(a.outputs),
                 dictionary: FieldTable.copy(a.dictionary), ruleStart: FieldTable.copy(ruleStart),
-                patternRules: FieldTable.copy(flat), patternOffset: offsets[f]))
+                patternRules: FieldTable.copy(flat), patternLength: FieldTable.copy(entry.3.map { Int32($0.count) }),
+                patternOffset: offsets[f]))
         }
     }
 
@@ -163,17 +269,24 @@ public final class DetectionEngine: Sendable {
             for p in [UnsafeMutableRawPointer(mutating: t.classOf), UnsafeMutableRawPointer(mutating: t.next),
                       UnsafeMutableRawPointer(mutating: t.outputStart), UnsafeMutableRawPointer(mutating: t.outputs),
                       UnsafeMutableRawPointer(mutating: t.dictionary), UnsafeMutableRawPointer(mutating: t.ruleStart),
-                      UnsafeMutableRawPointer(mutating: t.patternRules),
+                      UnsafeMutableRawPointer(mutating: t.patternRules), UnsafeMutableRawPointer(mutating: t.patternLength),
                       UnsafeMutableRawPointer(mutating: t.nameBytes.baseAddress!)] {
                 p.deallocate()
             }
         }
         tables.deallocate()
+        circuit.deallocate()
         UnsafeMutableRawPointer(mutating: masks).deallocate()
     }
 
     /// Rules that can ever fire (their log source has events).
     public var activeRuleCount: Int { datasetMask.filter { $0 != 0 }.count }
+
+    /// The prefilter's automata, one per field: name (`nil`: keywords), literals, states, table bytes.
+    public var automata: [(field: String?, literals: Int, states: Int, bytes: Int)] {
+        fields.map { ($0.field?.name, $0.automaton.patternCount, $0.automaton.stateCount,
+                      $0.automaton.stateCount * $0.automaton.classCount * 4) }
+    }
 
     /// Matches every event of `batch` (parsed from `chunk`, read from `path`), calling `hit` for each
     /// matching rule of each event, in event order and, within an event, in rule order.
@@ -199,44 +312,54 @@ public final class DetectionEngine: Sendable {
         let bit: UInt64 = dataset.rawValue < 64 ? 1 << UInt64(dataset.rawValue) : 0
         scratch.stamp &+= 1
         if scratch.stamp == 0 {  // wrapped: forget old stamps
-            for i in scratch.ruleStamp.indices { scratch.ruleStamp[i] = 0 }
-            for i in scratch.patternStamp.indices { scratch.patternStamp[i] = 0 }
+            scratch.ruleStamp.update(repeating: 0)
+            scratch.patternStamp.update(repeating: 0)
+            scratch.predicateStamp.update(repeating: 0, count: max(1, circuit.predicateCount))
             scratch.stamp = 1
         }
         let stamp = scratch.stamp
-        scratch.candidates.removeAll(keepingCapacity: true)
-        scratch.patternStamp.withUnsafeMutableBufferPointer { patternStamp in
-            scratch.ruleStamp.withUnsafeMutableBufferPointer { ruleStamp in
+        // Worked on as a local (moved out and back: no copy), not through the class's property: an
+        // append to a class's array pays a dynamic exclusivity check.
+        var candidates = scratch.candidates
+        scratch.candidates = []
+        candidates.removeAll(keepingCapacity: true)
+        let patternStamp = scratch.patternStamp, ruleStamp = scratch.ruleStamp
+        do {
+            do {
                 for f in 0..<fields.count {
                     let t = tables[f]
                     func scan(_ value: UnsafeBufferPointer<UInt8>) {
-                    var row = 0
-                    for b in value {
-                        let n = t.next[row &+ Int(t.classOf[Int(b)])]
-                        if n >= 0 {
-                            row = Int(n)
-                            continue
-                        }
-                        row = Int(~n)
-                        // Patterns ending here: own, then along dictionary links.
-                        let state = row / t.classCount
-                        var r = t.outputStart[state] != t.outputStart[state + 1] ? Int32(state) : t.dictionary[state]
-                        while r >= 0 {
-                            for k in Int(t.outputStart[Int(r)])..<Int(t.outputStart[Int(r) + 1]) {
-                                let pattern = Int(t.outputs[k])
-                                let p = t.patternOffset + pattern
-                                if patternStamp[p] == stamp { continue }
-                                patternStamp[p] = stamp
-                                for j in Int(t.ruleStart[pattern])..<Int(t.ruleStart[pattern + 1]) {
-                                    let rule = Int(t.patternRules[j])
-                                    if ruleStamp[rule] == stamp { continue }
-                                    ruleStamp[rule] = stamp
-                                    if masks[rule] & bit != 0 { scratch.candidates.append(Int32(rule)) }
+                        guard let base = value.baseAddress else { return }
+                        let count = value.count
+                        var i = 0
+                        var row = 0
+                        while true {
+                            let state = dfaRun(base, count, &i, &row, t.classOf, t.next, t.classCount)
+                            if state < 0 { return }
+                            // Patterns ending here: own, then along dictionary links.
+                            var r = t.outputStart[state] != t.outputStart[state + 1] ? Int32(state) : t.dictionary[state]
+                            while r >= 0 {
+                                for k in Int(t.outputStart[Int(r)])..<Int(t.outputStart[Int(r) + 1]) {
+                                    let pattern = Int(t.outputs[k])
+                                    let p = (t.patternOffset + pattern) &* 4
+                                    let atStart = i == Int(t.patternLength[pattern])
+                                    if atStart { patternStamp[p + 1] = stamp }
+                                    if i == count {
+                                        patternStamp[p + 2] = stamp
+                                        if atStart { patternStamp[p + 3] = stamp }
+                                    }
+                                    if patternStamp[p] == stamp { continue }
+                                    patternStamp[p] = stamp
+                                    for j in Int(t.ruleStart[pattern])..<Int(t.ruleStart[pattern + 1]) {
+                                        let rule = Int(t.patternRules[j])
+                                        if ruleStamp[rule] == stamp { continue }
+                                        ruleStamp[rule] = stamp
+                                        if masks[rule] & bit != 0 { candidates.append(Int32(rule)) }
+                                    }
                                 }
+                                r = t.dictionary[Int(r)]
                             }
-                            r = t.dictionary[Int(r)]
                         }
-                    }
                     }
                     if t.isOriginal && event.keywordsSearchValues {
                         // Keywords of a structured event search its values, each on its own.
@@ -253,21 +376,28 @@ public final class DetectionEngine: Sendable {
                 }
             }
         }
-        for rule in alwaysRules where datasetMask[Int(rule)] & bit != 0 { scratch.candidates.append(rule) }
-        if scratch.candidates.count > 1 { scratch.candidates.sort() }
-        let regex = scratch.match.regex
-        for rule in scratch.candidates {
-            let errors = regex.errors
-            var matched = programs[Int(rule)].matches(event, scratch: scratch.match)
-            if regex.errors != errors {
-                // A search gave up and read as "no match": evaluate again reading it as "match".
-                regex.errorAnswer = true
-                let asMatch = programs[Int(rule)].matches(event, scratch: scratch.match)
-                regex.errorAnswer = false
-                scratch.evaluationErrors.append((scratch.currentEvent, rule, regex.lastError, asMatch != matched))
-                matched = matched || asMatch
+        for rule in alwaysRules where datasetMask[Int(rule)] & bit != 0 { candidates.append(rule) }
+        if candidates.count > 1 { candidates.sort() }
+        scratch.prefilter.add(candidates: candidates.count)
+        defer { scratch.candidates = candidates }
+        var run = CircuitRun(table: circuit, stamps: patternStamp, stamp: stamp, predicateStamp: scratch.predicateStamp,
+                             predicateValue: scratch.predicateValue, predicateError: scratch.predicateError,
+                             event: event, scratch: scratch.match)
+        for rule in candidates {
+            var answer = run.answer(Int(rule), full: false)
+            if answer == .maybe {
+                scratch.prefilter.evaluated &+= 1
+                run.error = 0
+                answer = run.answer(Int(rule), full: true)
+                if run.error != 0 {
+                    // A regular expression PCRE2 gave up on: its rule is reported, and when the answer
+                    // depended on it ("maybe"), the hit is flagged — better a flagged alert than a miss.
+                    scratch.evaluationErrors.append((scratch.currentEvent, rule, run.error, answer == .maybe))
+                }
+            } else if answer == .yes {
+                scratch.prefilter.decided &+= 1
             }
-            if matched { hit(Int(rule)) }
+            if answer != .no { hit(Int(rule)) }
         }
     }
 
@@ -284,26 +414,16 @@ public final class DetectionEngine: Sendable {
     }
 }
 
-/// What evaluating a rule needs, held once by reference.
+/// What ``DetectionEngine/matchedSearchMask(_:_:scratch:)`` needs of a rule, held once by reference
+/// (matching itself runs on ``RuleCircuit``).
 final class RuleProgram: Sendable {
-    let routes: [EventRoute]
     let searches: [NamedSearch]
-    let expressions: [SearchExpression]
-    let condition: Condition
 
     /// One search, and the condition is that search: a match means it was true.
     let isSingleSearch: Bool
 
     init(_ rule: SigmaRule) {
-        routes = rule.routes
         searches = rule.searches
-        expressions = rule.searches.map(\.expression)
-        condition = rule.condition
         isSingleSearch = rule.searches.count == 1 && rule.condition == .search(0)
-    }
-
-    func matches(_ event: some SigmaEvent, scratch: MatchScratch) -> Bool {
-        guard routes.contains(where: { $0.accepts(event) }) else { return false }
-        return condition.evaluate { expressions[$0].matches(event, scratch: scratch) }
     }
 }

@@ -9,7 +9,7 @@
 public struct LiteralAutomaton: Sendable {
     /// Byte → class.
     let classOf: [UInt8]
-    let classCount: Int
+    public let classCount: Int
     /// `next[state * classCount + class]`.
     let next: [Int32]
     /// Per state: its own patterns, `outputs[outputStart[s] ..< outputStart[s + 1]]`.
@@ -37,47 +37,46 @@ public struct LiteralAutomaton: Sendable {
             let lower = (UInt8(b) &- 0x41) < 26 ? UInt8(b) | 0x20 : UInt8(b)
             classOf[b] = classOfLower[Int(lower)]
         }
-        // Trie.
-        var children: [[UInt8: Int32]] = [[:]]
-        var own: [[Int32]] = [[]]
+        // Trie, built directly in the dense table: `next[s * classCount + c]` is the child, 0 for none
+        // (the root is nobody's child). Pattern ids ending at each state: `ends`, as (state, id).
+        var next = [Int32](repeating: 0, count: classCount)
+        var ends: [(state: Int32, id: Int32)] = []
+        var states = 1
         for (id, pattern) in patterns.enumerated() where !pattern.isEmpty {
-            var state: Int32 = 0
+            var state = 0
             for b in pattern {
-                let c = classOf[Int(b)]
-                if let child = children[Int(state)][c] {
-                    state = child
-                } else {
-                    children.append([:])
-                    own.append([])
-                    let child = Int32(children.count - 1)
-                    children[Int(state)][c] = child
-                    state = child
+                let k = state * classCount + Int(classOf[Int(b)])
+                if next[k] == 0 {
+                    next[k] = Int32(states)
+                    states += 1
+                    next.append(contentsOf: repeatElement(0, count: classCount))
                 }
+                state = Int(next[k])
             }
-            own[Int(state)].append(Int32(id))
+            ends.append((Int32(state), Int32(id)))
         }
-        // Breadth-first: failure links, DFA rows, dictionary links.
-        let states = children.count
-        var next = [Int32](repeating: 0, count: states * classCount)
+        ends.sort { $0.state != $1.state ? $0.state < $1.state : $0.id < $1.id }
+        var outputStart = [Int32](repeating: 0, count: states + 1)
+        for end in ends { outputStart[Int(end.state) + 1] += 1 }
+        for s in 0..<states { outputStart[s + 1] += outputStart[s] }
+        let outputs = ends.map(\.id)
+        @inline(__always) func reportsOwn(_ s: Int) -> Bool { outputStart[s] != outputStart[s + 1] }
+        // Breadth-first: failure links, the rest of each DFA row (a row's missing transitions are its
+        // failure state's, whose row is complete by then), dictionary links.
         var fail = [Int32](repeating: 0, count: states)
         var dictionary = [Int32](repeating: -1, count: states)
         var queue: [Int32] = []
         queue.reserveCapacity(states)
-        for c in 0..<classCount {
-            if let child = children[0][UInt8(c)] {
-                next[c] = child
-                queue.append(child)
-            }
-        }
+        for c in 0..<classCount where next[c] != 0 { queue.append(next[c]) }
         var head = 0
         while head < queue.count {
             let u = Int(queue[head])
             head += 1
             let f = Int(fail[u])
-            dictionary[u] = own[f].isEmpty ? dictionary[f] : Int32(f)
+            dictionary[u] = reportsOwn(f) ? Int32(f) : dictionary[f]
             for c in 0..<classCount {
-                if let child = children[u][UInt8(c)] {
-                    next[u * classCount + c] = child
+                let child = next[u * classCount + c]
+                if child != 0 {
                     fail[Int(child)] = next[f * classCount + c]
                     queue.append(child)
                 } else {
@@ -85,19 +84,13 @@ public struct LiteralAutomaton: Sendable {
                 }
             }
         }
-        var outputStart: [Int32] = [0]
-        var outputs: [Int32] = []
-        for s in 0..<states {
-            outputs += own[s]
-            outputStart.append(Int32(outputs.count))
-        }
         // Premultiply (a transition holds the target's row offset) and mark targets that report
-        // something with the sign bit: the scan loop then does one load and one test per byte.
+        // something with the sign bit, holding the state (`~state`; its row is `state × classCount`):
+        // the scan loop then does one load and one test per byte, and no division on a report.
         for k in next.indices {
             let target = Int(next[k])
-            let reports = !own[target].isEmpty || dictionary[target] >= 0
-            let offset = Int32(target * classCount)
-            next[k] = reports ? ~offset : offset
+            let reports = reportsOwn(target) || dictionary[target] >= 0
+            next[k] = reports ? ~Int32(target) : Int32(target * classCount)
         }
         self.classOf = classOf
         self.classCount = classCount
@@ -122,8 +115,8 @@ public struct LiteralAutomaton: Sendable {
                         row = Int(t)
                         continue
                     }
-                    row = Int(~t)
-                    report(row / classCount, hit)
+                    row = Int(~t) * classCount
+                    report(Int(~t), hit)
                 }
             }
         }

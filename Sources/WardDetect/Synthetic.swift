@@ -67,12 +67,21 @@ public enum Synthetic {
 
     /// A corpus of exactly `events` lines (the first lines of ``corpus(bytes:seed:)``).
     public static func corpus(events: Int, seed: UInt64 = 1) -> [UInt8] {
-        var corpus = Synthetic.corpus(bytes: events * 150, seed: seed)
+        firstLines(events, of: Synthetic.corpus(bytes: events * 150, seed: seed))
+    }
+
+    /// A hospital corpus of exactly `events` lines (the first lines of ``hospitalCorpus(bytes:seed:)``).
+    public static func hospitalCorpus(events: Int, seed: UInt64 = 1) -> [UInt8] {
+        firstLines(events, of: Synthetic.hospitalCorpus(bytes: events * 320, seed: seed))
+    }
+
+    static func firstLines(_ events: Int, of text: [UInt8]) -> [UInt8] {
         var lines = 0
-        if let cut = corpus.indices.first(where: { corpus[$0] == 0x0A && { lines += 1; return lines == events }() }) {
-            corpus.removeSubrange((cut + 1)...)
+        for (i, b) in text.enumerated() where b == 0x0A {
+            lines += 1
+            if lines == events { return Array(text[...i]) }
         }
-        return corpus
+        return text
     }
 
     static func format2(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }

@@ -14,6 +14,8 @@ public enum PipelineBenchmark {
         public var match: Duration
         public var events: Int
         public var matches: Int
+        /// The prefilter's counts over the match stage.
+        public var prefilter: PrefilterCounts
     }
 
     /// Chunks `corpus` as a file would be, then parses and matches every chunk on this thread.
@@ -40,7 +42,8 @@ public enum PipelineBenchmark {
             parser.parse(c, into: &batch)
             match += clock.measure { engine.match(batch, chunk: c, scratch: scratch) { _ in matches += 1 } }
         }
-        return StageTimes(chunks: chunks, ingest: ingest, parse: parse, match: match, events: events, matches: matches)
+        return StageTimes(chunks: chunks, ingest: ingest, parse: parse, match: match, events: events, matches: matches,
+                          prefilter: scratch.prefilter)
     }
 
     /// Runs the chunks through the pipeline on `threads` workers; returns the time and the matches.

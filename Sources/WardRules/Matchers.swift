@@ -284,8 +284,35 @@ public final class MatchScratch {
 }
 
 extension ValueMatcher {
+    /// What makes two matchers the same test (the engine evaluates each distinct one once per event).
+    public struct Identity: Hashable, Sendable {
+        var tag: UInt8
+        var text: String = ""
+        var source: SigmaString?
+        var number: Double = 0
+        var flags: Int = 0
+    }
+
+    public var identity: Identity {
+        switch self {
+        case .pattern(let p):
+            return Identity(tag: 0, text: p.kind.rawValue, source: p.source, flags: p.caseSensitive ? 1 : 0)
+        case .integer(let n, let p):
+            return Identity(tag: 1, text: p.kind.rawValue, source: p.source, number: Double(n), flags: p.caseSensitive ? 1 : 0)
+        case .regex(let r): return Identity(tag: 2, text: r.pattern, flags: Int(r.options.rawValue))
+        case .cidr(let c): return Identity(tag: 3, text: c.text)
+        case .numeric(let comparison, let bound): return Identity(tag: 4, text: comparison.rawValue, number: bound)
+        case .timePart(let part, let comparison, let bound):
+            return Identity(tag: 5, text: part.rawValue + "|" + comparison.rawValue, number: bound)
+        case .exists(let wanted): return Identity(tag: 6, flags: wanted ? 1 : 0)
+        case .null: return Identity(tag: 7)
+        case .fieldref(let other, let leading, let trailing, let caseSensitive):
+            return Identity(tag: 8, text: other.name, flags: (leading ? 1 : 0) | (trailing ? 2 : 0) | (caseSensitive ? 4 : 0))
+        }
+    }
+
     /// Whether `value` (the field's bytes, or `nil` if absent) satisfies this matcher.
-    func matches(_ value: UnsafeBufferPointer<UInt8>?, event: some SigmaEvent, scratch: MatchScratch) -> Bool {
+    public func matches(_ value: UnsafeBufferPointer<UInt8>?, event: some SigmaEvent, scratch: MatchScratch) -> Bool {
         switch self {
         case .exists(let wanted):
             return (value != nil) == wanted

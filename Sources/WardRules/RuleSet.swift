@@ -1,3 +1,5 @@
+import WardRegex
+
 /// A literal that must occur in a field for a rule to be able to match.
 public struct RequiredLiteral: Sendable, Hashable {
     /// The field to search; `nil` means the whole event (keywords).
@@ -109,6 +111,7 @@ enum Prefilter {
         switch matcher {
         case .pattern(let p): pattern = p
         case .integer(_, let p): pattern = p
+        case .regex(let program): return RegexLiteral.required(in: program.pattern)
         default: return nil
         }
         var bestRun: [UInt8] = []
@@ -160,5 +163,32 @@ enum Prefilter {
             i += 1
         }
         return false
+    }
+}
+
+/// What the occurrence of a matcher's prefilter literal says about the matcher.
+public enum LiteralDecision: Sendable {
+    /// Present: the matcher may match (it must be evaluated).
+    case maybe
+    /// A case-insensitive ASCII `contains` / `startswith` / `endswith` / equality of exactly the
+    /// literal: true if and only if the literal occurs anywhere / at the value's start / at its end /
+    /// as the whole value.
+    case contains, prefix, suffix, equals
+}
+
+extension ValueMatcher {
+    /// The literal the prefilter would look for to decide this matcher (its longest lower-cased ASCII
+    /// run, at least ``Prefilter/minimumLength`` bytes), and what its occurrence decides. Without the
+    /// literal the matcher is false in every case.
+    public var prefilterLiteral: (bytes: [UInt8], decision: LiteralDecision)? {
+        guard let bytes = Prefilter.literal(of: self) else { return nil }
+        guard case .pattern(let p) = self, !p.caseSensitive, !p.unicode, p.literal == bytes else { return (bytes, .maybe) }
+        switch p.kind {
+        case .contains: return (bytes, .contains)
+        case .prefix: return (bytes, .prefix)
+        case .suffix: return (bytes, .suffix)
+        case .equals: return (bytes, .equals)
+        case .wildcard: return (bytes, .maybe)
+        }
     }
 }

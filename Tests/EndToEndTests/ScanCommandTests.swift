@@ -495,28 +495,55 @@ import Glibc
         let run = try wardwatch(["bench", "--generated-rules", "40", "--events", "3000", "--threads", "2"])
         #expect(run.status == 0, "\(run.stderr)")
         let lines = run.stdout.split(separator: "\n").map(String.init)
-        #expect(lines[0].hasPrefix("corpus: generated mixed hospital syslog, "))
+        #expect(lines[0].hasPrefix("corpus: generated hospital corpus, "))
         #expect(lines[1].hasPrefix("rules: 40 (40 for log sources with events; 40 with prefilter literals), compiled in "))
-        let table = lines.drop { !$0.hasPrefix("stage") }.prefix { !$0.isEmpty }
+        #expect(lines[2].hasPrefix("prefilter automata: "))
+        let table = lines.drop { !$0.hasPrefix("stage") }.prefix { !$0.hasPrefix("3000 events, ") }
         let stages = table.compactMap { line -> String? in
             let cells = line.split(separator: " ", omittingEmptySubsequences: true)
             return cells.count >= 5 ? cells.dropLast(4).joined(separator: " ") + "/" + cells[cells.count - 4] : nil
         }
         #expect(stages == ["stage/threads", "ingest (chunking)/1", "parse/1", "match/1", "parse + match/1", "parse + match/2"])
-        #expect(lines.last?.hasPrefix("3000 events, ") == true)
+        // What the prefilter let through, so that nobody reads a rare-literal figure as a real one.
+        let tail = Array(lines.suffix(3))
+        #expect(tail[0].hasPrefix("3000 events, "))
+        #expect(tail[1].hasPrefix("prefilter: ") && tail[1].contains(" % of events have a candidate rule; "))
+        #expect(tail[2].hasPrefix("candidates: ") && tail[2].hasSuffix(" the rest ruled out by them"))
     }
 
     @Test func benchWritesACorpusAndRulesThatScanReads() throws {
         let dir = try Paths.temporaryDirectory()
         let corpus = dir.appendingPathComponent("corpus.log").path
         let rules = dir.appendingPathComponent("rules").path
-        #expect(try wardwatch(["bench", "--write-corpus", corpus, "--bytes", "200000"]).status == 0)
-        #expect(try wardwatch(["bench", "--write-rules", rules, "--generated-rules", "25"]).status == 0)
+        #expect(try wardwatch(["bench", "--corpus", "syslog", "--write-corpus", corpus, "--bytes", "200000"]).status == 0)
+        #expect(try wardwatch(["bench", "--generated-profile", "rare", "--write-rules", rules, "--generated-rules", "25"]).status == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: rules).count == 25)
         let scan = try wardwatch(["scan", "--year", "2026", "--rules", rules, corpus])
         #expect(scan.status == 0)
         #expect(scan.stderr.contains("  rules: 25 loaded, 25 for log sources with events\n"))
         #expect(!scan.stdout.isEmpty)
+    }
+
+    /// The hospital corpus is what the parsers read (no line left unparsed, every dataset of the mix
+    /// present) and the realistic rules load cleanly and fire on it.
+    @Test func theHospitalCorpusParsesWholeAndRealisticRulesFire() throws {
+        let dir = try Paths.temporaryDirectory()
+        let corpus = dir.appendingPathComponent("hospital.log").path
+        let rules = dir.appendingPathComponent("rules").path
+        let written = try wardwatch(["bench", "--write-corpus", corpus, "--bytes", "2000000"])
+        #expect(written.stdout == "wrote 2000035 bytes of the generated hospital corpus to \(corpus)\n")
+        #expect(try wardwatch(["bench", "--write-rules", rules, "--generated-rules", "200"]).status == 0)
+        let lint = try wardwatch(["rules", "lint", rules])
+        #expect(lint.status == 0)
+        #expect(lint.stdout.contains("200 files: 200 rules, 0 filters, 0 correlations loaded; 0 errors in 0 files, 0 warnings."))
+        let scan = try wardwatch(["scan", "--year", "2026", "--rules", rules, corpus, "-o", "/dev/null"])
+        #expect(scan.status == 0)
+        #expect(scan.stderr.contains("  unparsed lines: 0\n"))
+        for dataset in ["syslog.rfc3164", "syslog.rfc5424", "firewall.netfilter", "firewall.fortigate", "firewall.cisco_asa",
+                        "firewall.panos", "firewall.filterlog", "firewall.kv", "hl7.v2", "hl7.atna"] {
+            #expect(scan.stderr.contains(" \(dataset) "), "\(dataset)")
+        }
+        #expect(!scan.stderr.contains("  alerts: 0\n"))
     }
 }
 
