@@ -143,16 +143,14 @@ struct FieldTable {
 /// so skipping never loses a match.
 public final class DetectionEngine: Sendable {
     public let ruleSet: RuleSet
-    /// Fields with literals, each with its automaton and, per pattern, the rules that need it.
-    let fields: [(field: FieldRef?, automaton: LiteralAutomaton, patternRules: [[Int32]], patterns: [[UInt8]])]
-    /// Where each field's patterns start in ``EngineScratch``'s flat stamp array.
+    /// Where each field's literals start in ``EngineScratch``'s flat stamp array (fields by name).
     let patternOffsets: [Int]
     let patternTotal: Int
     /// Per rule, its searches (for ``matchedSearchMask(_:_:scratch:)``), held by reference: one retain,
     /// not a copy of its metadata.
     let programs: [RuleProgram]
-    /// The same fields as raw tables (see ``FieldTable``), owned by the engine.
-    nonisolated(unsafe) let tables: UnsafeMutableBufferPointer<FieldTable>
+    /// The automata, per log-source lane (``EngineLanes``).
+    nonisolated(unsafe) let lanes: EngineLanes
     nonisolated(unsafe) let masks: UnsafePointer<UInt64>
     /// Rules evaluated whatever the literals (no literal requirement could be derived).
     let alwaysRules: [Int32]
@@ -184,23 +182,8 @@ public final class DetectionEngine: Sendable {
             masks.append(mask)
             if compiled.requiredAnyOf == nil && mask != 0 { always.append(Int32(index)) }
         }
-        // Per field: the prefilter's required literals (each with the rules it makes candidates), then
-        // the other literals the rule circuit reads (no rules: they are only stamped).
-        final class FieldPatterns {
-            var index: [[UInt8]: Int] = [:]
-            var patterns: [[UInt8]] = []
-            var rules: [[Int32]] = []
-
-            func add(_ literal: [UInt8], rule: Int32?) {
-                if let existing = index[literal] {
-                    if let rule, rules[existing].last != rule { rules[existing].append(rule) }
-                } else {
-                    index[literal] = patterns.count
-                    patterns.append(literal)
-                    rules.append(rule.map { [$0] } ?? [])
-                }
-            }
-        }
+        // Per field: the prefilter's required literals (each with the rules it makes candidates), and
+        // the other literals the rule circuit reads (only stamped).
         var patternsByField: [FieldRef?: FieldPatterns] = [:]
         func patterns(of field: FieldRef?) -> FieldPatterns {
             if let existing = patternsByField[field] { return existing }
@@ -210,22 +193,19 @@ public final class DetectionEngine: Sendable {
         }
         for (field, entries) in ruleSet.literalsByField {
             let entry = patterns(of: field)
-            for literal in entries where masks[literal.rule] != 0 { entry.add(literal.literal, rule: Int32(literal.rule)) }
+            for literal in entries where masks[literal.rule] != 0 { entry.add(literal.literal, rule: Int32(literal.rule), candidate: true) }
         }
         for (index, compiled) in ruleSet.rules.enumerated() where masks[index] != 0 {
-            for literal in RuleCircuit.literals(of: compiled.rule) { patterns(of: literal.field).add(literal.bytes, rule: nil) }
+            for literal in RuleCircuit.literals(of: compiled.rule) {
+                patterns(of: literal.field).add(literal.bytes, rule: Int32(index), candidate: false)
+            }
         }
-        var fields: [(FieldRef?, LiteralAutomaton, [[Int32]], [[UInt8]])] = []
-        for (field, entry) in patternsByField.sorted(by: { ($0.key?.name ?? "") < ($1.key?.name ?? "") })
-        where !entry.patterns.isEmpty {
-            fields.append((field, LiteralAutomaton(patterns: entry.patterns), entry.rules, entry.patterns))
-        }
-        self.fields = fields
+        let fields = patternsByField.sorted { ($0.key?.name ?? "") < ($1.key?.name ?? "") }.filter { !$0.value.patterns.isEmpty }
         var offsets: [Int] = []
         var total = 0
         for field in fields {
             offsets.append(total)
-            total += field.1.patternCount
+            total += field.value.patterns.count
         }
         self.patternOffsets = offsets
         self.patternTotal = total
@@ -234,7 +214,7 @@ public final class DetectionEngine: Sendable {
         self.programs = ruleSet.rules.map { RuleProgram($0.rule) }
         var circuit = RuleCircuit()
         var fieldOffset: [FieldRef?: Int] = [:]
-        for (f, field) in fields.enumerated() { fieldOffset[field.0] = offsets[f] }
+        for (f, field) in fields.enumerated() { fieldOffset[field.key] = offsets[f] }
         for compiled in ruleSet.rules {
             circuit.add(compiled.rule) { field, literal in
                 // Rules with no log source (mask 0) are never evaluated: their literals are not loaded.
@@ -244,37 +224,11 @@ public final class DetectionEngine: Sendable {
         }
         self.circuit = CircuitTable(circuit)
         self.masks = FieldTable.copy(masks)
-        self.tables = .allocate(capacity: max(1, fields.count))
-        for (f, entry) in fields.enumerated() {
-            var ruleStart: [Int32] = [0]
-            var flat: [Int32] = []
-            for rules in entry.2 {
-                flat += rules
-                ruleStart.append(Int32(flat.count))
-            }
-            let a = entry.1
-            (tables.baseAddress! + f).initialize(to: FieldTable(
-                id: entry.0?.id, isOriginal: entry.0 == nil,
-                nameBytes: UnsafeBufferPointer(start: FieldTable.copy(entry.0?.nameBytes ?? []), count: entry.0?.nameBytes.count ?? 0),
-                classOf: FieldTable.copy(a.classOf), next: FieldTable.copy(a.next), classCount: a.classCount,
-                outputStart: FieldTable.copy(a.outputStart), outputs: FieldTable.copy(a.outputs),
-                dictionary: FieldTable.copy(a.dictionary), ruleStart: FieldTable.copy(ruleStart),
-                patternRules: FieldTable.copy(flat), patternLength: FieldTable.copy(entry.3.map { Int32($0.count) }),
-                patternOffset: offsets[f]))
-        }
+        self.lanes = EngineLanes(fields: fields.map { ($0.key, $0.value) }, offsets: offsets, masks: masks)
     }
 
     deinit {
-        for t in UnsafeMutableBufferPointer(rebasing: tables[0..<fields.count]) {
-            for p in [UnsafeMutableRawPointer(mutating: t.classOf), UnsafeMutableRawPointer(mutating: t.next),
-                      UnsafeMutableRawPointer(mutating: t.outputStart), UnsafeMutableRawPointer(mutating: t.outputs),
-                      UnsafeMutableRawPointer(mutating: t.dictionary), UnsafeMutableRawPointer(mutating: t.ruleStart),
-                      UnsafeMutableRawPointer(mutating: t.patternRules), UnsafeMutableRawPointer(mutating: t.patternLength),
-                      UnsafeMutableRawPointer(mutating: t.nameBytes.baseAddress!)] {
-                p.deallocate()
-            }
-        }
-        tables.deallocate()
+        lanes.deallocate()
         circuit.deallocate()
         UnsafeMutableRawPointer(mutating: masks).deallocate()
     }
@@ -282,10 +236,10 @@ public final class DetectionEngine: Sendable {
     /// Rules that can ever fire (their log source has events).
     public var activeRuleCount: Int { datasetMask.filter { $0 != 0 }.count }
 
-    /// The prefilter's automata, one per field: name (`nil`: keywords), literals, states, table bytes.
-    public var automata: [(field: String?, literals: Int, states: Int, bytes: Int)] {
-        fields.map { ($0.field?.name, $0.automaton.patternCount, $0.automaton.stateCount,
-                      $0.automaton.stateCount * $0.automaton.classCount * 4) }
+    /// The prefilter's automata per log-source lane: the lane's datasets, and per field (`nil`:
+    /// keywords) its literals, states and table bytes.
+    public var automata: [(datasets: [String], automata: [(field: String?, literals: Int, states: Int, bytes: Int)])] {
+        lanes.summary.filter { !$0.datasets.isEmpty }
     }
 
     /// Matches every event of `batch` (parsed from `chunk`, read from `path`), calling `hit` for each
@@ -326,8 +280,8 @@ public final class DetectionEngine: Sendable {
         let patternStamp = scratch.patternStamp, ruleStamp = scratch.ruleStamp
         do {
             do {
-                for f in 0..<fields.count {
-                    let t = tables[f]
+                for f in lanes.lane(of: dataset) {
+                    let t = lanes.tables[f]
                     func scan(_ value: UnsafeBufferPointer<UInt8>) {
                         guard let base = value.baseAddress else { return }
                         let count = value.count

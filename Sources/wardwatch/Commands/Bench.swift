@@ -123,8 +123,12 @@ struct Bench: ParsableCommand {
 
         var out = "corpus: \(source), \(String(format: "%.1f", megabytes)) MB\n"
         out += "rules: \(ruleSet.rules.count) (\(engine.activeRuleCount) for log sources with events; \(ruleSet.rules.filter { $0.requiredAnyOf != nil }.count) with prefilter literals), compiled in \(Self.ms(compile)) ms\n"
-        let automata = engine.automata
-        out += "prefilter automata: \(automata.count) fields, \(automata.map(\.literals).reduce(0, +)) literals, \(automata.map(\.states).reduce(0, +)) states, \(automata.map(\.bytes).reduce(0, +) / 1024) KiB of tables (largest: \(automata.max { $0.bytes < $1.bytes }.map { "\($0.field ?? "keywords") \($0.bytes / 1024) KiB" } ?? "none"))\n\n"
+        let lanes = engine.automata
+        let tables = lanes.flatMap(\.automata)
+        let largest = lanes.max { $0.automata.map(\.bytes).reduce(0, +) < $1.automata.map(\.bytes).reduce(0, +) }
+        out += "prefilter automata: \(lanes.count) log-source lanes, \(tables.count) field automata, \(tables.map(\.literals).reduce(0, +)) literals, \(tables.map(\.bytes).reduce(0, +) / 1024) KiB of tables"
+        if let largest { out += " (largest lane: \(largest.datasets.joined(separator: ", ")), \(largest.automata.map(\.bytes).reduce(0, +) / 1024) KiB)" }
+        out += "\n\n"
         out += "stage                 threads      seconds        MB/s      events/s\n"
 
         let parser = EventParser(options: ParseOptions(year: 2026))
