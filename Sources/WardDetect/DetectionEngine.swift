@@ -64,32 +64,6 @@ public final class EngineScratch {
     }
 }
 
-/// Runs a premultiplied DFA (``LiteralAutomaton``) over `base[i..<count]` from `row` until it enters a
-/// state that reports patterns: returns that state, with `i` past the byte and `row` its row; or -1
-/// at the end of the value. Kept apart from the reporting code so that the loop's few values stay in
-/// registers (inlined into the engine's loop, they were spilled to the stack on every byte).
-@inline(never)
-func dfaRun(_ base: UnsafePointer<UInt8>, _ count: Int, _ i: inout Int, _ row: inout Int,
-            _ classOf: UnsafePointer<UInt8>, _ next: UnsafePointer<Int32>, _ classCount: Int) -> Int {
-    var k = i
-    var r = row
-    defer {
-        i = k
-        row = r
-    }
-    while k < count {
-        let t = next[r &+ Int(classOf[Int(base[k])])]
-        k &+= 1
-        if t < 0 {
-            let state = Int(~t)
-            r = state &* classCount
-            return state
-        }
-        r = Int(t)
-    }
-    return -1
-}
-
 /// What the prefilter let through: events seen, events with a candidate rule, candidate rules.
 public struct PrefilterCounts: Sendable {
     public var events = 0
@@ -117,14 +91,15 @@ struct FieldTable {
     var classOf: UnsafePointer<UInt8>
     var next: UnsafePointer<Int32>
     var classCount: Int
-    var outputStart: UnsafePointer<Int32>
-    var outputs: UnsafePointer<Int32>
-    var dictionary: UnsafePointer<Int32>
+    /// Per state, every pattern ending there (its own and along its dictionary links), flattened:
+    /// `reports[reportStart[s] ..< reportStart[s + 1]]`, as pairs (the field's pattern number, the
+    /// pattern's length) — one contiguous read per report, where walking the links missed the cache
+    /// at every step.
+    var reportStart: UnsafePointer<Int32>
+    var reports: UnsafePointer<Int32>
     /// Rules of pattern p: `patternRules[ruleStart[p] ..< ruleStart[p + 1]]`.
     var ruleStart: UnsafePointer<Int32>
     var patternRules: UnsafePointer<Int32>
-    /// Each pattern's length (an occurrence ending after byte `length` starts the value).
-    var patternLength: UnsafePointer<Int32>
     var patternOffset: Int
 
     static func copy<T>(_ array: [T]) -> UnsafePointer<T> {
@@ -277,59 +252,8 @@ public final class DetectionEngine: Sendable {
         var candidates = scratch.candidates
         scratch.candidates = []
         candidates.removeAll(keepingCapacity: true)
-        let patternStamp = scratch.patternStamp, ruleStamp = scratch.ruleStamp
-        do {
-            do {
-                for f in lanes.lane(of: dataset) {
-                    let t = lanes.tables[f]
-                    func scan(_ value: UnsafeBufferPointer<UInt8>) {
-                        guard let base = value.baseAddress else { return }
-                        let count = value.count
-                        var i = 0
-                        var row = 0
-                        while true {
-                            let state = dfaRun(base, count, &i, &row, t.classOf, t.next, t.classCount)
-                            if state < 0 { return }
-                            // Patterns ending here: own, then along dictionary links.
-                            var r = t.outputStart[state] != t.outputStart[state + 1] ? Int32(state) : t.dictionary[state]
-                            while r >= 0 {
-                                for k in Int(t.outputStart[Int(r)])..<Int(t.outputStart[Int(r) + 1]) {
-                                    let pattern = Int(t.outputs[k])
-                                    let p = (t.patternOffset + pattern) &* 4
-                                    let atStart = i == Int(t.patternLength[pattern])
-                                    if atStart { patternStamp[p + 1] = stamp }
-                                    if i == count {
-                                        patternStamp[p + 2] = stamp
-                                        if atStart { patternStamp[p + 3] = stamp }
-                                    }
-                                    if patternStamp[p] == stamp { continue }
-                                    patternStamp[p] = stamp
-                                    for j in Int(t.ruleStart[pattern])..<Int(t.ruleStart[pattern + 1]) {
-                                        let rule = Int(t.patternRules[j])
-                                        if ruleStamp[rule] == stamp { continue }
-                                        ruleStamp[rule] = stamp
-                                        if masks[rule] & bit != 0 { candidates.append(Int32(rule)) }
-                                    }
-                                }
-                                r = t.dictionary[Int(r)]
-                            }
-                        }
-                    }
-                    if t.isOriginal && event.keywordsSearchValues {
-                        // Keywords of a structured event search its values, each on its own.
-                        _ = event.anyKeywordText { value in
-                            scan(value)
-                            return false
-                        }
-                    } else {
-                        // Values that are not slots (event.dataset, hl7.<SEG>.<n> paths) are served by the closure.
-                        event.withBytes(id: t.isOriginal ? .eventOriginal : t.id, name: t.nameBytes) { value in
-                            if let value { scan(value) }
-                        }
-                    }
-                }
-            }
-        }
+        let patternStamp = scratch.patternStamp
+        scanLiterals(event, dataset: dataset, stamp: stamp, scratch: scratch, candidates: &candidates)
         for rule in alwaysRules where datasetMask[Int(rule)] & bit != 0 { candidates.append(rule) }
         if candidates.count > 1 { candidates.sort() }
         scratch.prefilter.add(candidates: candidates.count)

@@ -76,14 +76,14 @@ struct EngineLanes {
             }
         }
         // Per field, the tables every lane shares the content of (each lane owns its copy).
-        let shared = fields.map { field -> (ruleStart: [Int32], patternRules: [Int32], lengths: [Int32]) in
+        let shared = fields.map { field -> (ruleStart: [Int32], patternRules: [Int32]) in
             var ruleStart: [Int32] = [0]
             var flat: [Int32] = []
             for rules in field.patterns.rules {
                 flat += rules
                 ruleStart.append(Int32(flat.count))
             }
-            return (ruleStart, flat, field.patterns.patterns.map { Int32($0.count) })
+            return (ruleStart, flat)
         }
         var built: [FieldTable] = []
         var starts: [Int32] = [0]
@@ -93,15 +93,27 @@ struct EngineLanes {
             for (f, subset) in lane.subsets.enumerated() where !subset.isEmpty {
                 let field = fields[f]
                 let a = LiteralAutomaton(patterns: subset.map { field.patterns.patterns[$0] })
-                // The automaton numbers its patterns 0..<subset.count: report the field's numbers.
-                let outputs = a.outputs.map { Int32(subset[Int($0)]) }
+                // Reports flattened per state, numbered as the field numbers its patterns (the
+                // automaton numbers them 0..<subset.count), each with its length.
+                var reportStart: [Int32] = [0]
+                var reports: [Int32] = []
+                for state in 0..<a.stateCount {
+                    var r = a.outputStart[state] != a.outputStart[state + 1] ? Int32(state) : a.dictionary[state]
+                    while r >= 0 {
+                        for k in Int(a.outputStart[Int(r)])..<Int(a.outputStart[Int(r) + 1]) {
+                            let pattern = subset[Int(a.outputs[k])]
+                            reports += [Int32(pattern), Int32(field.patterns.patterns[pattern].count)]
+                        }
+                        r = a.dictionary[Int(r)]
+                    }
+                    reportStart.append(Int32(reports.count))
+                }
                 built.append(FieldTable(
                     id: field.field?.id, isOriginal: field.field == nil,
                     nameBytes: UnsafeBufferPointer(start: FieldTable.copy(field.field?.nameBytes ?? []), count: field.field?.nameBytes.count ?? 0),
                     classOf: FieldTable.copy(a.classOf), next: FieldTable.copy(a.next), classCount: a.classCount,
-                    outputStart: FieldTable.copy(a.outputStart), outputs: FieldTable.copy(outputs),
-                    dictionary: FieldTable.copy(a.dictionary), ruleStart: FieldTable.copy(shared[f].ruleStart),
-                    patternRules: FieldTable.copy(shared[f].patternRules), patternLength: FieldTable.copy(shared[f].lengths),
+                    reportStart: FieldTable.copy(reportStart), reports: FieldTable.copy(reports),
+                    ruleStart: FieldTable.copy(shared[f].ruleStart), patternRules: FieldTable.copy(shared[f].patternRules),
                     patternOffset: offsets[f]))
                 automata.append((field.field?.name, subset.count, a.stateCount, a.stateCount * a.classCount * 4))
             }
@@ -125,9 +137,8 @@ struct EngineLanes {
     func deallocate() {
         for t in UnsafeMutableBufferPointer(rebasing: tables[0..<Int(laneStart[summary.count])]) {
             for p in [UnsafeMutableRawPointer(mutating: t.classOf), UnsafeMutableRawPointer(mutating: t.next),
-                      UnsafeMutableRawPointer(mutating: t.outputStart), UnsafeMutableRawPointer(mutating: t.outputs),
-                      UnsafeMutableRawPointer(mutating: t.dictionary), UnsafeMutableRawPointer(mutating: t.ruleStart),
-                      UnsafeMutableRawPointer(mutating: t.patternRules), UnsafeMutableRawPointer(mutating: t.patternLength),
+                      UnsafeMutableRawPointer(mutating: t.reportStart), UnsafeMutableRawPointer(mutating: t.reports),
+                      UnsafeMutableRawPointer(mutating: t.ruleStart), UnsafeMutableRawPointer(mutating: t.patternRules),
                       UnsafeMutableRawPointer(mutating: t.nameBytes.baseAddress!)] {
                 p.deallocate()
             }
