@@ -70,7 +70,7 @@ public struct BatchEvent: SigmaEvent {
             return nil
         }
         for slot in slots where slot.name.count > 0 {
-            let prefix = FieldID.nameBytes(of: slot.id)
+            let prefix = FieldID.nameBuffer(of: slot.id)
             let rest = values[slot.name]
             let dot = prefix.isEmpty ? 0 : 1
             guard name.count == prefix.count + dot + rest.count else { continue }

@@ -53,6 +53,67 @@ struct RuleCircuit {
         case route(FieldRef, [[UInt8]])
     }
 
+    /// A predicate, evaluated through a reference the engine holds unretained: its test's payloads
+    /// (field references, patterns, regular expressions) are read as borrowed `let`s, so evaluating
+    /// one touches no reference count — shared by all workers, a count is a cache line the cores
+    /// fight over.
+    final class Predicate {
+        /// The test, its payloads as plain stored properties (binding an enum's payloads, or
+        /// unwrapping an optional one, copies them: a retain on objects all workers share).
+        let field: FieldRef
+        /// Keywords: the matcher searches the event's texts, not `field`.
+        let isKeyword: Bool
+        let matcher: ValueMatcher
+        let isRoute: Bool
+        /// A route's values, one after the other, and where each starts (`routeStart.last`: the end).
+        let routeBytes: [UInt8]
+        let routeStart: [Int]
+
+        init(_ test: Test) {
+            switch test {
+            case .value(let field, let matcher):
+                (self.field, isKeyword) = (field ?? FieldRef("event.original"), field == nil)
+                (self.matcher, isRoute, routeBytes, routeStart) = (matcher, false, [], [0])
+            case .route(let field, let values):
+                (self.field, isKeyword, matcher, isRoute) = (field, false, .exists(true), true)
+                routeBytes = values.flatMap { $0 }
+                var starts = [0]
+                for value in values { starts.append(starts.last! + value.count) }
+                routeStart = starts
+            }
+        }
+
+        /// No / yes, or maybe with PCRE2's code when a regular expression gave up.
+        func evaluate(_ event: BatchEvent, scratch: MatchScratch) -> (UInt8, Int32) {
+            if isRoute { return (routeAccepts(event) ? 2 : 0, 0) }
+            let regex = scratch.regex
+            let errors = regex.errors
+            let matched: Bool
+            if isKeyword {
+                matched = event.anyKeywordText { matcher.matches($0, event: event, scratch: scratch) }
+            } else {
+                matched = event.withValue(of: field) { matcher.matches($0, event: event, scratch: scratch) }
+            }
+            if regex.errors != errors { return (1, regex.lastError) }
+            return (matched ? 2 : 0, 0)
+        }
+
+        func routeAccepts(_ event: BatchEvent) -> Bool {
+            event.withValue(of: field) { value -> Bool in
+                guard let value else { return false }
+                return routeBytes.withUnsafeBufferPointer { bytes in
+                    for w in 0..<(routeStart.count - 1) where routeStart[w + 1] - routeStart[w] == value.count {
+                        let base = routeStart[w]
+                        var k = 0
+                        while k < value.count && bytes[base + k] == ((value[k] &- 0x41) < 26 ? value[k] | 0x20 : value[k]) { k += 1 }
+                        if k == value.count { return true }
+                    }
+                    return false
+                }
+            }
+        }
+    }
+
     var ops: [Int32] = []
     /// Rule r's program starts at `start[r]`.
     var start: [Int32] = []
@@ -176,20 +237,24 @@ struct CircuitTable {
     let start: UnsafePointer<Int32>
     let predicateLiteral: UnsafePointer<Int32>
     let predicateCount: Int
-    /// The predicates' tests, evaluated only in the second pass.
-    let tests: [RuleCircuit.Test]
+    /// The predicates (owned by `owner`, read unretained).
+    let predicates: UnsafePointer<Unmanaged<RuleCircuit.Predicate>>
+    let owner: [RuleCircuit.Predicate]
 
     init(_ circuit: RuleCircuit) {
         ops = FieldTable.copy(circuit.ops)
         start = FieldTable.copy(circuit.start)
         predicateLiteral = FieldTable.copy(circuit.predicateLiteral)
         predicateCount = circuit.tests.count
-        tests = circuit.tests
+        owner = circuit.tests.map(RuleCircuit.Predicate.init)
+        predicates = FieldTable.copy(owner.map { Unmanaged.passUnretained($0) })
     }
 
     func deallocate() {
         for p in [UnsafeMutableRawPointer(mutating: ops), UnsafeMutableRawPointer(mutating: start),
-                  UnsafeMutableRawPointer(mutating: predicateLiteral)] { p.deallocate() }
+                  UnsafeMutableRawPointer(mutating: predicateLiteral), UnsafeMutableRawPointer(mutating: predicates)] {
+            p.deallocate()
+        }
     }
 }
 
@@ -262,27 +327,8 @@ struct CircuitRun {
     }
 
     /// Evaluates one predicate: no / yes, or maybe with PCRE2's code when a regular expression gave up.
+    @inline(__always)
     func test(_ id: Int) -> (UInt8, Int32) {
-        switch table.tests[id] {
-        case .value(let field, let matcher):
-            let regex = scratch.regex
-            let errors = regex.errors
-            let matched: Bool
-            if let field {
-                matched = event.withValue(of: field) { matcher.matches($0, event: event, scratch: scratch) }
-            } else {
-                matched = event.anyKeywordText { matcher.matches($0, event: event, scratch: scratch) }
-            }
-            if regex.errors != errors { return (1, regex.lastError) }
-            return (matched ? 2 : 0, 0)
-        case .route(let field, let values):
-            let accepted = event.withValue(of: field) { value -> Bool in
-                guard let value else { return false }
-                return values.contains { wanted in
-                    wanted.count == value.count && zip(wanted, value).allSatisfy { $0 == (($1 &- 0x41) < 26 ? $1 | 0x20 : $1) }
-                }
-            }
-            return (accepted ? 2 : 0, 0)
-        }
+        table.predicates[id]._withUnsafeGuaranteedRef { $0.evaluate(event, scratch: scratch) }
     }
 }

@@ -91,6 +91,24 @@ public struct FieldID: RawRepresentable, Hashable, Comparable, Sendable, CustomS
         Int(id.rawValue) < nameBytesTable.count ? nameBytesTable[Int(id.rawValue)] : []
     }
 
+    /// The name of `id` as a buffer that lives as long as the process (empty for an unknown raw
+    /// value): reading it touches no reference count, where ``nameBytes(of:)`` returns an array
+    /// whose storage every thread's copy retains (the same cache line for all workers).
+    @inline(__always)
+    public static func nameBuffer(of id: FieldID) -> UnsafeBufferPointer<UInt8> {
+        Int(id.rawValue) < names.count ? nameBuffers[Int(id.rawValue)] : UnsafeBufferPointer(start: nil, count: 0)
+    }
+
+    nonisolated(unsafe) static let nameBuffers: UnsafeMutablePointer<UnsafeBufferPointer<UInt8>> = {
+        let table = UnsafeMutablePointer<UnsafeBufferPointer<UInt8>>.allocate(capacity: names.count)
+        for (i, name) in names.enumerated() {
+            let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, name.utf8.count))
+            bytes.initialize(from: Array(name.utf8), count: name.utf8.count)
+            table[i] = UnsafeBufferPointer(start: bytes, count: name.utf8.count)
+        }
+        return table
+    }()
+
     static let indexByName: [String: UInt16] = {
         var map: [String: UInt16] = [:]
         for (i, name) in names.enumerated() { map[name] = UInt16(i) }
