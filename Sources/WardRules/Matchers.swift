@@ -326,14 +326,13 @@ extension ValueMatcher {
         case .pattern(let pattern):
             return pattern.matches(value)
         case .integer(let number, let pattern):
-            return pattern.matches(value) || Int64(String(decoding: value, as: UTF8.self)) == number
+            return pattern.matches(value) || Self.integer(value) == number
         case .regex(let program):
             return program.matches(value, scratch: scratch.regex)
         case .cidr(let network):
             return network.contains(value)
         case .numeric(let comparison, let bound):
-            guard let number = Double(String(decoding: value, as: UTF8.self).trimmingCharacters(in: .whitespaces))
-            else { return false }
+            guard let number = Self.number(value) else { return false }
             return comparison.holds(number, bound)
         case .timePart(let part, let comparison, let bound):
             guard let nanos = Self.timestamp(value) else { return false }
@@ -349,6 +348,43 @@ extension ValueMatcher {
         case .exists, .null:
             return false
         }
+    }
+
+    /// `Int64(text)` of the bytes (an optional sign, then decimal digits), without making a string.
+    static func integer(_ v: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var i = 0
+        var negative = false
+        if i < v.count && (v[i] == UInt8(ascii: "+") || v[i] == UInt8(ascii: "-")) {
+            negative = v[i] == UInt8(ascii: "-")
+            i += 1
+        }
+        guard i < v.count else { return nil }
+        var n: Int64 = 0
+        while i < v.count {
+            let d = v[i] &- 0x30
+            guard d < 10 else { return nil }
+            let (times, o1) = n.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = negative ? times.subtractingReportingOverflow(Int64(d)) : times.addingReportingOverflow(Int64(d))
+            if o1 || o2 { return nil }
+            n = sum
+            i += 1
+        }
+        return n
+    }
+
+    /// The value as a number, as `Double(text.trimmingCharacters(in: .whitespaces))` reads it; plain
+    /// integers (the common case: ports, sizes, counts) without making a string.
+    static func number(_ v: UnsafeBufferPointer<UInt8>) -> Double? {
+        var start = 0, end = v.count
+        while start < end && (v[start] == 0x20 || v[start] == 0x09) { start += 1 }
+        while end > start && (v[end - 1] == 0x20 || v[end - 1] == 0x09) { end -= 1 }
+        let trimmed = UnsafeBufferPointer(rebasing: v[start..<end])
+        if end - start <= 15, let n = integer(trimmed) { return Double(n) }
+        if v.contains(where: { $0 >= 0x80 }) {
+            // Unicode spaces around the number: Foundation's trimming, as before.
+            return Double(String(decoding: v, as: UTF8.self).trimmingCharacters(in: .whitespaces))
+        }
+        return Double(String(decoding: trimmed, as: UTF8.self))
     }
 
     static func timestamp(_ value: UnsafeBufferPointer<UInt8>) -> Int64? {

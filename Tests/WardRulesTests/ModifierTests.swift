@@ -217,3 +217,30 @@ import WardTestSupport
         #expect(diagnostics(selectionRule("f|i", "'x'")) == ["broken.yml:5:9: error: regex flag 'i' needs 're' before it"])
     }
 }
+
+/// Numbers are read from the field's bytes without making a string; the answers are those of
+/// `Double(text.trimmingCharacters(in: .whitespaces))` and `Int64(text)`, which they replace.
+@Suite struct NumberReadingTests {
+    @Test func numericComparisonsReadValuesAsFoundationDoes() {
+        var g = SeededGenerator(seed: 41)
+        let pieces = [" ", "\t", "+", "-", "0", "7", "9", "12", ".", "5", "e", "E3", "\u{a0}", "x", "inf", "nan", "00"]
+        let scratch = MatchScratch()
+        for _ in 0..<4000 {
+            let text = (0..<Int.random(in: 0...6, using: &g)).map { _ in pieces.randomElement(using: &g)! }.joined()
+            let expected = Double(text.trimmingCharacters(in: .whitespaces))
+            let event = TestEvent(["n": text])
+            for bound in [-1.0, 0, 7, 1000] {
+                for (comparison, holds) in [(NumericComparison.lt, { (a: Double, b: Double) in a < b }),
+                                            (.gte, { $0 >= $1 }), (.eq, { $0 == $1 })] {
+                    let matcher = ValueMatcher.numeric(comparison, bound)
+                    let got = event.withValue(of: FieldRef("n")) { matcher.matches($0, event: event, scratch: scratch) }
+                    #expect(got == (expected.map { holds($0, bound) } ?? false), "'\(text)' \(comparison) \(bound)")
+                }
+            }
+            if let number = Int64(text) {
+                let matcher = ValueMatcher.integer(number, CompiledPattern(SigmaString(tokens: [.literal(Array("#".utf8))]), caseSensitive: false))
+                #expect(event.withValue(of: FieldRef("n")) { matcher.matches($0, event: event, scratch: scratch) }, "'\(text)'")
+            }
+        }
+    }
+}
