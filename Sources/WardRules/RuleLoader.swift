@@ -50,36 +50,72 @@ public enum RuleLoader {
     /// Loads files and directories (searched recursively for `.yml`/`.yaml`, in name order), then
     /// applies filters to the rules they name.
     public static func load(paths: [String], options: RuleLoadOptions) -> RuleCollection {
-        var collection = RuleCollection()
+        // The files in order, a path that does not exist in its place.
+        var found: [(file: String, missing: Bool)] = []
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                collection.diagnostics.append(RuleDiagnostic(.error, file: path, line: 0, column: 0, "no such file or directory"))
+                found.append((path, true))
                 continue
             }
-            let files = isDirectory.boolValue ? ruleFiles(in: path) : [path]
-            for file in files {
-                collection.files.append(file)
-                if let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int, size > options.maxFileBytes {
-                    collection.diagnostics.append(RuleDiagnostic(.error, file: file, line: 0, column: 0,
-                        "the file has \(size) bytes, more than the \(options.maxFileBytes) a rule file may have; it is not read (raise --max-rule-file-bytes to load it)"))
-                    collection.rejectedDocuments += 1
-                    continue
+            for file in isDirectory.boolValue ? ruleFiles(in: path) : [path] { found.append((file, false)) }
+        }
+        let items = found
+        // Files are read, parsed and compiled on every core (SigmaHQ's 3,141 files: 0.95 s on one),
+        // each into its own collection; they are joined in file order, so the result does not depend
+        // on the number of cores.
+        // Each index is written by one worker only.
+        nonisolated(unsafe) let parts = UnsafeMutableBufferPointer<RuleCollection>.allocate(capacity: max(1, items.count))
+        parts.initialize(repeating: RuleCollection())
+        defer {
+            parts.deinitialize()
+            parts.deallocate()
+        }
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, items.count / 64))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var i = worker
+            while i < items.count {
+                if items[i].missing {
+                    parts[i].diagnostics.append(RuleDiagnostic(.error, file: items[i].file, line: 0, column: 0, "no such file or directory"))
+                } else {
+                    loadFile(items[i].file, options: options, into: &parts[i])
                 }
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    collection.diagnostics.append(RuleDiagnostic(.error, file: file, line: 0, column: 0, "cannot read the file"))
-                    continue
-                }
-                guard let text = String(validating: data, as: UTF8.self) else {
-                    collection.diagnostics.append(RuleDiagnostic(.error, file: file, line: 0, column: 0, "the file is not valid UTF-8"))
-                    continue
-                }
-                load(yaml: text, file: file, options: options, into: &collection)
+                i += workers
             }
+        }
+        var collection = RuleCollection()
+        for part in parts {
+            collection.rules += part.rules
+            collection.filters += part.filters
+            collection.correlations += part.correlations
+            collection.diagnostics += part.diagnostics
+            collection.files += part.files
+            collection.rejectedDocuments += part.rejectedDocuments
+            collection.emptyPlaceholders += part.emptyPlaceholders
         }
         applyFilters(&collection)
         reportUnresolvedReferences(&collection)
         return collection
+    }
+
+    /// Reads one rule file (within the size limit, valid UTF-8) and loads its documents.
+    static func loadFile(_ file: String, options: RuleLoadOptions, into collection: inout RuleCollection) {
+        collection.files.append(file)
+        if let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int, size > options.maxFileBytes {
+            collection.diagnostics.append(RuleDiagnostic(.error, file: file, line: 0, column: 0,
+                "the file has \(size) bytes, more than the \(options.maxFileBytes) a rule file may have; it is not read (raise --max-rule-file-bytes to load it)"))
+            collection.rejectedDocuments += 1
+            return
+        }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            collection.diagnostics.append(RuleDiagnostic(.error, file: file, line: 0, column: 0, "cannot read the file"))
+            return
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            collection.diagnostics.append(RuleDiagnostic(.error, file: file, line: 0, column: 0, "the file is not valid UTF-8"))
+            return
+        }
+        load(yaml: text, file: file, options: options, into: &collection)
     }
 
     /// `.yml`/`.yaml` files under `directory`, recursively, in byte order of their paths. Folders named
