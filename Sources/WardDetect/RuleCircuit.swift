@@ -286,25 +286,17 @@ struct CircuitRun {
         switch op & 15 {
         case RuleCircuit.Kind.constant:
             return (UInt8(truncatingIfNeeded: argument), k + 1)
-        case RuleCircuit.Kind.and:
+        case RuleCircuit.Kind.and, RuleCircuit.Kind.or:
+            // and = min, stopping at no; or = max, stopping at yes. (Kleene, with not = 2 − x.)
+            let isAnd = op & 15 == RuleCircuit.Kind.and
             let end = Int(table.ops[k + 1])
-            var value: UInt8 = 2
+            let decisive: UInt8 = isAnd ? 0 : 2
+            var value: UInt8 = 2 - decisive
             var j = k + 2
             for _ in 0..<argument {
                 let (v, next) = evaluate(j, full: full)
-                value = min(value, v)
-                if value == 0 { return (0, end) }
-                j = next
-            }
-            return (value, end)
-        case RuleCircuit.Kind.or:
-            let end = Int(table.ops[k + 1])
-            var value: UInt8 = 0
-            var j = k + 2
-            for _ in 0..<argument {
-                let (v, next) = evaluate(j, full: full)
-                value = max(value, v)
-                if value == 2 { return (2, end) }
+                value = isAnd ? min(value, v) : max(value, v)
+                if value == decisive { break }
                 j = next
             }
             return (value, end)

@@ -89,25 +89,9 @@ import WardTestSupport
         ]
         var totals: [String: Int] = [:]
         for (name, bytes) in inputs {
-            let chunk = Chunk(bytes: bytes, origin: testOrigin(path: name))
-            var batch = EventBatch()
-            EventParser(options: ParseOptions(year: 2026)).parse(chunk, into: &batch)
-            var engineHits: [RuleHit] = []
-            engine.match(batch, chunk: chunk, scratch: scratch) { engineHits.append($0) }
-            var bruteHits: [RuleHit] = []
-            var path = name
-            path.withUTF8 { pathBytes in
-                batch.withEventBuffers(in: chunk) { events, fields, values in
-                    for index in batch.events.indices {
-                        let event = BatchEvent(events: events, fields: fields, values: values, index: index, path: pathBytes)
-                        for (r, compiled) in set.rules.enumerated() where compiled.rule.matches(event, scratch: scratch.match) {
-                            bruteHits.append(RuleHit(event: index, rule: r))
-                        }
-                    }
-                }
-            }
-            #expect(engineHits == bruteHits, "\(name)")
-            totals[name] = engineHits.count
+            let hits = engineAndBruteForce(engine, set, scratch, name: name, bytes: bytes)
+            #expect(hits.engine == hits.brute, "\(name)")
+            totals[name] = hits.engine.count
         }
         // The gate decided some candidates outright and ruled many out: the test exercises every path.
         #expect(scratch.prefilter.decided > 0 && scratch.prefilter.evaluated < scratch.prefilter.candidates / 2)
