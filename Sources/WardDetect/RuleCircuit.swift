@@ -237,20 +237,20 @@ struct CircuitTable {
     let start: UnsafePointer<Int32>
     let predicateLiteral: UnsafePointer<Int32>
     let predicateCount: Int
-    /// The predicates (owned by `owner`, read unretained).
+    /// The predicates, read unretained: each is retained once here (``deallocate()`` releases it), so
+    /// that this table is plain data — copied into every event's ``CircuitRun`` at no cost.
     let predicates: UnsafePointer<Unmanaged<RuleCircuit.Predicate>>
-    let owner: [RuleCircuit.Predicate]
 
     init(_ circuit: RuleCircuit) {
         ops = FieldTable.copy(circuit.ops)
         start = FieldTable.copy(circuit.start)
         predicateLiteral = FieldTable.copy(circuit.predicateLiteral)
         predicateCount = circuit.tests.count
-        owner = circuit.tests.map(RuleCircuit.Predicate.init)
-        predicates = FieldTable.copy(owner.map { Unmanaged.passUnretained($0) })
+        predicates = FieldTable.copy(circuit.tests.map { Unmanaged.passRetained(RuleCircuit.Predicate($0)) })
     }
 
     func deallocate() {
+        for i in 0..<predicateCount { predicates[i].release() }
         for p in [UnsafeMutableRawPointer(mutating: ops), UnsafeMutableRawPointer(mutating: start),
                   UnsafeMutableRawPointer(mutating: predicateLiteral), UnsafeMutableRawPointer(mutating: predicates)] {
             p.deallocate()

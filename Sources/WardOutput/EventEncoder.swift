@@ -12,12 +12,21 @@ import Glibc
 /// (`"host.hostname"`) are what Elasticsearch, OpenSearch and Splunk index as object paths, and what
 /// Sigma rules name after field mapping, so a key means the same thing in every tool.
 public struct EventEncoder: Sendable {
-    /// `"name":` for every well-known field, built once.
-    private let keys: [[UInt8]]
+    /// `"name":` for every well-known field, built once for the process: buffers, not arrays, so that
+    /// appending one touches no reference count (an array's storage, shared by all workers, is a cache
+    /// line the cores fight over).
+    nonisolated(unsafe) static let keys: UnsafeMutablePointer<UnsafeBufferPointer<UInt8>> = {
+        let table = UnsafeMutablePointer<UnsafeBufferPointer<UInt8>>.allocate(capacity: FieldID.names.count)
+        for (i, name) in FieldID.names.enumerated() {
+            let key = Array("\"\(name)\":".utf8)
+            let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: key.count)
+            bytes.initialize(from: key, count: key.count)
+            table[i] = UnsafeBufferPointer(start: bytes, count: key.count)
+        }
+        return table
+    }()
 
-    public init() {
-        keys = FieldID.names.map { Array("\"\($0)\":".utf8) }
-    }
+    public init() {}
 
     /// Fields of ECS type `ip`: a value that is not an address (a parser met `device` or
     /// `10.0.0.1(LOCAL\\user)` where an address belongs) would make Elasticsearch refuse the whole
@@ -123,7 +132,7 @@ public struct EventEncoder: Sendable {
             if renamed {
                 out.append("\"json.")
                 if slot.name.count == 0 {
-                    FieldID.nameBytesTable[Int(slot.id.rawValue)].withUnsafeBufferPointer { out.appendEscaped($0) }
+                    out.appendEscaped(FieldID.nameBuffer(of: slot.id))
                 } else {
                     out.appendEscaped(values[slot.name])
                 }
@@ -228,18 +237,18 @@ public struct EventEncoder: Sendable {
                 || alert && (key.starts(with: "rule.".utf8) || key.starts(with: "threat.".utf8) || key.elementsEqual("event.kind".utf8)
                     || key.elementsEqual("event.severity".utf8) || key.elementsEqual("event.id".utf8) || key.elementsEqual("ecs.version".utf8))
         }
-        if slot.name.count == 0 { return check(FieldID.nameBytesTable[Int(slot.id.rawValue)]) }
+        if slot.name.count == 0 { return check(FieldID.nameBuffer(of: slot.id)) }
         return slot.id == inputKeys && check(values[slot.name])
     }
 
     private func writeKey(_ slot: FieldSlot, _ values: EventValues, to out: inout JSONWriter) {
         if slot.name.count == 0 {
-            out.bytes.append(contentsOf: keys[Int(slot.id.rawValue)])
+            out.bytes.append(contentsOf: Self.keys[Int(slot.id.rawValue)])
             return
         }
         // "namespace.name": (JSON-lines fields have an empty namespace: "name":)
-        let key = keys[Int(slot.id.rawValue)]
-        out.bytes.append(contentsOf: key[0..<(key.count - 2)])
+        let key = Self.keys[Int(slot.id.rawValue)]
+        out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: key[0..<(key.count - 2)]))
         if key.count > 3 { out.append(byte: UInt8(ascii: ".")) }
         out.appendEscaped(values[slot.name])
         out.append("\":")

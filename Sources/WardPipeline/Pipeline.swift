@@ -21,7 +21,8 @@ import WardRules
 /// before it, so it stays next to its neighbour. Output is the matches sorted by (key, input, position) — a function of the inputs alone,
 /// not of chunk sizes or scheduling. A match is written once no input can still produce a smaller
 /// key: every input's future keys are at least its newest time minus the window — or a higher floor:
-/// no match waits for more than a budget of its input's bytes (16 MiB, less with many inputs), so an
+/// no match waits for more than a budget of its input's bytes (16 MiB, less with many inputs: at least
+/// 256 KiB, or 256 MiB shared among them), so an
 /// input whose newest time stops advancing (one event from a clock that jumped ahead) cannot make the
 /// merge hold the rest of it in memory; events under a raised floor are counted as late. The input furthest
 /// behind is always read next; others are held at a few chunks each, and their read-ahead shares
@@ -121,7 +122,7 @@ public final class Pipeline {
         var inOrder: [ChunkResult] = []
         let reorderWindow = config.reorderWindow
         // Bytes of its input a match may wait in the event-time merge (see `SourceState.forced`).
-        let holdBudget = Int64(min(16 << 20, max(1 << 20, config.mergeMemory / max(1, sources.count))))
+        let holdBudget = Int64(min(16 << 20, max(256 << 10, config.mergeMemory / max(1, sources.count))))
         let stages = config.stages
         let levels: [UInt8]
         if case .alerts(let encoder) = config.encoding, let engine = config.engine {

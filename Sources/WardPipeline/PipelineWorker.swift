@@ -123,7 +123,7 @@ extension Pipeline {
                         let start = out.bytes.count
                         if m.isSilent {
                             // Feeds the stages only: nothing to encode.
-                        } else if let alertEncoder, let engine, let scratch = lane.scratch, rule >= 0 {
+                        } else if alertEncoder != nil, let engine, let scratch = lane.scratch, rule >= 0 {
                             let event = BatchEvent(events: events, fields: fields, values: values, index: e,
                                                    path: pathBytes, resolver: engine.resolver)
                             // A flagged match lists the searches true with the search that gave up read as a match.
@@ -131,7 +131,9 @@ extension Pipeline {
                             if flagged { scratch.match.regex.errorAnswer = true }
                             m.searches = engine.matchedSearchMask(rule, event, scratch: scratch)
                             if flagged { scratch.match.regex.errorAnswer = false }
-                            alertEncoder.encode(event: e, rule: rule, searches: m.searches, batch: batch, values: values,
+                            // Called through the optional, not bound: binding copies the encoder's tables
+                            // (a retain of each, per alert, on objects all workers share).
+                            alertEncoder?.encode(event: e, rule: rule, searches: m.searches, batch: batch, values: values,
                                                 origin: chunk.origin, path: pathBytes,
                                                 evaluationError: m.flags & Match.evaluationError != 0, to: &out)
                         } else if let eventEncoder {
