@@ -4,7 +4,7 @@
 first byte sent to the listener's exit after SIGTERM (it drains what it received first).
 
     python3 Benchmarks/live/listen-throughput.py CORPUS [--messages 2000000] [--connections 4] [--threads 2]
-(a corpus: wardwatch bench --write-corpus /tmp/c.log --bytes 200000000)
+(a corpus: wardwatch bench --corpus syslog --write-corpus /tmp/c.log --bytes 200000000)
 """
 import argparse, os, re, signal, socket, subprocess, sys, threading, time
 

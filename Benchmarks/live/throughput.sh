@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tail of a file growing at full speed against scan of the same file: the seconds each takes to write
 # the file's alerts. Usage: Benchmarks/live/throughput.sh CORPUS [THREADS]
-# (a corpus: wardwatch bench --write-corpus /tmp/c.log --bytes 200000000)
+# (a corpus: wardwatch bench --corpus syslog --write-corpus /tmp/c.log --bytes 200000000)
 set -euo pipefail
 corpus=$1; threads=${2:-2}
 W=${WARDWATCH:-.build/release/wardwatch}
