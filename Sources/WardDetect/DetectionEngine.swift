@@ -36,6 +36,9 @@ public final class EngineScratch {
     let predicateStamp: UnsafeMutablePointer<UInt32>
     let predicateValue: UnsafeMutablePointer<UInt8>
     let predicateError: UnsafeMutablePointer<Int32>
+    /// The event's ``SlotIndex``.
+    let slotOf: UnsafeMutablePointer<Int32>
+    let slotStamps: UnsafeMutablePointer<UInt32>
     /// Events matched, events that had at least one candidate rule, and candidate rules evaluated,
     /// since this scratch was made: what `wardwatch bench` reports about the prefilter.
     public internal(set) var prefilter = PrefilterCounts()
@@ -53,12 +56,18 @@ public final class EngineScratch {
         predicateValue.initialize(repeating: 0, count: predicates)
         predicateError = .allocate(capacity: predicates)
         predicateError.initialize(repeating: 0, count: predicates)
+        slotOf = .allocate(capacity: SlotIndex.capacity)
+        slotOf.initialize(repeating: 0, count: SlotIndex.capacity)
+        slotStamps = .allocate(capacity: SlotIndex.capacity)
+        slotStamps.initialize(repeating: 0, count: SlotIndex.capacity)
     }
 
     deinit {
         predicateStamp.deallocate()
         predicateValue.deallocate()
         predicateError.deallocate()
+        slotOf.deallocate()
+        slotStamps.deallocate()
         ruleStamp.deallocate()
         patternStamp.deallocate()
     }
@@ -244,9 +253,11 @@ public final class DetectionEngine: Sendable {
             scratch.ruleStamp.update(repeating: 0)
             scratch.patternStamp.update(repeating: 0)
             scratch.predicateStamp.update(repeating: 0, count: max(1, circuit.predicateCount))
+            scratch.slotStamps.update(repeating: 0, count: SlotIndex.capacity)
             scratch.stamp = 1
         }
         let stamp = scratch.stamp
+        let event = SlotIndex.index(event, slotOf: scratch.slotOf, stamps: scratch.slotStamps, stamp: stamp)
         // Worked on as a local (moved out and back: no copy), not through the class's property: an
         // append to a class's array pays a dynamic exclusivity check.
         var candidates = scratch.candidates
