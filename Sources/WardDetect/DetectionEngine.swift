@@ -13,8 +13,8 @@ public struct RuleHit: Sendable, Equatable {
     }
 }
 
-/// Per-worker state for ``DetectionEngine`` (no sharing, no locks): rule and literal stamps, the
-/// candidate list, regex match data. Reused for every event.
+/// Per-worker state for ``DetectionEngine`` (no sharing, no locks): rule, literal, predicate and
+/// field stamps, the candidate list, regex match data. Reused for every event.
 public final class EngineScratch {
     var stamp: UInt32 = 0
     let ruleStamp: UnsafeMutableBufferPointer<UInt32>
@@ -73,14 +73,15 @@ public final class EngineScratch {
     }
 }
 
-/// What the prefilter let through: events seen, events with a candidate rule, candidate rules.
+/// What the prefilter let through: events seen, events with a candidate rule, candidate rules, and
+/// how the candidates were answered.
 public struct PrefilterCounts: Sendable {
     public var events = 0
     public var passed = 0
     public var candidates = 0
-    /// Candidates the literals alone decided to match (only their log source was checked).
+    /// Candidates the first pass (literals, and the log source's route) decided to match.
     public var decided = 0
-    /// Candidates whose searches had to be evaluated.
+    /// Candidates the second pass answered (their predicates evaluated).
     public var evaluated = 0
 
     @inline(__always) mutating func add(candidates count: Int) {
@@ -120,11 +121,12 @@ struct FieldTable {
 
 /// Matches parsed events against a compiled rule set.
 ///
-/// For each event, every field that some rule's prefilter literals name is scanned once by that
-/// field's ``LiteralAutomaton``; only the rules whose literals occurred, plus the few without
-/// literals, are evaluated, and only if their log source covers the event's dataset. So throughput
-/// stays nearly flat as rules are added (`DESIGN.md`). The prefilter follows ``RuleSet``'s contract,
-/// so skipping never loses a match.
+/// For each event, every field its log-source lane's rules name is scanned once by that field's
+/// ``LiteralAutomaton`` (``EngineLanes``, ``scanLiterals(_:dataset:stamp:scratch:candidates:)``); the
+/// rules one of whose required literals occurred, plus the few without literals, are candidates, and
+/// each candidate is answered by its compiled ``RuleCircuit``. The prefilter follows ``RuleSet``'s
+/// contract and the circuit is exact, so skipping never loses a match (tests compare the engine with
+/// evaluating every rule on every event).
 public final class DetectionEngine: Sendable {
     public let ruleSet: RuleSet
     /// Where each field's literals start in ``EngineScratch``'s flat stamp array (fields by name).

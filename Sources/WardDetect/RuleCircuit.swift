@@ -15,7 +15,7 @@ import WardRules
 ///
 /// A rule is answered in two passes, both in Kleene logic (no / maybe / yes; and = min, or = max,
 /// not = 2 − x), short-circuiting left to right: first with every predicate read as "maybe" unless
-/// its literal is absent — a rule that needs `a and b` where only `a` occurred ends here, as does a
+/// its literal is absent (a route's conditions, cheap, are evaluated already) — a rule that needs `a and b` where only `a` occurred ends here, as does a
 /// rule made only of decided values — then, for the rules left undecided, with the predicates
 /// evaluated. Only a regular expression PCRE2 gave up on leaves a predicate "maybe" in the second
 /// pass (reported by the engine, the alert flagged).

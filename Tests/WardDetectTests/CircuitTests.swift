@@ -65,8 +65,8 @@ import WardTestSupport
     }
 }
 
-@Suite struct GateEquivalenceTests {
-    /// The engine (literal gate, decided candidates, regex literals) finds exactly what evaluating every
+@Suite struct CircuitEquivalenceTests {
+    /// The engine (rule circuits, decided candidates, regex literals, lanes) finds exactly what evaluating every
     /// rule on every event finds, on the generated hospital corpus with realistic rules and SigmaHQ's
     /// Linux and network rules, and on Loghub's Linux and OpenSSH logs.
     @Test(.needsShared) func engineEqualsBruteForceOnTheBenchmarkCorpusAndLoghub() throws {
@@ -93,7 +93,7 @@ import WardTestSupport
             #expect(hits.engine == hits.brute, "\(name)")
             totals[name] = hits.engine.count
         }
-        // The gate decided some candidates outright and ruled many out: the test exercises every path.
+        // The circuits decided some candidates outright and ruled many out: the test exercises every path.
         #expect(scratch.prefilter.decided > 0 && scratch.prefilter.evaluated < scratch.prefilter.candidates / 2)
         #expect(totals["hospital"]! > 10)
     }
