@@ -511,6 +511,15 @@ import Glibc
         #expect(tail[2].hasPrefix("candidates: ") && tail[2].hasSuffix(" the rest ruled out by them"))
     }
 
+    /// With no rules named, bench measures the bundled ones as scan loads them: the site's (empty)
+    /// placeholder values leave the rules that need them off, not a rule error that stops the run.
+    @Test func benchMeasuresTheBundledRulesAsScanLoadsThem() throws {
+        let run = try wardwatch(["bench", "--events", "2000", "--threads", "1"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.isEmpty)
+        #expect(run.stdout.contains("\n2000 events, "))
+    }
+
     @Test func benchWritesACorpusAndRulesThatScanReads() throws {
         let dir = try Paths.temporaryDirectory()
         let corpus = dir.appendingPathComponent("corpus.log").path
