@@ -56,6 +56,11 @@ struct ConditionParser {
     let identifiers: [String]
     private var tokens: [(Token, Int)] = []
     private var position = 0
+    /// Parentheses and `not`s open around the current position: the parser recurses once for each,
+    /// so a condition of a thousand `(` overflowed the stack (FuzzCondition, 2026-11-29).
+    private var depth = 0
+    /// Far beyond any real condition (SigmaHQ's deepest nests 4).
+    static let maximumDepth = 64
     /// Warnings found while parsing (patterns that match nothing).
     private(set) var warnings: [ConditionError] = []
 
@@ -139,10 +144,19 @@ struct ConditionParser {
 
     private mutating func notExpression() throws(ConditionError) -> Condition {
         if try peekWord() == "not" {
+            try enter(at: tokens[position].1)
+            defer { depth -= 1 }
             position += 1
             return .not(try notExpression())
         }
         return try atom()
+    }
+
+    private mutating func enter(at offset: Int) throws(ConditionError) {
+        depth += 1
+        if depth > Self.maximumDepth {
+            throw ConditionError(offset: offset, message: "the condition nests parentheses and 'not' more than \(Self.maximumDepth) deep")
+        }
     }
 
     private mutating func atom() throws(ConditionError) -> Condition {
@@ -154,6 +168,8 @@ struct ConditionParser {
         case .close:
             throw ConditionError(offset: at, message: "unexpected ')'")
         case .open:
+            try enter(at: at)
+            defer { depth -= 1 }
             position += 1
             let inner = try orExpression()
             guard position < tokens.count, tokens[position].0 == .close else {

@@ -55,6 +55,18 @@ func truth(_ condition: String, searches: [String] = ["a", "b", "c"], _ cases: [
         #expect(diagnostics(conditionRule("1 of nothing*")) == ["broken.yml:10:21: warning: 'nothing*' matches no search identifier; '1 of nothing*' is always false"])
     }
 
+    /// FuzzCondition, 2026-11-29: a thousand `(` overflowed the parser's stack. Nesting (parentheses and
+    /// `not`) is limited to 64 levels, reported at the level that goes past it; 64 still parse.
+    @Test func aConditionNestedBeyondSixtyFourLevelsIsAnErrorNotACrash() {
+        let open = String(repeating: "(", count: 1000), close = String(repeating: ")", count: 1000)
+        #expect(diagnostics(conditionRule(open + "a" + close)) == ["broken.yml:10:80: error: the condition nests parentheses and 'not' more than 64 deep"])
+        let nots = String(repeating: "not ", count: 65)
+        #expect(diagnostics(conditionRule(nots + "a")) == ["broken.yml:10:272: error: the condition nests parentheses and 'not' more than 64 deep"])
+        let deepest = String(repeating: "(", count: 63) + "not a" + String(repeating: ")", count: 63)
+        #expect(diagnostics(conditionRule(deepest)).isEmpty)
+        #expect(evaluate(loadRule(conditionRule(deepest))!, TestEvent(["a": "x"])) == false)
+    }
+
     @Test func aListOfConditionsIsORed() {
         let yaml = conditionRule("\n        - a\n        - b and c")
         let rule = loadRule(yaml)!
