@@ -90,6 +90,14 @@ public struct BatchEvent: SigmaEvent {
         return nil
     }
 
+    /// Whether the value is made for the look-up (`event.dataset`, `@timestamp`, the fields the resolver
+    /// derives) rather than stored in the event's buffers: such a value is valid only inside
+    /// ``withBytes(id:name:_:)``'s closure; any other is ``bytes(id:name:)``, valid with the buffers.
+    @inline(__always)
+    func isDerived(id: FieldID?, name: UnsafeBufferPointer<UInt8>) -> Bool {
+        id == .eventDataset || id == .timestamp || (id == nil && resolver?.serves(name) == true)
+    }
+
     /// Every value a rule can name — ``bytes(id:name:)`` plus `event.dataset`, `@timestamp` and the
     /// fields the resolver derives. The one look-up both the literal prefilter and rule evaluation use.
     @inline(__always)

@@ -139,28 +139,19 @@ extension DetectionEngine {
                 continue
             }
             let id: FieldID? = t.isOriginal ? .eventOriginal : t.id
-            if id == .eventDataset || id == .timestamp || (id == nil && event.resolver?.serves(t.nameBytes) == true) {
-                // Served by the closure (event.dataset, @timestamp, hl7.<SEG>.<n> paths): valid only inside it.
+            if event.isDerived(id: id, name: t.nameBytes) {
                 event.withBytes(id: id, name: t.nameBytes) { value in
                     if let value { scan(value, table: f) }
                 }
                 continue
             }
             guard let value = event.bytes(id: id, name: t.nameBytes), value.count > 0 else { continue }
-            // The two longest values (the line and the message, mostly) run together; the others alone.
-            var stream = DFAStream(value, t, table: f)
-            if let first = longest, stream.count <= first.count {
-                if let other = second, stream.count <= other.count {
-                    finish(&stream)
-                } else {
-                    if var other = second { finish(&other) }
-                    second = stream
-                }
-            } else {
-                if var other = second { finish(&other) }
-                second = longest
-                longest = stream
-            }
+            // The two longest values (the line and the message, mostly) run together; the others alone:
+            // the new one is put in its place among the two kept, and the one left over runs now.
+            var spare: DFAStream? = DFAStream(value, t, table: f)
+            if (longest?.count ?? -1) < spare!.count { swap(&spare, &longest) }
+            if (second?.count ?? -1) < (spare?.count ?? -1) { swap(&spare, &second) }
+            if var done = spare { finish(&done) }
         }
         guard var a = longest else { return }
         guard var b = second else { return finish(&a) }

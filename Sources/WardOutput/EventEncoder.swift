@@ -15,16 +15,7 @@ public struct EventEncoder: Sendable {
     /// `"name":` for every well-known field, built once for the process: buffers, not arrays, so that
     /// appending one touches no reference count (an array's storage, shared by all workers, is a cache
     /// line the cores fight over).
-    nonisolated(unsafe) static let keys: UnsafeMutablePointer<UnsafeBufferPointer<UInt8>> = {
-        let table = UnsafeMutablePointer<UnsafeBufferPointer<UInt8>>.allocate(capacity: FieldID.names.count)
-        for (i, name) in FieldID.names.enumerated() {
-            let key = Array("\"\(name)\":".utf8)
-            let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: key.count)
-            bytes.initialize(from: key, count: key.count)
-            table[i] = UnsafeBufferPointer(start: bytes, count: key.count)
-        }
-        return table
-    }()
+    nonisolated(unsafe) static let keys = FieldID.permanentBuffers(FieldID.names.map { Array("\"\($0)\":".utf8) })
 
     public init() {}
 

@@ -99,15 +99,20 @@ public struct FieldID: RawRepresentable, Hashable, Comparable, Sendable, CustomS
         Int(id.rawValue) < names.count ? nameBuffers[Int(id.rawValue)] : UnsafeBufferPointer(start: nil, count: 0)
     }
 
-    nonisolated(unsafe) static let nameBuffers: UnsafeMutablePointer<UnsafeBufferPointer<UInt8>> = {
-        let table = UnsafeMutablePointer<UnsafeBufferPointer<UInt8>>.allocate(capacity: names.count)
-        for (i, name) in names.enumerated() {
-            let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, name.utf8.count))
-            bytes.initialize(from: Array(name.utf8), count: name.utf8.count)
-            table[i] = UnsafeBufferPointer(start: bytes, count: name.utf8.count)
+    nonisolated(unsafe) static let nameBuffers = permanentBuffers(names.map { Array($0.utf8) })
+
+    /// Byte strings copied into memory that lives as long as the process, as a table of buffers:
+    /// reading one touches no reference count (an array's storage, shared by all workers, is a cache
+    /// line the cores fight over).
+    public static func permanentBuffers(_ items: [[UInt8]]) -> UnsafeMutablePointer<UnsafeBufferPointer<UInt8>> {
+        let table = UnsafeMutablePointer<UnsafeBufferPointer<UInt8>>.allocate(capacity: max(1, items.count))
+        for (i, item) in items.enumerated() {
+            let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, item.count))
+            bytes.initialize(from: item, count: item.count)
+            table[i] = UnsafeBufferPointer(start: bytes, count: item.count)
         }
         return table
-    }()
+    }
 
     static let indexByName: [String: UInt16] = {
         var map: [String: UInt16] = [:]
