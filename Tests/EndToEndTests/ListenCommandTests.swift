@@ -40,8 +40,11 @@ final class ListenProcess {
     var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 
     var alertObjects: [[String: Any]] {
+        // Only whole lines: the listener may be writing the last one while this reads the file (a
+        // half-written line crashed the suite under load).
         let text = (try? String(contentsOf: alerts, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let whole = text.lastIndex(of: "\n").map { text[...$0] } ?? ""
+        return whole.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
     }
 
     func waitForAlerts(_ count: Int, seconds: Double = 30) { waitUntil(seconds: seconds) { self.alertObjects.count >= count } }
