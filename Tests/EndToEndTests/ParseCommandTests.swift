@@ -30,7 +30,7 @@ func wardwatch(_ arguments: [String], stdin: Data? = nil, phiKey: String? = "war
     try process.run()
     if let stdin {
         DispatchQueue.global().async {
-            input.fileHandleForWriting.write(stdin)
+            try? input.fileHandleForWriting.write(contentsOf: stdin)
             try? input.fileHandleForWriting.close()
         }
     }

@@ -472,7 +472,7 @@ import Glibc
         process.standardInput = input
         process.standardError = err
         try process.run()
-        input.fileHandleForWriting.write(try Data(contentsOf: Paths.root.appendingPathComponent("SampleLogs/linux/auth.log")))
+        try input.fileHandleForWriting.write(contentsOf: Data(contentsOf: Paths.root.appendingPathComponent("SampleLogs/linux/auth.log")))
         // Wait until the alerts of what was sent are on disk, with stdin still open.
         var written = 0
         for _ in 0..<100 {

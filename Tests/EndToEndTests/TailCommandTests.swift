@@ -9,6 +9,7 @@ import Glibc
 
 /// The built `wardwatch` binary.
 func wardwatchBinary() -> URL {
+    brokenPipesAreErrors
     var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
     while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("wardwatch").path), directory.path != "/" {
         directory = directory.deletingLastPathComponent()

@@ -3,6 +3,14 @@ import Foundation
 import Testing
 import WardCore
 
+/// Makes a write to a closed pipe or socket an `EPIPE` error in this test process instead of a SIGPIPE
+/// that ends the whole suite: a client the test drives (`openssl s_client` refused by the listener, a
+/// wardwatch that exited early) may close its stdin before the test has written everything. Every
+/// helper that writes to a child or a socket evaluates it first.
+public let brokenPipesAreErrors: Void = {
+    _ = signal(SIGPIPE, SIG_IGN)
+}()
+
 /// Where the repository and `../shared` are, seen from this source file.
 public enum Paths {
     /// The repository root (the folder holding `Package.swift`).
@@ -21,6 +29,7 @@ public enum Paths {
 
     /// A fresh temporary directory for one test.
     public static func temporaryDirectory() throws -> URL {
+        brokenPipesAreErrors
         let url = FileManager.default.temporaryDirectory
             .appendingPathComponent("wardwatch-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
