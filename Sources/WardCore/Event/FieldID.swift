@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A field name, interned as a small integer so that events store no strings.
 ///
 /// The well-known names are the Elastic Common Schema names of `DESIGN.md`; they are fixed at
@@ -61,6 +63,8 @@ public struct FieldID: RawRepresentable, Hashable, Comparable, Sendable, CustomS
         "source.domain", "system.auth.ssh.event", "system.auth.ssh.method", "system.auth.ssh.signature",
         "system.auth.sudo.tty", "system.auth.sudo.pwd", "system.auth.sudo.user", "system.auth.sudo.command",
         "system.auth.sudo.error", "system.auth.useradd.home", "system.auth.useradd.shell",
+        // Vendor namespaces of the firewalls added later (91–94).
+        "juniper", "checkpoint", "sophos", "sonicwall",
     ]
 
     /// The well-known field with exactly these name bytes, if any (no `String` made: JSON keys that
@@ -226,32 +230,94 @@ extension FieldID {
     public static let useraddHome = FieldID(rawValue: 89)
     public static let useraddShell = FieldID(rawValue: 90)
 
+    public static let juniperNamespace = FieldID(rawValue: 91)
+    public static let checkPointNamespace = FieldID(rawValue: 92)
+    public static let sophosNamespace = FieldID(rawValue: 93)
+    public static let sonicWallNamespace = FieldID(rawValue: 94)
+
     /// The namespace IDs (prefixes of data-named fields, never fields themselves).
-    public static let namespaces: Set<UInt16> = [22, 47, 54, 55, 56, 57, 58, 59, 60, 61, 72, 73]
+    public static let namespaces: Set<UInt16> = [22, 47, 54, 55, 56, 57, 58, 59, 60, 61, 72, 73, 91, 92, 93, 94]
 }
 
 /// The dataset an event was parsed as (`event.dataset`), interned like ``FieldID``.
+///
+/// The built-in datasets have fixed raw values; site formats (user-defined, loaded from YAML at start)
+/// are registered after them (``register(_:)``), once per name, for the life of the process.
 public struct Dataset: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt16
     @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
 
-    public var name: String { Int(rawValue) < Dataset.names.count ? Dataset.names[Int(rawValue)] : "unknown" }
+    public var name: String { Dataset.nameBytes(of: self).withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) } }
     public var description: String { name }
 
-    /// Append only: raw values are stable.
-    public static let names: [String] = [
+    /// The datasets of wardwatch's own parsers. Append only: raw values are stable.
+    public static let builtInNames: [String] = [
         "unparsed", "syslog.rfc3164", "syslog.rfc5424", "json", "windows.eventlog",
         "firewall.netfilter", "firewall.fortigate", "firewall.cisco_asa", "firewall.cisco_ftd", "firewall.panos",
         "firewall.filterlog", "firewall.cef", "firewall.leef", "firewall.kv",
         "hl7.v2", "hl7.batch", "hl7.atna", "fhir.auditevent",
+        "firewall.juniper_srx", "firewall.checkpoint", "firewall.sophos", "firewall.sonicwall",
     ]
 
-    /// The names as bytes, indexed by raw value.
-    public static let nameBytesTable: [[UInt8]] = names.map { Array($0.utf8) }
+    /// Raw values stay below 64: rules name the datasets of their log sources by bits of a `UInt64`.
+    public static let capacity = 64
+    /// How many site formats can be registered besides the built-in datasets.
+    public static var userCapacity: Int { capacity - builtInNames.count }
 
-    public static func nameBytes(of dataset: Dataset) -> [UInt8] {
-        Int(dataset.rawValue) < nameBytesTable.count ? nameBytesTable[Int(dataset.rawValue)] : Array("unknown".utf8)
+    /// Every dataset known now, indexed by raw value: the built-ins, then the registered site formats.
+    public static var names: [String] { builtInNames + registry.withLock { $0 } }
+
+    /// The dataset named `name`, built-in or registered, if any.
+    public static func named(_ name: String) -> Dataset? {
+        names.firstIndex(of: name).map { Dataset(rawValue: UInt16($0)) }
     }
+
+    /// Registers a site format's dataset (or finds it, when the name is taken already). `nil` when all
+    /// ``userCapacity`` places are taken.
+    public static func register(_ name: String) -> Dataset? {
+        if let builtIn = builtInNames.firstIndex(of: name) { return Dataset(rawValue: UInt16(builtIn)) }
+        return registry.withLock { userNames in
+            if let known = userNames.firstIndex(of: name) { return Dataset(rawValue: UInt16(builtInNames.count + known)) }
+            let raw = builtInNames.count + userNames.count
+            guard raw < capacity else { return nil }
+            // The slot is written before any event can carry this dataset, and never again.
+            let bytes = Array(name.utf8)
+            let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, bytes.count))
+            storage.initialize(from: bytes, count: bytes.count)
+            nameTable[raw] = UnsafeBufferPointer(start: storage, count: bytes.count)
+            userNames.append(name)
+            return Dataset(rawValue: UInt16(raw))
+        }
+    }
+
+    /// The registered site formats' names, in raw-value order after the built-ins.
+    private static let registry = Mutex<[String]>([])
+
+    /// Names as bytes, indexed by raw value (``capacity`` slots; unregistered ones empty).
+    nonisolated(unsafe) static let nameTable: UnsafeMutablePointer<UnsafeBufferPointer<UInt8>> = {
+        let table = UnsafeMutablePointer<UnsafeBufferPointer<UInt8>>.allocate(capacity: capacity)
+        table.initialize(repeating: UnsafeBufferPointer(start: nil, count: 0), count: capacity)
+        let builtIn = FieldID.permanentBuffers(builtInNames.map { Array($0.utf8) })
+        for i in builtInNames.indices { table[i] = builtIn[i] }
+        return table
+    }()
+
+    private static let unknownName: [UInt8] = Array("unknown".utf8)
+
+    /// The name of `dataset` as bytes (`unknown` for a raw value nothing registered).
+    public static func nameBytes(of dataset: Dataset) -> [UInt8] {
+        let buffer = nameBuffer(of: dataset)
+        return buffer.count > 0 ? Array(buffer) : unknownName
+    }
+
+    /// The name of `dataset` as a buffer that lives as long as the process (empty when unknown).
+    @inline(__always)
+    public static func nameBuffer(of dataset: Dataset) -> UnsafeBufferPointer<UInt8> {
+        Int(dataset.rawValue) < capacity ? nameTable[Int(dataset.rawValue)] : UnsafeBufferPointer(start: nil, count: 0)
+    }
+
+    /// Whether the dataset is a registered site format.
+    @inlinable public var isUserFormat: Bool { Int(rawValue) >= Dataset.builtInNames.count }
 
     public static let unparsed = Dataset(rawValue: 0)
     public static let syslogRFC3164 = Dataset(rawValue: 1)
@@ -277,6 +343,10 @@ public struct Dataset: RawRepresentable, Hashable, Sendable, CustomStringConvert
     public static let atna = Dataset(rawValue: 16)
     /// A FHIR AuditEvent resource (JSON).
     public static let fhirAuditEvent = Dataset(rawValue: 17)
+    public static let juniperSRX = Dataset(rawValue: 18)
+    public static let checkPoint = Dataset(rawValue: 19)
+    public static let sophos = Dataset(rawValue: 20)
+    public static let sonicWall = Dataset(rawValue: 21)
 
     /// Datasets whose `event.original` may hold patient data and is written redacted.
     @inlinable public var holdsPatientData: Bool { rawValue >= 14 && rawValue <= 17 }
