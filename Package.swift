@@ -51,7 +51,8 @@ let package = Package(
         // Pipeline stages, left to right.
         .target(name: "WardCore", dependencies: ["CWardShims"], swiftSettings: swiftSettings),
         .target(name: "WardIngest", dependencies: ["WardCore", "CZlib", "CWardShims"], swiftSettings: swiftSettings),
-        .target(name: "WardParse", dependencies: ["WardCore", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "WardParse", dependencies: ["WardCore", "WardRegex", .product(name: "Crypto", package: "swift-crypto"),
+                                                .product(name: "Yams", package: "Yams")],
                 swiftSettings: swiftSettings),
         .target(name: "WardDetect", dependencies: ["WardCore", "WardRules", "WardRegex"],
                 swiftSettings: swiftSettings),

@@ -56,6 +56,10 @@ public struct ReadOptions: ParsableArguments {
             help: "File holding the secret key (16 bytes or more) for patient pseudonyms; also WARDWATCH_PHI_KEY. Without one, a random key for this run.")
     public var phiKeyFile: String?
 
+    @Option(name: .customLong("formats"),
+            help: "Folder or file of log format definitions (YAML: grok patterns, time layouts) to use besides the bundled Rules/formats; may be repeated.")
+    public var formats: [String] = []
+
     @Flag(name: .customLong("reveal-phi"),
           help: "Write patient names, birth dates, addresses and identifiers as read (HL7, ATNA, FHIR). Off by default.")
     public var revealPHI = false
@@ -77,7 +81,7 @@ public struct ReadOptions: ParsableArguments {
 
     public func parseOptions(format: LogFormat) throws -> ParseOptions {
         ParseOptions(format: format, year: year, assumedOffsetSeconds: Self.offsetSeconds(tzOffset) ?? 0,
-                     patientData: try patientDataPolicy())
+                     patientData: try patientDataPolicy(), formats: try SiteFormats.load(extra: formats))
     }
 
     /// The pseudonym key: `--phi-key-file`, else `WARDWATCH_PHI_KEY`, else random (warned about at the end

@@ -75,7 +75,9 @@ public struct RuleOptions: ParsableArguments {
         guard FileManager.default.fileExists(atPath: directory) else {
             throw ValidationError("The mappings folder '\(directory)' does not exist.")
         }
-        return RuleLoadOptions(placeholders: values, mappings: MappingSet.load(directory: directory), maxFileBytes: maxFileBytes)
+        var mappingSet = MappingSet.load(directory: directory)
+        SiteFormats.addRoutes(of: try SiteFormats.current(), to: &mappingSet)
+        return RuleLoadOptions(placeholders: values, mappings: mappingSet, maxFileBytes: maxFileBytes)
     }
 
     /// `Rules/mappings` of the bundled rules.

@@ -1,4 +1,5 @@
 import WardCore
+import WardRegex
 
 /// Parses chunks into event batches: splits lines, detects each line's format, runs its parser.
 ///
@@ -6,10 +7,16 @@ import WardCore
 /// `message` = the line, so nothing is lost; when it looked like syslog but broke the grammar,
 /// `error.message` says where (`RFC 5424: expected … at byte 25 of the line.`).
 public struct EventParser: Sendable {
-    public var options: ParseOptions
+    public var options: ParseOptions {
+        didSet { captures = options.formats.isEmpty ? nil : CaptureScratch(groups: options.formats.maximumGroups) }
+    }
+    /// Where site formats' patterns put their groups: one per parser, and each worker has its own
+    /// parser (``forWorker()``).
+    private(set) var captures: CaptureScratch?
 
     public init(options: ParseOptions = ParseOptions()) {
         self.options = options
+        captures = options.formats.isEmpty ? nil : CaptureScratch(groups: options.formats.maximumGroups)
     }
 
     /// Whether hospital audit content (HL7, ATNA, FHIR) is looked for: in every format unless the
@@ -21,9 +28,9 @@ public struct EventParser: Sendable {
 
     /// A parser for one worker: the same options, its own pseudonym cache (no lock shared by workers).
     public func forWorker() -> EventParser {
-        var copy = self
-        copy.options.patientData = options.patientData.forWorker()
-        return copy
+        var copy = options
+        copy.patientData = options.patientData.forWorker()
+        return EventParser(options: copy)
     }
 
     /// Replaces `batch`'s contents with the events of `chunk`, one or more per record as the source
@@ -33,6 +40,10 @@ public struct EventParser: Sendable {
         batch.reset()
         let reference = chunk.origin.referenceTime
         let hl7 = auditContent
+        let formats = !options.formats.isEmpty && options.format == .auto
+        let selected = formats && options.formats.hasGated
+        let fallback = formats && options.formats.hasFallback
+        let pathMask = selected ? options.formats.pathMask(chunk.origin.path) : 0
         chunk.withUnsafeBytes { buf in
             guard let base = buf.baseAddress else { return }
             for record in chunk.records {
@@ -66,11 +77,25 @@ public struct EventParser: Sendable {
                        emitFHIR(p, count: length, base: start, line: record.line, into: &batch) {
                         continue
                     }
+                    if selected, length > 0, let index = matchSelected(p, count: length, pathMask: pathMask) {
+                        emitUserFormat(index, p, count: length, base: start, line: record.line, fullLength: Int(record.fullLength),
+                                       reference: reference, into: &batch)
+                        continue
+                    }
+                    let mark = batch.mark()
                     batch.beginEvent(lineStart: start, lineLength: length, fullLength: Int(record.fullLength),
                                      lineNumber: record.line)
                     // A one-line audit message still needs the look inside.
                     parseLine(p, count: length, base: start, reference: reference, hl7: record.kind == .auditLine,
                               into: &batch)
+                    // A line no built-in parser understood: the site's fallback formats.
+                    if fallback, length > 0, batch.events[batch.events.count - 1].dataset == .unparsed,
+                       let index = matchFallback(p, count: length) {
+                        batch.events.removeLast()
+                        batch.rollback(to: mark)
+                        emitUserFormat(index, p, count: length, base: start, line: record.line, fullLength: Int(record.fullLength),
+                                       reference: reference, into: &batch)
+                    }
                 }
             }
         }

@@ -31,10 +31,14 @@ public struct ParseOptions: Sendable {
     public var requireUTF8AfterBOM: Bool
     /// Pseudonym key and whether patient data may be shown (HL7, ATNA, FHIR).
     public var patientData: PatientDataPolicy
+    /// The site's own formats (`Rules/formats`, `--formats`), tried as ``EventParser`` describes.
+    public var formats: UserFormatSet
 
     public init(format: LogFormat = .auto, year: Int? = nil, assumedOffsetSeconds: Int = 0,
-                requireUTF8AfterBOM: Bool = false, patientData: PatientDataPolicy = .randomKey()) {
+                requireUTF8AfterBOM: Bool = false, patientData: PatientDataPolicy = .randomKey(),
+                formats: UserFormatSet = UserFormatSet()) {
         self.format = format
+        self.formats = formats
         self.patientData = patientData
         self.year = year
         self.assumedOffsetSeconds = assumedOffsetSeconds

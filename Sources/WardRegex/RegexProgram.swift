@@ -16,6 +16,8 @@ public final class RegexProgram: @unchecked Sendable {
         public static let caseInsensitive = Options(rawValue: 1)
         public static let multiline = Options(rawValue: 2)
         public static let dotAll = Options(rawValue: 4)
+        /// Matches only at the start of the subject (site formats; compiled in, so the JIT runs it).
+        public static let anchored = Options(rawValue: 8)
     }
 
     /// A pattern PCRE2 rejected: its message and the 0-based offset in the pattern.
@@ -36,6 +38,7 @@ public final class RegexProgram: @unchecked Sendable {
         if options.contains(.caseInsensitive) { flags |= UInt32(PCRE2_CASELESS) }
         if options.contains(.multiline) { flags |= UInt32(PCRE2_MULTILINE) }
         if options.contains(.dotAll) { flags |= UInt32(PCRE2_DOTALL) }
+        if options.contains(.anchored) { flags |= UInt32(PCRE2_ANCHORED) }
         var errorCode: Int32 = 0
         var errorOffset: Int = 0
         let compiled = pattern.utf8CString.withUnsafeBufferPointer { buf in
@@ -197,5 +200,71 @@ public enum RegexLint {
             i += 1
         }
         return false
+    }
+}
+
+/// Capturing groups: for site formats, whose patterns take fields out of a line.
+extension RegexProgram {
+    /// The number of capturing groups in the pattern.
+    public var captureCount: Int {
+        var n: UInt32 = 0
+        pcre2_pattern_info_8(code, UInt32(PCRE2_INFO_CAPTURECOUNT), &n)
+        return Int(n)
+    }
+
+    /// The number of the group named `name`, if the pattern has one.
+    public func groupNumber(_ name: String) -> Int? {
+        let n = name.withCString { pcre2_substring_number_from_name_8(code, UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self)) }
+        return n > 0 ? Int(n) : nil
+    }
+
+    /// Matches `subject` (from its first byte when compiled ``Options/anchored``), recording where each
+    /// group matched in `captures` (``CaptureScratch/range(_:)``).
+    /// - Complexity: depends on the pattern; does not allocate.
+    public func match(_ subject: UnsafeBufferPointer<UInt8>, captures: CaptureScratch) -> Outcome {
+        let base = subject.baseAddress ?? UnsafePointer(bitPattern: 1)!
+        let rc = jitted
+            ? pcre2_jit_match_8(code, base, subject.count, 0, 0, captures.matchData, captures.context)
+            : pcre2_match_8(code, base, subject.count, 0, 0, captures.matchData, captures.context)
+        if rc >= 0 { return .match }
+        if rc == PCRE2_ERROR_NOMATCH { return .noMatch }
+        return .error(rc)
+    }
+}
+
+/// Per-thread match state for capturing matches (``RegexProgram/match(_:captures:)``): room
+/// for `groups` groups, a JIT stack and the same limits as ``RegexScratch``.
+public final class CaptureScratch: @unchecked Sendable {
+    let matchData: OpaquePointer
+    let context: OpaquePointer
+    let jitStack: OpaquePointer?
+    let ovector: UnsafeMutablePointer<Int>
+    public let groups: Int
+
+    public init(groups: Int) {
+        self.groups = groups
+        matchData = pcre2_match_data_create_8(UInt32(groups + 1), nil)
+        context = pcre2_match_context_create_8(nil)
+        jitStack = pcre2_jit_stack_create_8(32 << 10, RegexScratch.jitStackLimit, nil)
+        pcre2_jit_stack_assign_8(context, nil, UnsafeMutableRawPointer(jitStack))
+        pcre2_set_match_limit_8(context, RegexScratch.matchLimit)
+        pcre2_set_depth_limit_8(context, RegexScratch.depthLimit)
+        ovector = UnsafeMutableRawPointer(pcre2_get_ovector_pointer_8(matchData)).assumingMemoryBound(to: Int.self)
+    }
+
+    deinit {
+        pcre2_match_data_free_8(matchData)
+        pcre2_match_context_free_8(context)
+        if let jitStack { pcre2_jit_stack_free_8(jitStack) }
+    }
+
+    /// Where group `group` (0: the whole match) matched in the last successful match; `nil` when it
+    /// took no part in it.
+    @inline(__always)
+    public func range(_ group: Int) -> Range<Int>? {
+        guard group <= groups else { return nil }
+        let start = ovector[2 * group], end = ovector[2 * group + 1]
+        guard start != -1, end >= start else { return nil }
+        return start..<end
     }
 }

@@ -113,6 +113,12 @@ public struct MappingSet: Sendable {
         }
     }
 
+    /// Adds a source whose events are those of `datasets` (a site format's `logsource:`).
+    public mutating func addRoute(_ logsource: LogSource, datasets: [String], file: String) {
+        let route = EventRoute(conditions: [(FieldRef("event.dataset"), datasets.map { Array($0.lowercased().utf8) })], source: logsource)
+        sources.append(Source(logsource: logsource, route: route, fields: [:], file: file))
+    }
+
     /// The sources a rule's log source covers.
     public func sources(for logsource: LogSource) -> [Source] {
         sources.filter { logsource.contains($0.logsource) }

@@ -94,8 +94,9 @@ struct Listen: ParsableCommand {
             + tls.compactMap { ListenEndpoint($0, transport: .tls) }
         if endpoints.isEmpty { endpoints = [ListenEndpoint("5514", transport: .udp)!, ListenEndpoint("5514", transport: .tcp)!] }
         let names = SourceNames(["listen"])
+        // The site formats first: their log sources route rules.
+        let parser = EventParser(options: try read.parseOptions(format: detection.inputFormat))
         var detection = try Detection(detection, names: names, verb: "received", noun: "listener")
-        let parser = EventParser(options: try read.parseOptions(format: detection.options.inputFormat))
         var notes: [String] = try state.map { [try detection.loadState($0)] } ?? []
         let inbox = MessageInbox(names: names, sourceIndex: 0, framing: parser.framing)
         var limits = ListenLimits()

@@ -46,6 +46,20 @@ public enum ByteScan {
         return true
     }
 
+    /// Whether `needle` occurs in `base[0..<count]` (`memchr` on its first byte, then `memcmp`).
+    /// - Complexity: O(*n·m*) at worst; does not allocate.
+    @inlinable
+    public static func contains(_ needle: UnsafeBufferPointer<UInt8>, in base: UnsafePointer<UInt8>, count: Int) -> Bool {
+        let n = needle.count
+        guard let q = needle.baseAddress, n > 0 else { return true }
+        var i = 0
+        while i + n <= count, let hit = firstIndex(of: q[0], in: base, from: i, to: count - n + 1) {
+            if memcmp(base + hit, q, n) == 0 { return true }
+            i = hit + 1
+        }
+        return false
+    }
+
     /// The first index of `literal` in `base[from..<to]` (`memchr` on its first byte), or `nil`.
     /// - Complexity: O(*n*); does not allocate.
     @inlinable

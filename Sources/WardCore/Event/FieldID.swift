@@ -65,6 +65,8 @@ public struct FieldID: RawRepresentable, Hashable, Comparable, Sendable, CustomS
         "system.auth.sudo.error", "system.auth.useradd.home", "system.auth.useradd.shell",
         // Vendor namespaces of the firewalls added later (91–94).
         "juniper", "checkpoint", "sophos", "sonicwall",
+        // What application logs say of themselves (95–97): site formats name them.
+        "log.level", "log.logger", "process.thread.id",
     ]
 
     /// The well-known field with exactly these name bytes, if any (no `String` made: JSON keys that
@@ -234,6 +236,9 @@ extension FieldID {
     public static let checkPointNamespace = FieldID(rawValue: 92)
     public static let sophosNamespace = FieldID(rawValue: 93)
     public static let sonicWallNamespace = FieldID(rawValue: 94)
+    public static let logLevel = FieldID(rawValue: 95)
+    public static let logLogger = FieldID(rawValue: 96)
+    public static let processThreadID = FieldID(rawValue: 97)
 
     /// The namespace IDs (prefixes of data-named fields, never fields themselves).
     public static let namespaces: Set<UInt16> = [22, 47, 54, 55, 56, 57, 58, 59, 60, 61, 72, 73, 91, 92, 93, 94]

@@ -45,8 +45,9 @@ struct Scan: ParsableCommand {
 
     func execute() throws {
         let names = SourceNames()
+        // The site formats first: their log sources route rules.
+        let parser = EventParser(options: try input.parseOptions(format: detection.inputFormat))
         let detection = try Detection(detection, names: names, verb: "scanned", noun: "scan")
-        let parser = EventParser(options: try input.parseOptions(format: detection.options.inputFormat))
         let (inputs, walkErrors) = PipelineInput.files(input.paths, options: input.ingestOptions(for: parser))
         for error in walkErrors { Diagnostics.error(error.description) }
         for input in inputs { _ = names.register(input.name) }

@@ -106,8 +106,9 @@ struct Tail: ParsableCommand {
         }
 
         let names = SourceNames(["tail"])
+        // The site formats first: their log sources route rules.
+        let parser = EventParser(options: try read.parseOptions(format: detection.inputFormat))
         var detection = try Detection(detection, names: names, verb: "followed", noun: "tail")
-        let parser = EventParser(options: try read.parseOptions(format: detection.options.inputFormat))
         detection.stages.suppression?.keepsWindowsOpen = true
         var notes: [String] = []
         if let state = previous?.state { notes.append(detection.restore(from: state, source: file)) }

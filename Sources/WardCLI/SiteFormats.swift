@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Synchronization
+import WardParse
+import WardRules
+
+/// The site formats of this run: the bundled `Rules/formats` and the folders or files given with
+/// `--formats`, compiled once. A definition with an error stops the run (exit 2) with every problem
+/// and its place: a format that silently did not load would leave its lines unparsed.
+public enum SiteFormats {
+    private static let loaded = Mutex<UserFormatSet?>(nil)
+
+    /// Loads (once per process) the bundled formats and `extra`, reporting problems; throws exit 2 on any.
+    public static func load(extra: [String] = [], bundled: Bool = true) throws -> UserFormatSet {
+        if let set = loaded.withLock({ $0 }) { return set }
+        var paths: [String] = []
+        if bundled, let folder = RuleOptions.bundled("Rules/formats") { paths.append(folder) }
+        paths += extra
+        let read = UserFormatLoader.load(paths: paths)
+        let set = UserFormatSet(read.definitions)
+        let problems = read.diagnostics + set.diagnostics
+        for problem in problems { Diagnostics.error(problem.description) }
+        if !problems.isEmpty {
+            Diagnostics.error("\(problems.count) \(problems.count == 1 ? "problem" : "problems") in the log format definitions; nothing was read. Fix \(problems.count == 1 ? "it" : "them") or leave the file out of --formats.")
+            throw ExitCode(WardExit.usage)
+        }
+        loaded.withLock { $0 = set }
+        return set
+    }
+
+    /// The formats loaded so far (the bundled ones when nothing asked for more).
+    public static func current() throws -> UserFormatSet {
+        try load()
+    }
+
+    /// The log sources of the formats (`logsource:` in a definition) as mapping sources, so that
+    /// rules written for a site application's log source reach its events.
+    public static func addRoutes(of set: UserFormatSet, to mappings: inout MappingSet) {
+        for format in set.formats where !format.definition.logsource.isEmpty {
+            let l = format.definition.logsource
+            mappings.addRoute(LogSource(category: l["category"], product: l["product"], service: l["service"]),
+                              datasets: [format.name], file: format.definition.file)
+        }
+    }
+}
