@@ -119,13 +119,13 @@ public enum RuleLoader {
     }
 
     /// `.yml`/`.yaml` files under `directory`, recursively, in byte order of their paths. Folders named
-    /// `mappings` hold log source mappings, not rules, and are skipped, as are rule tests
+    /// `mappings` (log source mappings) and `formats` (log format definitions) hold no rules and are skipped, as are rule tests
     /// (`*.tests.yml`, `wardwatch rules test`) and placeholder values (`placeholders*.yml`).
     public static func ruleFiles(in directory: String) -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: directory) else { return [] }
         var files: [String] = []
         while let relative = enumerator.nextObject() as? String {
-            if (relative as NSString).lastPathComponent == "mappings" {
+            if ["mappings", "formats"].contains((relative as NSString).lastPathComponent) {
                 enumerator.skipDescendants()
                 continue
             }

@@ -29,7 +29,7 @@ struct Wardwatch: ParsableCommand {
             the run stopped, or a remote output missed alerts).
             """,
         version: AlertEncoder.productVersion,
-        subcommands: [Scan.self, Tail.self, ListenLauncher.self, Parse.self, Report.self, Rules.self, Bench.self]
+        subcommands: [Scan.self, Tail.self, ListenLauncher.self, Parse.self, Report.self, Rules.self, Formats.self, Bench.self]
     )
 
     /// Runs the command line; usage errors exit with 2 as `DESIGN.md` says (ArgumentParser's own

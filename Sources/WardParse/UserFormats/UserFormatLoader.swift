@@ -37,6 +37,8 @@ public enum UserFormatLoader {
     public static func load(paths: [String]) -> (definitions: [UserFormatDefinition], diagnostics: [FormatDiagnostic]) {
         var definitions: [UserFormatDefinition] = []
         var diagnostics: [FormatDiagnostic] = []
+        // A file named twice (the bundled folder given again with --formats) is read once.
+        var read: Set<String> = []
         for path in paths {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -44,13 +46,14 @@ public enum UserFormatLoader {
                 continue
             }
             for file in isDirectory.boolValue ? files(in: path) : [path] {
+                guard read.insert(URL(fileURLWithPath: file).resolvingSymlinksInPath().standardizedFileURL.path).inserted else { continue }
                 guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
                     diagnostics.append(FormatDiagnostic(file: file, line: 0, "cannot be read as UTF-8 text"))
                     continue
                 }
-                let read = Self.definitions(yaml: text, file: file)
-                definitions += read.definitions
-                diagnostics += read.diagnostics
+                let found = Self.definitions(yaml: text, file: file)
+                definitions += found.definitions
+                diagnostics += found.diagnostics
             }
         }
         return (definitions, diagnostics)
