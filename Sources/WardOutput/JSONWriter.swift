@@ -135,15 +135,27 @@ public struct JSONWriter: Sendable {
     /// that `007` stays a valid number; anything that is not `-?[0-9]+` is written as a string.
     @inlinable
     public mutating func appendNumber(_ value: UnsafeBufferPointer<UInt8>) {
+        // JSON's grammar: an optional '-', digits without leading zeros, an optional fraction. A leading
+        // '+' is dropped, `.5` gets its `0`; anything else is written as a string.
         var i = 0
         let negative = !value.isEmpty && value[0] == UInt8(ascii: "-")
-        if negative { i = 1 }
-        guard i < value.count, value[i...].allSatisfy(ASCII.isDigit) else {
+        if !value.isEmpty, negative || value[0] == UInt8(ascii: "+") { i = 1 }
+        var dot = -1
+        for k in i..<value.count where !ASCII.isDigit(value[k]) {
+            guard value[k] == UInt8(ascii: "."), dot < 0, k + 1 < value.count else {
+                appendString(value)
+                return
+            }
+            dot = k
+        }
+        guard i < value.count else {
             appendString(value)
             return
         }
         if negative { bytes.append(UInt8(ascii: "-")) }
-        while i < value.count - 1, value[i] == UInt8(ascii: "0") { i += 1 }
+        let integerEnd = dot < 0 ? value.count : dot
+        while i < integerEnd - 1, value[i] == UInt8(ascii: "0") { i += 1 }
+        if i == integerEnd { bytes.append(UInt8(ascii: "0")) }
         bytes.append(contentsOf: UnsafeBufferPointer(rebasing: value[i...]))
     }
 }

@@ -200,7 +200,10 @@ extension EventParser {
         }
     }
 
+    /// Adds the event's `error.message` (the first problem only: one event, one message).
     func addFormatError(_ format: UserFormat, _ message: String, at column: Int, into batch: inout EventBatch) {
+        let first = Int(batch.events[batch.events.count - 1].firstField)
+        guard !batch.fields[first...].contains(where: { $0.id == .errorMessage }) else { return }
         let start = batch.scratch.count
         batch.scratch.append(contentsOf: "format \(format.name): \(message) at byte \(column) of the line.".utf8)
         batch.addScratchField(.errorMessage, from: start)
@@ -214,14 +217,26 @@ extension EventParser {
         let policy = options.patientData
         guard !policy.reveal else { return }
         let fields = mark.fields..<batch.fields.count
-        // The personal values' ranges in the line, in order, outermost first.
-        var spans: [(range: Range<Int>, slot: Int)] = []
+        // The personal values' ranges in the line, in order, outermost first; the same text elsewhere in
+        // the line (a name repeated in the message) is personal too.
+        var spans: [(range: Range<Int>, slot: Int, identifier: Bool)] = []
         for k in fields {
             let slot = batch.fields[k]
-            guard !slot.value.inScratch, isPersonal(slot, in: batch) else { continue }
-            spans.append((Int(slot.value.start) - base..<Int(slot.value.start + slot.value.count) - base, k))
+            guard !slot.value.inScratch, let role = personalRole(slot, in: batch) else { continue }
+            let r = Int(slot.value.start) - base..<Int(slot.value.start + slot.value.count) - base
+            spans.append((r, k, role == .patientIdentifier))
         }
         guard !spans.isEmpty else { return }
+        for span in spans where span.range.count >= 3 {
+            var at = 0
+            while at + span.range.count <= count {
+                guard let hit = ByteScan.firstIndex(of: p[span.range.lowerBound], in: p, from: at, to: count - span.range.count + 1) else { break }
+                if hit != span.range.lowerBound, memcmp(p + hit, p + span.range.lowerBound, span.range.count) == 0 {
+                    spans.append((hit..<(hit + span.range.count), -1, span.identifier))
+                }
+                at = hit + 1
+            }
+        }
         spans.sort { $0.range.lowerBound < $1.range.lowerBound || ($0.range.lowerBound == $1.range.lowerBound && $0.range.count > $1.range.count) }
         // The copy: the line with each outermost span replaced; `shifts` maps line offsets to copy offsets.
         let copy = batch.scratch.count
@@ -231,20 +246,29 @@ extension EventParser {
         for span in spans where span.range.lowerBound >= i {
             batch.scratch.append(contentsOf: UnsafeBufferPointer(start: p + i, count: span.range.lowerBound - i))
             let replacement = batch.scratch.count
-            let slot = batch.fields[span.slot]
-            if isPatientIdentifier(slot, in: batch) {
+            if span.identifier {
                 policy.appendPseudonym(UnsafeBufferPointer(start: p + span.range.lowerBound, count: span.range.count), to: &batch.scratch)
             } else {
                 PatientDataPolicy.placeholder.withUTF8Buffer { batch.scratch.append(contentsOf: $0) }
             }
             let written = batch.scratch.count - replacement
-            batch.fields[span.slot].value = ByteRef(start: replacement, count: written, inScratch: true)
+            if span.slot >= 0 { batch.fields[span.slot].value = ByteRef(start: replacement, count: written, inScratch: true) }
             delta += written - span.range.count
             shifts.append((span.range.upperBound, delta))
             i = span.range.upperBound
         }
         batch.scratch.append(contentsOf: UnsafeBufferPointer(start: p + i, count: max(0, count - i)))
         let length = batch.scratch.count - copy
+        // Nested personal values (inside one already replaced) are replaced as their own field.
+        for span in spans where span.slot >= 0 && !batch.fields[span.slot].value.inScratch {
+            let at = batch.scratch.count
+            if span.identifier {
+                policy.appendPseudonym(UnsafeBufferPointer(start: p + span.range.lowerBound, count: span.range.count), to: &batch.scratch)
+            } else {
+                PatientDataPolicy.placeholder.withUTF8Buffer { batch.scratch.append(contentsOf: $0) }
+            }
+            batch.fields[span.slot].value = ByteRef(start: at, count: batch.scratch.count - at, inScratch: true)
+        }
         func mapped(_ offset: Int) -> Int {
             var d = 0
             for shift in shifts where shift.at <= offset { d = shift.delta }
