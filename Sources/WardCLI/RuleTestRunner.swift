@@ -65,7 +65,7 @@ public final class RuleTestRunner {
         var reasons: [String] = []
         let year = testCase.year ?? Calendar(identifier: .gregorian).component(.year, from: Date())
         let policy = PatientDataPolicy(key: Array(Self.pseudonymKey.utf8), keySource: "rules test")
-        let parser = EventParser(options: ParseOptions(year: year, patientData: policy))
+        let parser = EventParser(options: ParseOptions(year: year, patientData: policy, formats: (try? SiteFormats.current()) ?? UserFormatSet()))
         let name = "\(file.path)#\(testCase.name)"
         let chunks = MemoryRecordSource.chunks(of: Array(testCase.logs.utf8), path: name,
                                                options: IngestOptions(framing: parser.framing), referenceTime: 0)

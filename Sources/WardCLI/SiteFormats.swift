@@ -8,11 +8,13 @@ import WardRules
 /// `--formats`, compiled once. A definition with an error stops the run (exit 2) with every problem
 /// and its place: a format that silently did not load would leave its lines unparsed.
 public enum SiteFormats {
-    private static let loaded = Mutex<UserFormatSet?>(nil)
+    private static let loaded = Mutex<(extra: [String], set: UserFormatSet)?>(nil)
 
-    /// Loads (once per process) the bundled formats and `extra`, reporting problems; throws exit 2 on any.
+    /// Loads the bundled formats and `extra` (once per process for the same `extra`), reporting
+    /// problems; throws exit 2 on any. Commands load them before their rules: the formats' log
+    /// sources route rules (``current()``).
     public static func load(extra: [String] = [], bundled: Bool = true) throws -> UserFormatSet {
-        if let set = loaded.withLock({ $0 }) { return set }
+        if let done = loaded.withLock({ $0 }), done.extra == extra || extra.isEmpty { return done.set }
         var paths: [String] = []
         if bundled, let folder = RuleOptions.bundled("Rules/formats") { paths.append(folder) }
         paths += extra
@@ -24,7 +26,7 @@ public enum SiteFormats {
             Diagnostics.error("\(problems.count) \(problems.count == 1 ? "problem" : "problems") in the log format definitions; nothing was read. Fix \(problems.count == 1 ? "it" : "them") or leave the file out of --formats.")
             throw ExitCode(WardExit.usage)
         }
-        loaded.withLock { $0 = set }
+        loaded.withLock { $0 = (extra, set) }
         return set
     }
 

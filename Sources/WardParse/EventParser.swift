@@ -40,10 +40,11 @@ public struct EventParser: Sendable {
         batch.reset()
         let reference = chunk.origin.referenceTime
         let hl7 = auditContent
+        // Site formats: those the chunk's path (or a line test alone) selects are tried first; the
+        // fallback ones only on lines no built-in parser understood.
         let formats = !options.formats.isEmpty && options.format == .auto
-        let selected = formats && options.formats.hasGated
+        let candidates = formats && options.formats.hasGated ? options.formats.candidates(forPath: chunk.origin.path) : 0
         let fallback = formats && options.formats.hasFallback
-        let pathMask = selected ? options.formats.pathMask(chunk.origin.path) : 0
         chunk.withUnsafeBytes { buf in
             guard let base = buf.baseAddress else { return }
             for record in chunk.records {
@@ -77,7 +78,7 @@ public struct EventParser: Sendable {
                        emitFHIR(p, count: length, base: start, line: record.line, into: &batch) {
                         continue
                     }
-                    if selected, length > 0, let index = matchSelected(p, count: length, pathMask: pathMask) {
+                    if candidates != 0, length > 0, let index = matchSelected(p, count: length, candidates: candidates) {
                         emitUserFormat(index, p, count: length, base: start, line: record.line, fullLength: Int(record.fullLength),
                                        reference: reference, into: &batch)
                         continue

@@ -19,13 +19,14 @@ public enum PipelineBenchmark {
     }
 
     /// Chunks `corpus` as a file would be, then parses and matches every chunk on this thread.
-    public static func stages(corpus: [UInt8], parser: EventParser, engine: DetectionEngine,
+    /// - Parameter path: the corpus's name as an input (site formats select inputs by path).
+    public static func stages(corpus: [UInt8], path: String = "bench", parser: EventParser, engine: DetectionEngine,
                               referenceTime: Int64 = 1_796_000_000) -> StageTimes {
         let clock = ContinuousClock()
         let options = IngestOptions(framing: parser.framing)
         var chunks: [Chunk] = []
         let ingest = clock.measure {
-            chunks = MemoryRecordSource.chunks(of: corpus, path: "bench", options: options, referenceTime: referenceTime)
+            chunks = MemoryRecordSource.chunks(of: corpus, path: path, options: options, referenceTime: referenceTime)
         }
         var batch = EventBatch()
         var events = 0

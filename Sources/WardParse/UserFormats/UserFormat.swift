@@ -339,8 +339,10 @@ public struct UserFormatSet: Sendable {
         return (bytes[0] == UInt8(ascii: "-") ? -1 : 1) * (hours * 3600 + minutes * 60)
     }
 
-    /// The index of the first format selected for a line of the input at `path`.
-    func pathMask(_ path: String) -> UInt64 {
+    /// The formats tried before the built-in parsers on the lines of the input at `path` (bit = index):
+    /// those whose `paths:` match it, and those with only a line test. Zero for most inputs, so that
+    /// their lines pay nothing for the site's formats.
+    func candidates(forPath path: String) -> UInt64 {
         var mask: UInt64 = 0
         for (i, format) in formats.enumerated() where i < 64 && format.isGated && format.applies(toPath: path) { mask |= 1 << UInt64(i) }
         return mask

@@ -9,13 +9,15 @@ import WardRegex
 /// neither is tried on lines no built-in parser understood (they would be `unparsed`). The first
 /// format whose pattern matches makes the event.
 extension EventParser {
-    /// The first selected format (before the built-ins) whose pattern matches the line; its groups
-    /// are then in ``captures``.
+    /// The first of the `candidates` formats (bit = index; ``UserFormatSet/candidates(forPath:)``) whose
+    /// line test passes and whose pattern matches the line; its groups are then in ``captures``.
     @inline(__always)
-    func matchSelected(_ p: UnsafePointer<UInt8>, count: Int, pathMask: UInt64) -> Int? {
-        let formats = options.formats.formats
-        for (i, format) in formats.enumerated() where format.isGated {
-            if !format.paths.isEmpty, i >= 64 || pathMask & (1 << UInt64(i)) == 0 { continue }
+    func matchSelected(_ p: UnsafePointer<UInt8>, count: Int, candidates: UInt64) -> Int? {
+        var left = candidates
+        while left != 0 {
+            let i = left.trailingZeroBitCount
+            left &= left - 1
+            let format = options.formats.formats[i]
             guard format.linePasses(p, count: count) else { continue }
             if matches(format, p, count: count) { return i }
         }

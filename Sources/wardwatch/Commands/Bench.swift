@@ -51,6 +51,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Size of the corpus --write-corpus writes, e.g. 1000000000 for 1 GB.")
     var bytes: Int = 100_000_000
 
+    @Option(name: .customLong("formats"), help: "Log format definitions (a folder or file) besides the bundled Rules/formats; site formats select a corpus file by its path.")
+    var formats: [String] = []
+
     @Option(name: .customLong("write-rules"), help: "Write --generated-rules rules into this folder, and stop.")
     var writeRules: String?
 
@@ -92,6 +95,8 @@ struct Bench: ParsableCommand {
 
         // Rules: as `scan` loads them — the bundled ones with the site's placeholder values, those still
         // waiting for site values off, a rule with errors reported and skipped.
+        // The site formats before the rules: their log sources route rules.
+        let siteFormats = try SiteFormats.load(extra: formats)
         var paths = rulePaths
         if paths.isEmpty && generatedRules == 0, let bundled = RuleOptions.bundledRules() { paths = [bundled] }
         let usesBundled = paths.contains(where: RuleOptions.isBundled)
@@ -141,8 +146,8 @@ struct Bench: ParsableCommand {
         out += "\n\n"
         out += "stage                 threads      seconds        MB/s      events/s\n"
 
-        let parser = EventParser(options: ParseOptions(year: 2026))
-        let times = PipelineBenchmark.stages(corpus: text, parser: parser, engine: engine)
+        let parser = EventParser(options: ParseOptions(year: 2026, formats: siteFormats))
+        let times = PipelineBenchmark.stages(corpus: text, path: self.paths.first ?? "bench", parser: parser, engine: engine)
         out += Self.row("ingest (chunking)", 1, times.ingest, megabytes, times.events)
         out += Self.row("parse", 1, times.parse, megabytes, times.events)
         out += Self.row("match", 1, times.match, megabytes, times.events)

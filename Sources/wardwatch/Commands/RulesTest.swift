@@ -164,7 +164,7 @@ extension Rules {
             let output = folder.appendingPathComponent("alerts.jsonl").path
             let names = SourceNames()
             let policy = PatientDataPolicy(key: Array(RuleTestRunner.pseudonymKey.utf8), keySource: "rules test")
-            let parser = EventParser(options: ParseOptions(year: year, patientData: policy))
+            let parser = EventParser(options: ParseOptions(year: year, patientData: policy, formats: (try? SiteFormats.current()) ?? UserFormatSet()))
             let (inputs, walkErrors) = PipelineInput.files(corpus, options: IngestOptions(framing: parser.framing))
             for error in walkErrors { Diagnostics.error(error.description) }
             for input in inputs { _ = names.register(input.name) }
