@@ -7,8 +7,12 @@ import WardCore
 /// that ends the whole suite: a client the test drives (`openssl s_client` refused by the listener, a
 /// wardwatch that exited early) may close its stdin before the test has written everything. Every
 /// helper that writes to a child or a socket evaluates it first.
+///
+/// A handler that does nothing, not `SIG_IGN`: an ignored signal stays ignored in the programs the
+/// tests start, and wardwatch must meet a closed stdout as it would under a shell (`| head`), while a
+/// caught one is reset to the default by `exec`.
 public let brokenPipesAreErrors: Void = {
-    _ = signal(SIGPIPE, SIG_IGN)
+    _ = signal(SIGPIPE) { _ in }
 }()
 
 /// Where the repository and `../shared` are, seen from this source file.
