@@ -35,11 +35,15 @@ import Glibc
         "rule.id": .keyword, "rule.name": .keyword, "rule.author": .keyword, "rule.reference": .keyword, "rule.ruleset": .keyword,
         "threat.framework": .keyword, "threat.tactic.name": .keyword, "threat.technique.id": .keyword,
         "threat.technique.subtechnique.id": .keyword, "tls.established": .boolean,
+        "log.level": .keyword, "log.logger": .keyword, "log.origin.file.line": .long, "process.thread.id": .long,
+        "process.thread.name": .keyword,
     ]
 
     /// wardwatch's own fields and namespaces (not ECS; named so as not to clash with it).
-    static let ownPrefixes = ["patient.", "hl7.", "atna.", "fhir.", "netfilter.", "fortinet.", "cisco.", "panw.", "pfsense.",
-                              "cef.", "leef.", "kv.", "system.auth.", "correlation.", "suppression.", "log.syslog.structured_data."]
+    static let ownPrefixes = ["patient.", "hl7.", "atna.", "fhir.", "netfilter.", "fortinet.", "juniper.", "checkpoint.", "sophos.", "sonicwall.", "cisco.", "panw.", "pfsense.",
+                              "cef.", "leef.", "kv.", "system.auth.", "correlation.", "suppression.", "log.syslog.structured_data.",
+                              // Columns of the shipped Loghub site formats that ECS has no name for.
+                              "bgl.", "hpc.", "openstack.", "supercomputer."]
     static let ownFields: Set<String> = ["log.flags", "log.source.address", "log.source.port", "rule.level", "rule.tags", "rule.matched",
                                          "rule.evaluation_error", "observer.rule.name", "observer.rule.id", "source.nat.address",
                                          "destination.nat.address", "correlation.group"]

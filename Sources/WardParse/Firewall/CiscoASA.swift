@@ -8,7 +8,7 @@ import WardCore
 /// 305011/12, 313001/4/5, 710003, 113004/5/15, 605004/5, 611101–3, 716039, 722051, FTD 430002/3):
 /// `from A to B`, `for faddr F gaddr G laddr L`, `src A dst B`, `iface/A(p) -> iface/B(p)`,
 /// `for A (mapped) to B (mapped)`, `user = X`, `Uname: X`, `Group <g> User <u> IP <a>`, and FTD's
-/// `Key: Value, …` lists. Source and destination follow the connection's initiator, as Elastic's
+/// `Key: Value, …` lists; authentication and VPN messages are read by ``CiscoVPN``. Source and destination follow the connection's initiator, as Elastic's
 /// pipeline does (for outbound connections the second address is the source).
 public enum CiscoASAParser {
     /// Where `%ASA-`/`%FTD-`/`%PIX-` starts (within the first 96 bytes of the text), and whether it is FTD.
@@ -28,6 +28,14 @@ public enum CiscoASAParser {
     public static func parse(_ t: FirewallText, at: Int, ftd: Bool, into batch: inout EventBatch) -> Bool {
         // ASA-6-302020: text
         var i = at + 4
+        // FTD may name a facility before the severity: "%FTD-auth-6-113039".
+        let suffixStart = i
+        while i < t.end, i - suffixStart < 24, ASCII.isLetter(t[i]) || t[i] == UInt8(ascii: "_") { i += 1 }
+        let suffix = suffixStart..<i
+        if !suffix.isEmpty {
+            guard i < t.end, t[i] == UInt8(ascii: "-") else { return false }
+            i += 1
+        }
         let severity = i
         guard i < t.end, ASCII.isDigit(t[i]) else { return false }
         i += 1
@@ -42,12 +50,17 @@ public enum CiscoASAParser {
         batch.addField(.observerProduct, literal: ftd ? "ftd" : "asa")
         FirewallFields.add(.eventCode, t, id, into: &batch)
         FirewallFields.addVendor(.ciscoNamespace, "severity", t, severity..<(severity + 1), into: &batch)
+        FirewallFields.addVendor(.ciscoNamespace, "suffix", t, suffix, into: &batch)
         i += 1
         while i < t.end, t[i] == ASCII.space { i += 1 }
         let body = FirewallText(line: t.line, base: t.base, start: i, end: t.end)
         let code = idNumber(t, id)
         if code == 430002 || code == 430003 || code == 430001 || code == 430004 || code == 430005 {
             keyValueList(body, into: &batch)
+            return true
+        }
+        if CiscoVPN.handles(code) {
+            CiscoVPN.parse(body, code: code, into: &batch)
             return true
         }
         withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: 64) { tokens in
@@ -162,7 +175,8 @@ public enum CiscoASAParser {
             let faddr = FirewallFields.endpoint(t, tok(f + 1)), gaddr = FirewallFields.endpoint(t, tok(g + 1)),
                 laddr = FirewallFields.endpoint(t, tok(l + 1))
             let mapped = !zip(gaddr.ip, laddr.ip).allSatisfy({ t[$0] == t[$1] }) || gaddr.ip.count != laddr.ip.count
-            if outbound {
+            // A teardown (302021) states no direction: the local address is the source, as in Elastic's pipeline.
+            if outbound || (!inbound && code == 302021) {
                 FirewallFields.add(.sourceIP, t, laddr.ip, into: &batch)
                 FirewallFields.add(.destinationIP, t, faddr.ip, into: &batch)
                 if mapped { FirewallFields.add(.sourceNATIP, t, gaddr.ip, into: &batch) }

@@ -3,9 +3,11 @@ import WardCore
 /// Recognises which firewall wrote a line and runs its parser.
 ///
 /// Called on the syslog MSG (any header variant) or on a line without header. Vendors are tried from
-/// the most specific marker to the least: `CEF:`, `LEEF:`, `%ASA-`/`%FTD-`, the `filterlog` tag,
-/// netfilter's `IN= OUT= SRC=`, FortiGate's `logid=`/`devname=`, PAN-OS CSV, then any `key=value`
-/// text naming both a source and a destination.
+/// the most specific marker to the least: `CEF:`, `LEEF:`, Juniper's `[junos@` and event names
+/// (`RT_FLOW_SESSION_CREATE: …`), Check Point's `[key:"value"; …]`, `%ASA-`/`%FTD-`, the `filterlog`
+/// tag, netfilter's `IN= OUT= SRC=`, FortiGate's `logid=`/`devname=`, Sophos's `device="SFW"`,
+/// SonicWall's `id=… sn=…`, Check Point's `loguid=`/`origin=` pairs, PAN-OS CSV, then any
+/// `key=value` text naming both a source and a destination.
 public enum FirewallDispatch {
     /// Parses the vendor text into the current event; returns its dataset and, when the log states
     /// it, the event's time. `nil` (with nothing added) when no vendor matched.
@@ -21,6 +23,29 @@ public enum FirewallDispatch {
             if LEEFParser.parse(t, at: at, into: &batch) { return (.leef, nil) }
             batch.rollback(to: mark)
             return nil
+        }
+        // Juniper's markers: `[junos@`, an event name or `FW:` (capitals) first, an event name as the tag,
+        // or — without a tag — somewhere further on. A lower-case message under a lower-case tag (most
+        // syslog) is none of them.
+        let first = t[t.start]
+        let capitalTag = processName.map { $0.count >= 2 && ASCII.isUpper(t[$0.lowerBound]) && ASCII.isUpper(t[$0.lowerBound + 1]) } ?? true
+        if first == UInt8(ascii: "[") || ASCII.isUpper(first) || capitalTag,
+           let shape = JuniperSRXParser.find(t, processName: processName) {
+            JuniperSRXParser.parse(t, shape: shape, into: &batch)
+            return (.juniperSRX, nil)
+        }
+        if let shape = CheckPointParser.find(t, processName: processName) {
+            let time = CheckPointParser.parse(t, shape: shape, into: &batch)
+            return (.checkPoint, time)
+        }
+        // "Feb 19 2024 16:29:38: %FTD-4-113019: …": an RFC 3164 reading takes the message id for the tag.
+        if let tag = processName, tag.count > 5, t[tag.lowerBound] == UInt8(ascii: "%"), tag.upperBound <= t.start {
+            let whole = FirewallText(line: t.line, base: t.base, start: tag.lowerBound, end: t.end)
+            if let found = CiscoASAParser.find(whole) {
+                if CiscoASAParser.parse(whole, at: found.at, ftd: found.ftd, into: &batch) { return (found.ftd ? .ciscoFTD : .ciscoASA, nil) }
+                batch.rollback(to: mark)
+                return nil
+            }
         }
         if let found = CiscoASAParser.find(t) {
             if CiscoASAParser.parse(t, at: found.at, ftd: found.ftd, into: &batch) { return (found.ftd ? .ciscoFTD : .ciscoASA, nil) }
@@ -44,6 +69,10 @@ public enum FirewallDispatch {
             if FortiGateParser.matches(t) {
                 let time = FortiGateParser.parse(t, into: &batch)
                 return (.fortigate, time)
+            }
+            if CheckPointParser.matchesKeyValue(t) {
+                let time = CheckPointParser.parse(t, shape: .keyValue, into: &batch)
+                return (.checkPoint, time)
             }
         }
         if ByteScan.firstIndex(of: UInt8(ascii: ","), in: base, from: 0, to: min(length, 8)) != nil, PANOSParser.matches(t) {

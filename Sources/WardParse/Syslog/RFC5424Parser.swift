@@ -73,6 +73,7 @@ public enum RFC5424Parser {
         i += 1
 
         // HOSTNAME, APP-NAME, PROCID, MSGID: 1*N PRINTUSASCII or '-', each followed by SP.
+        var msgID: Range<Int>?
         for field in 0..<4 {
             let range: Range<Int>?
             switch headerField(line, &i, end, maxLength: headerLimits[field], message: headerMessages[field]) {
@@ -89,8 +90,20 @@ public enum RFC5424Parser {
                 } else {
                     batch.addField(.syslogProcID, start: base + range.lowerBound, count: range.count)
                 }
-            default: batch.addField(.syslogMsgID, start: base + range.lowerBound, count: range.count)
+            default:
+                msgID = range
+                batch.addField(.syslogMsgID, start: base + range.lowerBound, count: range.count)
             }
+        }
+
+        // Firewalls that write their payload where structured data goes — Juniper SRX's
+        // `[junos@2636…]` after a security event's name in MSGID (some releases quote values with
+        // U+201D) and Check Point's `[key:"value"; …]` — keep it as the message in auto mode, for the
+        // firewall parsers. (Other Junos daemons' lines keep their structured data.)
+        if options.format == .auto, i < end, line[i] == UInt8(ascii: "["),
+           isVendorPayload(line, at: i, end: end, msgID: msgID) {
+            batch.addField(.message, start: base + i, count: end - i)
+            return .success(timestamp)
         }
 
         // STRUCTURED-DATA: '-' or one or more elements.
@@ -150,6 +163,19 @@ public enum RFC5424Parser {
     static func isAllDigits(_ line: UnsafePointer<UInt8>, _ range: Range<Int>) -> Bool {
         for j in range where !ASCII.isDigit(line[j]) { return false }
         return true
+    }
+
+    /// Whether the bracket at `i` opens a Juniper (`[junos@` after an event name the Juniper parser
+    /// reads) or Check Point (`[key:"` or `[key::`) payload rather than RFC 5424 structured data.
+    @inlinable
+    static func isVendorPayload(_ line: UnsafePointer<UInt8>, at i: Int, end: Int, msgID: Range<Int>?) -> Bool {
+        if ByteScan.has("[junos@", in: line, at: i, end: end) {
+            return msgID.map { JuniperSRXParser.readsStructuredData(line, msgID: $0) } ?? false
+        }
+        var j = i + 1
+        while j < end, j - i < 48, ASCII.isLetter(line[j]) || ASCII.isDigit(line[j]) || line[j] == UInt8(ascii: "_") { j += 1 }
+        return j > i + 1 && j + 1 < end && line[j] == UInt8(ascii: ":")
+            && (line[j + 1] == UInt8(ascii: "\"") || line[j + 1] == UInt8(ascii: ":"))
     }
 
     /// SD-NAME: 1*32 PRINTUSASCII except `=`, SP, `]`, `"`.
