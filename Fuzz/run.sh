@@ -20,6 +20,11 @@ n=0
 while IFS= read -r -d '' f; do
     head -c 4096 "$f" > "$corpus/FuzzParse/seed-$n"; n=$((n + 1))
 done < <(find ../SampleLogs ../../shared/samples -type f \( -name '*.log' -o -name '*.jsonl' -o -name '*.txt' -o -name '*.hl7' -o -name '*.xml' -o -name 'messages' -o -name 'secure' \) -size -2M -print0 2>/dev/null | head -z -n 400)
+# Lines for the harness's own site formats (a line test, 'then' into each parser, a fallback).
+printf '%s\n' 'F|1795000000000|10.1.2.3|DOE^JANE|MRN1|0.5|<13>Nov 22 10:00:00 host sshd[1]: Failed password for root from 10.0.0.1 port 22 ssh2' \
+    'K 2026-11-22T10:00:00.000+01:00 a=1 b="x y" c=3' 'C ward3 release by mwong 12 Main St' \
+    'X CEF:0|Vendor|Product|1|100|name|5|src=10.1.2.3 dst=10.5.6.7' 'H MSH|^~\&|A|B|C|D|20261122100000||ADT^A01|1|P|2.5' \
+    'app J{"user":"x","n":1}' '03-17 16:13:38.811  1702  2395 D WindowManager: x' > "$corpus/FuzzParse/seed-formats"
 n=0
 while IFS= read -r -d '' f; do
     cp "$f" "$corpus/FuzzRules/seed-$n"; n=$((n + 1))

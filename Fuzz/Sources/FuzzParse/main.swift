@@ -11,7 +11,58 @@ nonisolated(unsafe) let engine: DetectionEngine = {
     let collection = RuleLoader.load(paths: [root], options: options)
     return DetectionEngine(ruleSet: RuleSet(collection.rules), resolver: HL7PathResolver())
 }()
-nonisolated(unsafe) let parser = EventParser(options: ParseOptions(patientData: .randomKey()))
+/// Site formats as the tool loads them (the bundled Rules/formats, gated by paths that "fuzz.log" does
+/// not match) and formats of every kind that do apply: selected by a line test, or tried on lines the
+/// built-in parsers leave unparsed; with typed, personal and identifier fields, times, and `then` into
+/// each built-in parser and into another format.
+nonisolated(unsafe) let formats: UserFormatSet = {
+    let root = FileManager.default.fileExists(atPath: "Rules") ? "Rules" : "../Rules"
+    let yaml = #"""
+    name: fuzz.prefixed
+    prefix: ["F|", "G|"]
+    pattern: '[FG]\|%{INT:@timestamp}\|%{IP:source.ip:ip}\|%{DATA:patient.name}\|%{NOTSPACE:mrn}\|%{NUMBER:app.ratio:float}\|%{GREEDYDATA:_rest}'
+    timestamp: epoch_ms
+    fields: {mrn: {patient_id: true}}
+    then: {field: _rest, parser: syslog}
+    ---
+    name: fuzz.json
+    contains: "J{"
+    pattern: '%{DATA:app.head}J%{GREEDYDATA:_json}'
+    then: {field: _json, parser: json}
+    ---
+    name: fuzz.kv
+    prefix: "K "
+    pattern: 'K %{TIMESTAMP_ISO8601:@timestamp} %{GREEDYDATA:message}'
+    timestamp: "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"
+    then: {field: message, parser: kv}
+    ---
+    name: fuzz.chain
+    prefix: "C "
+    pattern: 'C %{WORD:app.station} %{GREEDYDATA:_inner}'
+    then: {field: _inner, parser: fuzz.inner}
+    ---
+    name: fuzz.inner
+    pattern: '%{WORD:event.action} by %{USERNAME:user.name}(?: %{GREEDYDATA:patient.address})?'
+    ---
+    name: fuzz.cef
+    prefix: "X "
+    pattern: 'X %{GREEDYDATA:_cef}'
+    then: {field: _cef, parser: cef}
+    ---
+    name: fuzz.hl7
+    prefix: "H "
+    pattern: 'H %{GREEDYDATA:_hl7}'
+    then: {field: _hl7, parser: hl7}
+    ---
+    name: fuzz.fallback
+    pattern: '%{MONTHNUM}[-/.]%{MONTHDAY} +%{TIME:@timestamp} +%{INT:process.pid:integer} +%{GREEDYDATA:message}'
+    timestamp: H:m:s.SSS
+    """#
+    var read = UserFormatLoader.load(paths: [root + "/formats"])
+    read.definitions += UserFormatLoader.definitions(yaml: yaml, file: "fuzz-formats.yml").definitions
+    return UserFormatSet(read.definitions)
+}()
+nonisolated(unsafe) let parser = EventParser(options: ParseOptions(patientData: .randomKey(), formats: formats))
 nonisolated(unsafe) let scratch = EngineScratch(engine: engine)
 nonisolated(unsafe) var batch = EventBatch()
 
