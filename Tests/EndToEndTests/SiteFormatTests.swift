@@ -57,6 +57,9 @@ import WardTestSupport
             name: ten
             pattern: '%{INT:y}'
             timestamp: yyyy-QQ-dd
+            ---
+            name: eleven
+            pattern: '%{WORD:event.kind} %{WORD:threat.technique.id}'
             """,
             "s.log": "hi\n",
         ])
@@ -73,9 +76,10 @@ import WardTestSupport
             "\(bad):13: format 'five': the pattern captures '@timestamp': say how to read it with 'timestamp' (a layout such as yyyy-MM-dd HH:mm:ss, epoch_s, rfc3339 or bsd)",
             "\(bad):30: format 'nine': grok pattern 'LOOP' refers to itself (LOOP → LOOP) (at character 1 of the pattern)",
             "\(bad):32: format 'ten': unknown letter 'Q' in the time layout 'yyyy-QQ-dd' (y M d H h m s S a E X Z; quote literal text: 'T')",
+            "\(bad):36: format 'eleven': 'event.kind' cannot be captured: wardwatch sets it itself",
             "\(bad):20: 'then' makes a cycle: seven → eight → seven",
             "\(bad):24: 'then' makes a cycle: eight → seven → eight",
-            "10 problems in the log format definitions; nothing was read. Fix them or leave the file out of --formats.",
+            "11 problems in the log format definitions; nothing was read. Fix them or leave the file out of --formats.",
         ]
         #expect(run.stderr == expected.map { "wardwatch: error: \($0)\n" }.joined())
     }

@@ -176,7 +176,15 @@ public struct UserFormatSet: Sendable {
 
     /// Names of the fields a format may capture but never set: wardwatch sets them itself.
     static let reserved: Set<String> = ["event.dataset", "event.original", "log.file.path", "log.offset", "log.flags",
-                                        "error.message", "hl7.message"]
+                                        "error.message", "hl7.message",
+                                        // An alert's own keys (`rule.name` and `rule.id` are moved under `observer.`).
+                                        "event.kind", "event.severity", "event.id", "ecs.version"]
+
+    /// Whether a format may set `field` (not one wardwatch writes itself, in an event or an alert).
+    static func isReserved(_ field: String) -> Bool {
+        reserved.contains(field) || field.hasPrefix("threat.") || field.hasPrefix("correlation.")
+            || field.hasPrefix("suppression.") || (field.hasPrefix("rule.") && field != "rule.name" && field != "rule.id")
+    }
 
     /// Compiles `definitions` (in order; a format's `then:` may name any of them). Each definition
     /// that cannot be compiled is reported and left out.
@@ -281,7 +289,7 @@ public struct UserFormatSet: Sendable {
         }
         var compiled: [UserFormat.Capture] = []
         for capture in captures {
-            guard !Self.reserved.contains(capture.field), !capture.field.isEmpty else {
+            guard !Self.isReserved(capture.field), !capture.field.isEmpty else {
                 return fail("'\(capture.field)' cannot be captured: wardwatch sets it itself")
             }
             guard let group = program.groupNumber(capture.group) else { continue }
@@ -297,7 +305,7 @@ public struct UserFormatSet: Sendable {
         }
         var constants: [(FieldID, [UInt8], [UInt8])] = []
         for (field, value) in d.constants {
-            guard !Self.reserved.contains(field), field != "@timestamp" else { return fail("'\(field)' cannot be a constant: wardwatch sets it itself") }
+            guard !Self.isReserved(field), field != "@timestamp" else { return fail("'\(field)' cannot be a constant: wardwatch sets it itself") }
             let well = FieldID(named: field).flatMap { FieldID.namespaces.contains($0.rawValue) ? nil : $0 }
             constants.append((well ?? .jsonField, well == nil ? Array(field.utf8) : [], Array(value.utf8)))
         }
