@@ -1,5 +1,8 @@
+import Foundation
 import Testing
 import WardRegex
+import WardTestSupport
+import Yams
 
 /// Long lines are where attackers hide (padding), and where PCRE2's default 32 KiB JIT stack gave up:
 /// a search it gave up on used to read as "no match", silently.
@@ -58,5 +61,71 @@ import WardRegex
         for pattern in ["(.){200,}", "(a|b)+c", "(abc)+", #"\(a+\)+"#, "[(a+)]+", "(a{2,5})+", "a+b*c", #"(\+)+"#] {
             #expect(!RegexLint.hasNestedUnboundedQuantifier(pattern), "\(pattern)")
         }
+    }
+}
+
+/// Every `|re` value of SigmaHQ (217 in ../shared/sigma) on a line it matches, padded to 2 KiB, 64 KiB
+/// and 1 MiB (after it, or on both sides): PCRE2 answers what Python's `re` answers, and never gives up.
+/// The answers come from `Tests/Tools/sigma_regex_oracle.py` (Python's re.search on the same lines,
+/// stored in `Fixtures/sigma-regex-oracle.jsonl`); the patterns are read from ../shared here.
+@Suite(.needsShared) struct SigmaRegexOracleTests {
+    /// `padding padding …`, 1 MiB: the padding of every line is a prefix of it.
+    static let padding: [UInt8] = {
+        let word = Array("padding ".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity((1 << 20) + word.count)
+        while bytes.count < 1 << 20 { bytes += word }
+        return bytes
+    }()
+
+    @Test func paddedLinesAgreeWithPythonsRe() throws {
+        let rows = try readJSONLines(Paths.root.appendingPathComponent("Tests/WardRulesTests/Fixtures/sigma-regex-oracle.jsonl"))
+        #expect(rows.count == 217)
+        var documents: [String: [String: Any]] = [:]
+        var disagreements: [String] = []
+        var subjects = 0
+        let scratch = RegexScratch()
+        for row in rows {
+            let file = row["file"] as! String
+            if documents[file] == nil {
+                let text = try String(contentsOf: Paths.shared.appendingPathComponent("sigma/" + file), encoding: .utf8)
+                documents[file] = try Yams.load(yaml: text) as? [String: Any]
+            }
+            let detection = documents[file]?["detection"] as? [String: Any]
+            let search = detection?[row["search"] as! String]
+            let map = (search as? [String: Any]) ?? ((search as? [Any])?[row["map"] as! Int] as? [String: Any])
+            let key = row["key"] as! String
+            let value = map?[key]
+            let values = (value as? [Any]) ?? (value.map { [$0] } ?? [])
+            let index = row["index"] as! Int
+            guard index < values.count else {
+                disagreements.append("\(file) \(key): the value is gone (regenerate the fixture)")
+                continue
+            }
+            let pattern = "\(values[index])"
+            var options: RegexProgram.Options = []
+            let modifiers = key.split(separator: "|").dropFirst()
+            if modifiers.contains("i") { options.insert(.caseInsensitive) }
+            if modifiers.contains("m") { options.insert(.multiline) }
+            if modifiers.contains("s") { options.insert(.dotAll) }
+            let program = try RegexProgram(pattern, options: options)
+            let example = Array((row["example"] as! String).utf8)
+            for subject in row["subjects"] as! [[Any]] {
+                let left = subject[0] as! Int, right = subject[1] as! Int, python = subject[2] as! Bool
+                var line: [UInt8] = []
+                line.reserveCapacity(left + example.count + right)
+                line += Self.padding[0..<left]
+                line += example
+                line += Self.padding[0..<right]
+                let outcome = line.withUnsafeBufferPointer { program.search($0, scratch: scratch) }
+                subjects += 1
+                let expected: RegexProgram.Outcome = python ? .match : .noMatch
+                if outcome != expected {
+                    disagreements.append("\(file) \(key)[\(row["index"]!)] on \(line.count) bytes (\(left) before): PCRE2 \(outcome), Python \(python)")
+                }
+            }
+        }
+        #expect(subjects == 1302)
+        #expect(disagreements.isEmpty, "\(disagreements.count) disagreements: \(disagreements.prefix(8).joined(separator: "; "))")
     }
 }
