@@ -72,10 +72,16 @@ public final class RegexProgram: @unchecked Sendable {
     /// pathological pattern is bounded in time; when PCRE2 gives up, the outcome says so.
     /// - Complexity: depends on the pattern; does not allocate.
     public func search(_ subject: UnsafeBufferPointer<UInt8>, scratch: RegexScratch) -> Outcome {
+        run(subject, scratch.matchData, scratch.context)
+    }
+
+    /// One PCRE2 match (JIT when the pattern was JIT-compiled) into `matchData`.
+    @inline(__always)
+    func run(_ subject: UnsafeBufferPointer<UInt8>, _ matchData: OpaquePointer, _ context: OpaquePointer) -> Outcome {
         let base = subject.baseAddress ?? UnsafePointer(bitPattern: 1)!
         let rc = jitted
-            ? pcre2_jit_match_8(code, base, subject.count, 0, 0, scratch.matchData, scratch.context)
-            : pcre2_match_8(code, base, subject.count, 0, 0, scratch.matchData, scratch.context)
+            ? pcre2_jit_match_8(code, base, subject.count, 0, 0, matchData, context)
+            : pcre2_match_8(code, base, subject.count, 0, 0, matchData, context)
         if rc >= 0 { return .match }
         if rc == PCRE2_ERROR_NOMATCH { return .noMatch }
         return .error(rc)
@@ -222,13 +228,7 @@ extension RegexProgram {
     /// group matched in `captures` (``CaptureScratch/range(_:)``).
     /// - Complexity: depends on the pattern; does not allocate.
     public func match(_ subject: UnsafeBufferPointer<UInt8>, captures: CaptureScratch) -> Outcome {
-        let base = subject.baseAddress ?? UnsafePointer(bitPattern: 1)!
-        let rc = jitted
-            ? pcre2_jit_match_8(code, base, subject.count, 0, 0, captures.matchData, captures.context)
-            : pcre2_match_8(code, base, subject.count, 0, 0, captures.matchData, captures.context)
-        if rc >= 0 { return .match }
-        if rc == PCRE2_ERROR_NOMATCH { return .noMatch }
-        return .error(rc)
+        run(subject, captures.matchData, captures.context)
     }
 }
 

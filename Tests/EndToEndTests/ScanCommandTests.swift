@@ -549,7 +549,7 @@ import Glibc
         #expect(scan.status == 0)
         #expect(scan.stderr.contains("  unparsed lines: 0\n"))
         for dataset in ["syslog.rfc3164", "syslog.rfc5424", "firewall.netfilter", "firewall.fortigate", "firewall.cisco_asa",
-                        "firewall.panos", "firewall.filterlog", "firewall.kv", "hl7.v2", "hl7.atna"] {
+                        "firewall.panos", "firewall.filterlog", "firewall.sonicwall", "hl7.v2", "hl7.atna"] {
             #expect(scan.stderr.contains(" \(dataset) "), "\(dataset)")
         }
         #expect(!scan.stderr.contains("  alerts: 0\n"))

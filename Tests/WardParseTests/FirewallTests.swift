@@ -105,15 +105,7 @@ import WardTestSupport
         let lines = try Self.lines(base)
         let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: Paths.sample(base + "-expected.json"))) as! [String: Any]
         let documents = expected["expected"] as! [[String: Any]]
-        func flatten(_ object: [String: Any], _ prefix: String = "") -> [String: String] {
-            var out: [String: String] = [:]
-            for (k, v) in object {
-                if let nested = v as? [String: Any] { out.merge(flatten(nested, prefix + k + "."), uniquingKeysWith: { a, _ in a }) }
-                else if let s = v as? String { out[prefix + k] = s }
-                else if let n = v as? NSNumber { out[prefix + k] = n.stringValue }
-            }
-            return out
-        }
+        let flatten = { FirewallVendorTests.flatten($0) }
         let compared = ["source.ip", "destination.ip", "source.nat.ip", "destination.nat.ip", "network.direction", "event.code",
                         "observer.product", "observer.vendor", "host.hostname", "event.outcome", "cisco.asa.mapped_destination_ip",
                         "cisco.asa.mapped_source_ip"]
@@ -263,7 +255,7 @@ import WardTestSupport
         #expect(leef2.dataset == "firewall.leef" && leef2.fields["destination.port"] == "104" && leef2.fields["leef.srcPort"] == "51000")
 
         let sonicwall = Self.event(#"<134>Nov 22 08:09:00 sw01 id=firewall sn=0017C5 time="2026-11-22 08:09:00" fw=198.51.100.1 pri=1 c=32 m=36 msg="TCP packet dropped" n=1 src=203.0.113.9:4444:X1 dst=10.1.2.3:104:X0 proto=tcp/104 fw_action="drop""#)
-        #expect(sonicwall.dataset == "firewall.kv" && sonicwall.fields["event.action"] == "drop" && sonicwall.fields["kv.msg"] == "TCP packet dropped")
+        #expect(sonicwall.dataset == "firewall.sonicwall" && sonicwall.fields["event.action"] == "drop" && sonicwall.fields["sonicwall.msg"] == "TCP packet dropped")
         // Ordinary syslog with a key=value or two is not a firewall line.
         let pam = Self.event("Nov 22 08:10:00 ehr-app01 sshd[1]: pam_unix(sshd:auth): authentication failure; logname= uid=0 rhost=203.0.113.9 user=root")
         #expect(pam.dataset == "syslog.rfc3164")

@@ -338,7 +338,7 @@ import WardTestSupport
         #expect(splunk.timestamp == 1_585_490_000_000_000_000)
         // Other vendors' lines keep their datasets.
         let sonicwall = FirewallTests.event(#"<134>Nov 22 08:09:00 sw01 id=firewall sn=0017C5 time="2026-11-22 08:09:00" fw=198.51.100.1 pri=1 c=32 m=36 msg="TCP packet dropped" n=1 src=203.0.113.9:4444:X1 dst=10.1.2.3:104:X0 proto=tcp/104 fw_action="drop""#)
-        #expect(sonicwall.dataset == "firewall.kv")
+        #expect(sonicwall.dataset == "firewall.sonicwall")
         let asa = FirewallTests.event("%ASA-6-302014: Teardown TCP connection 51 for outside:203.0.113.9/51234 to inside:10.1.2.3/104 duration 0:00:03 bytes 5821 TCP FINs")
         #expect(asa.dataset == "firewall.cisco_asa")
         // A Junos daemon's structured data outside the events read (the EasyPost vector) stays RFC 5424.

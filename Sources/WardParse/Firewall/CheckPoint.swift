@@ -86,12 +86,8 @@ public enum CheckPointParser {
             let key = keyStart..<i
             while i < end, t[i] == UInt8(ascii: ":") || t[i] == UInt8(ascii: "=") { i += 1 }
             let value: Range<Int>
-            if i < end, t[i] == UInt8(ascii: "\"") {
-                i += 1
-                let s = i
-                while i < end, t[i] != UInt8(ascii: "\"") { i += t[i] == UInt8(ascii: "\\") ? 2 : 1 }
-                value = s..<min(i, end)
-                i = min(end, i + 1)
+            if let quoted = t.quoted(at: &i, end: end) {
+                value = quoted
             } else {
                 let s = i
                 while i < end, t[i] != ASCII.space, t[i] != UInt8(ascii: ";"), t[i] != UInt8(ascii: "|"),

@@ -70,6 +70,15 @@ public enum FirewallDispatch {
                 let time = FortiGateParser.parse(t, into: &batch)
                 return (.fortigate, time)
             }
+            // Both look at the first bytes only (`device=`/`device_name=`, `id=… sn=`).
+            if SophosParser.matches(t) {
+                let time = SophosParser.parse(t, into: &batch)
+                return (.sophos, time)
+            }
+            if SonicWallParser.matches(t) {
+                let time = SonicWallParser.parse(t, into: &batch)
+                return (.sonicWall, time)
+            }
             if CheckPointParser.matchesKeyValue(t) {
                 let time = CheckPointParser.parse(t, shape: .keyValue, into: &batch)
                 return (.checkPoint, time)

@@ -23,6 +23,17 @@ public struct FirewallText {
 
     /// The first index of `literal` in `from..<end`, or `nil`.
     func find(_ literal: StaticString, from: Int) -> Int? { ByteScan.find(literal, in: line, from: from, to: end) }
+
+    /// A `"…"` value opening at `i` (backslash escapes skipped, an unclosed one runs to `end`): its
+    /// content, with `i` moved past the closing quote. `nil` (and `i` unchanged) when `i` is no quote.
+    func quoted(at i: inout Int, end: Int) -> Range<Int>? {
+        guard i < end, line[i] == UInt8(ascii: "\"") else { return nil }
+        i += 1
+        let s = i
+        while i < end, line[i] != UInt8(ascii: "\"") { i += line[i] == UInt8(ascii: "\\") ? 2 : 1 }
+        defer { i = min(end, i + 1) }
+        return s..<min(i, end)
+    }
 }
 
 /// Shared by the vendor parsers: adding fields, normalizing actions, reading key=value text.

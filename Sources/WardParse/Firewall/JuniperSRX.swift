@@ -178,12 +178,8 @@ public enum JuniperSRXParser {
             let key = keyStart..<i
             i += 1
             var value = i..<i
-            if i < end, t[i] == UInt8(ascii: "\"") {
-                i += 1
-                let s = i
-                while i < end, t[i] != UInt8(ascii: "\"") { i += t[i] == UInt8(ascii: "\\") ? 2 : 1 }
-                value = s..<min(i, end)
-                i = min(end, i + 1)
+            if let quoted = t.quoted(at: &i, end: end) {
+                value = quoted
             } else if i + 2 < end, t[i] == 0xE2, t[i + 1] == 0x80, t[i + 2] == 0x9D || t[i + 2] == 0x9C {
                 i += 3
                 let s = i

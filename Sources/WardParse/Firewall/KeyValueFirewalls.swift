@@ -148,7 +148,7 @@ enum IANAProtocol {
     }
 }
 
-/// Any other vendor that logs `key=value` (SonicWall, WatchGuard, Sophos, …): recognised when both a
+/// Any other vendor that logs `key=value` (WatchGuard, Barracuda, …): recognised when both a
 /// source and a destination key are present, so that ordinary messages with a `user=` are not taken
 /// for firewall logs. Every key is `kv.<key>`; the usual names are normalized to ECS.
 public enum KeyValueFirewallParser {
