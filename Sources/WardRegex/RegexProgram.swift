@@ -1,4 +1,7 @@
 import CPCRE2
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A compiled regular expression (PCRE2 with JIT), matched against raw bytes.
 ///
@@ -39,6 +42,8 @@ public final class RegexProgram: @unchecked Sendable {
         if options.contains(.multiline) { flags |= UInt32(PCRE2_MULTILINE) }
         if options.contains(.dotAll) { flags |= UInt32(PCRE2_DOTALL) }
         if options.contains(.anchored) { flags |= UInt32(PCRE2_ANCHORED) }
+        // Long subjects are searched a window of start positions at a time (``search(_:scratch:)``).
+        flags |= UInt32(PCRE2_USE_OFFSET_LIMIT)
         var errorCode: Int32 = 0
         var errorOffset: Int = 0
         let compiled = pattern.utf8CString.withUnsafeBufferPointer { buf in
@@ -68,20 +73,45 @@ public final class RegexProgram: @unchecked Sendable {
     }
 
     /// Searches `subject` for the pattern. Matching runs on the scratch's JIT stack (up to
-    /// ``RegexScratch/jitStackLimit``) and within ``RegexScratch/matchLimit`` steps, so that a
-    /// pathological pattern is bounded in time; when PCRE2 gives up, the outcome says so.
+    /// ``RegexScratch/jitStackLimit``) and within ``RegexScratch/matchLimit`` steps per start position,
+    /// and a subject longer than ``windowedAbove`` bytes is searched a window of start positions at a
+    /// time within ``RegexScratch/timeBudgetNanoseconds``: PCRE2 restarts its step count at every start
+    /// position, so a pattern that backtracks over the rest of the line from each one (`(a|b)+c` on
+    /// 1 MiB of `abab…`) would otherwise take hours. When PCRE2 or the budget gives up, the outcome says so.
     /// - Complexity: depends on the pattern; does not allocate.
     public func search(_ subject: UnsafeBufferPointer<UInt8>, scratch: RegexScratch) -> Outcome {
-        run(subject, scratch.matchData, scratch.context)
+        guard subject.count > Self.windowedAbove else { return run(subject, from: 0, scratch.matchData, scratch.context) }
+        // Windows of start positions small enough that one costs well under the budget even when each
+        // position scans the rest of the line: about 2^28 steps at most.
+        let window = max(16, (1 << 28) / subject.count)
+        let deadline = RegexScratch.now() &+ scratch.timeBudgetNanoseconds
+        defer { pcre2_set_offset_limit_8(scratch.context, ~0) }
+        var start = 0
+        while start <= subject.count {
+            pcre2_set_offset_limit_8(scratch.context, start + window - 1)
+            let outcome = run(subject, from: start, scratch.matchData, scratch.context)
+            if outcome != .noMatch { return outcome }
+            start += window
+            if start <= subject.count, RegexScratch.now() > deadline { return .error(Self.timeBudgetExceeded) }
+        }
+        return .noMatch
     }
 
-    /// One PCRE2 match (JIT when the pattern was JIT-compiled) into `matchData`.
+    /// Subjects up to this many bytes are searched in one call (a quadratic search of 4 KiB is
+    /// milliseconds).
+    public static let windowedAbove = 4096
+
+    /// The code of a search stopped by ``RegexScratch/timeBudgetNanoseconds`` (PCRE2's own are above -100).
+    public static let timeBudgetExceeded: Int32 = -1000
+
+    /// One PCRE2 match from `start` (JIT when the pattern was JIT-compiled) into `matchData`.
     @inline(__always)
-    func run(_ subject: UnsafeBufferPointer<UInt8>, _ matchData: OpaquePointer, _ context: OpaquePointer) -> Outcome {
+    func run(_ subject: UnsafeBufferPointer<UInt8>, from start: Int = 0, _ matchData: OpaquePointer,
+             _ context: OpaquePointer) -> Outcome {
         let base = subject.baseAddress ?? UnsafePointer(bitPattern: 1)!
         let rc = jitted
-            ? pcre2_jit_match_8(code, base, subject.count, 0, 0, matchData, context)
-            : pcre2_match_8(code, base, subject.count, 0, 0, matchData, context)
+            ? pcre2_jit_match_8(code, base, subject.count, start, 0, matchData, context)
+            : pcre2_match_8(code, base, subject.count, start, 0, matchData, context)
         if rc >= 0 { return .match }
         if rc == PCRE2_ERROR_NOMATCH { return .noMatch }
         return .error(rc)
@@ -101,8 +131,11 @@ public final class RegexProgram: @unchecked Sendable {
         }
     }
 
-    /// PCRE2's message for an error code.
+    /// PCRE2's message for an error code (or wardwatch's, for ``timeBudgetExceeded``).
     public static func message(_ code: Int32) -> String {
+        if code == timeBudgetExceeded {
+            return "the search of a long line ran past its time budget of \(RegexScratch.defaultTimeBudgetNanoseconds / 1_000_000) ms"
+        }
         var message = [UInt8](repeating: 0, count: 256)
         let n = pcre2_get_error_message_8(code, &message, message.count)
         return String(decoding: message.prefix(max(0, Int(n))), as: UTF8.self)
@@ -127,6 +160,17 @@ public final class RegexScratch {
     public static let matchLimit: UInt32 = 20_000_000
     /// Nesting depth for the interpreter (patterns the JIT could not compile).
     public static let depthLimit: UInt32 = 1_000_000
+    /// How long one search of a long subject may take (``RegexProgram/search(_:scratch:)``).
+    public static let defaultTimeBudgetNanoseconds: UInt64 = 1_000_000_000
+    public var timeBudgetNanoseconds = defaultTimeBudgetNanoseconds
+
+    /// The monotonic clock, in nanoseconds.
+    @inline(__always)
+    static func now() -> UInt64 {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return UInt64(t.tv_sec) &* 1_000_000_000 &+ UInt64(t.tv_nsec)
+    }
 
     let matchData: OpaquePointer
     let context: OpaquePointer

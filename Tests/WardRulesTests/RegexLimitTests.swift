@@ -23,14 +23,33 @@ import Yams
             let ab = line(size, "ab") + Array("c".utf8)
             #expect(ab.withUnsafeBufferPointer { alternation.search($0, scratch: scratch) } == .match, "\(size) bytes")
             // Without the `c`: PCRE2 finds no `c` to require and says no at once — up to the distance
-            // its required-character check looks ahead; past that, a backtracking search of this
-            // pattern is quadratic (as in every backtracking engine), so the 1 MiB case is left out.
+            // its required-character check looks ahead; past that, see the next test.
             if size < (1 << 20) {
                 let noC = line(size, "ab")
                 #expect(noC.withUnsafeBufferPointer { alternation.search($0, scratch: scratch) } == .noMatch, "\(size) bytes")
             }
         }
         #expect(scratch.errors == 0)
+    }
+
+    /// `(a|b)+c` on 1 MiB of `abab…` without a `c` backtracks over the rest of the line from every start
+    /// position, and PCRE2 restarts its step limit at each one: about 5·10^11 steps, hours. The search
+    /// of a long line runs a window of start positions at a time and stops at its time budget, saying so.
+    @Test func aQuadraticSearchOfALongLineStopsAtItsTimeBudget() throws {
+        let alternation = try RegexProgram("(a|b)+c")
+        let scratch = RegexScratch()
+        scratch.timeBudgetNanoseconds = 200_000_000
+        let noC = line(1 << 20, "ab")
+        let started = ContinuousClock.now
+        let outcome = noC.withUnsafeBufferPointer { alternation.search($0, scratch: scratch) }
+        #expect(outcome == .error(RegexProgram.timeBudgetExceeded))
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(RegexProgram.message(RegexProgram.timeBudgetExceeded) == "the search of a long line ran past its time budget of 1000 ms")
+        // The same scratch then searches other lines in full (the window is not left behind).
+        let short = line(100, "ab") + Array("c".utf8)
+        #expect(short.withUnsafeBufferPointer { alternation.search($0, scratch: scratch) } == .match)
+        let long = line(1 << 20, "x") + Array("abc".utf8)
+        #expect(long.withUnsafeBufferPointer { alternation.search($0, scratch: scratch) } == .match)
     }
 
     /// Nested unbounded quantifiers on a 1 MiB line that almost matches: PCRE2 gives up at the match
