@@ -19,6 +19,10 @@ let package = Package(
         .executableTarget(name: "FuzzRules", dependencies: [
             .product(name: "WardRules", package: "wardwatch"),
         ]),
+        // Site format definitions (YAML, grok, time layouts, `then` chains), then parsing with them.
+        .executableTarget(name: "FuzzFormats", dependencies: [
+            .product(name: "WardCore", package: "wardwatch"), .product(name: "WardParse", package: "wardwatch"),
+        ]),
         // The condition grammar alone, inside a rule with searches a–d.
         .executableTarget(name: "FuzzCondition", dependencies: [
             .product(name: "WardRules", package: "wardwatch"),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses (fuzzer + address sanitizers) and runs each for SECONDS (default 30)
-# on seed corpora made from SampleLogs/, Rules/ and ../shared/samples. Crashes are written to
+# on seed corpora made from SampleLogs/, Rules/ (rules and site formats) and ../shared/samples. Crashes are written to
 # Fuzz/findings/<harness>/; the exit status is non-zero when a harness found one. Leak detection is off
 # (DETECT_LEAKS=1 turns it on): LeakSanitizer reports allocations of the condition parser made while
 # FuzzParse loads the bundled rules once, at exit — not per input; still to be looked into.
@@ -8,13 +8,13 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-30}"; shift || true
-harnesses=("${@:-FuzzParse FuzzRules FuzzCondition}")
+harnesses=("${@:-FuzzParse FuzzRules FuzzCondition FuzzFormats}")
 read -r -a harnesses <<< "${harnesses[*]}"
 
 swift build -c debug --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
 
 corpus=.build-fuzz/corpus
-mkdir -p "$corpus/FuzzParse" "$corpus/FuzzRules" "$corpus/FuzzCondition"
+mkdir -p "$corpus/FuzzParse" "$corpus/FuzzRules" "$corpus/FuzzCondition" "$corpus/FuzzFormats"
 # Seeds: every sample log (first 4 KiB of each, gzip excluded), every rule, a few conditions.
 n=0
 while IFS= read -r -d '' f; do
@@ -32,6 +32,11 @@ done < <(find ../Rules ../../shared/sigma/rules/linux -name '*.yml' -print0 2>/d
 printf '%s' 'a and not b' > "$corpus/FuzzCondition/seed-0"
 printf '%s' '1 of sel_* or (a and b)' > "$corpus/FuzzCondition/seed-1"
 printf '%s' 'all of them and not (sel_c or sel_d)' > "$corpus/FuzzCondition/seed-2"
+# Site format definitions: the shipped ones.
+n=0
+for f in ../Rules/formats/*/*.yml ../Rules/formats/*.yml; do
+    [ -f "$f" ] && cp "$f" "$corpus/FuzzFormats/seed-$n" && n=$((n + 1))
+done
 
 # LeakSanitizer's check at exit too (libFuzzer's -detect_leaks covers only the per-input one).
 export ASAN_OPTIONS="detect_leaks=${DETECT_LEAKS:-0}${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
