@@ -78,7 +78,11 @@ public struct EventParser: Sendable {
                        emitFHIR(p, count: length, base: start, line: record.line, into: &batch) {
                         continue
                     }
-                    if candidates != 0, length > 0, let index = matchSelected(p, count: length, candidates: candidates) {
+                    // Hospital audit content (HL7, ATNA, FHIR) goes to its own parsers whatever a site format
+                    // says: they redact its patient data.
+                    if candidates != 0, length > 0, record.kind != .auditLine,
+                       let index = matchSelected(p, count: length, candidates: candidates),
+                       !(hl7 && Self.mayHoldPatientData(p, count: length)) {
                         emitUserFormat(index, p, count: length, base: start, line: record.line, fullLength: Int(record.fullLength),
                                        reference: reference, into: &batch)
                         continue
@@ -91,6 +95,7 @@ public struct EventParser: Sendable {
                               into: &batch)
                     // A line no built-in parser understood: the site's fallback formats.
                     if fallback, length > 0, batch.events[batch.events.count - 1].dataset == .unparsed,
+                       record.kind != .auditLine, !(hl7 && Self.mayHoldPatientData(p, count: length)),
                        let index = matchFallback(p, count: length) {
                         batch.events.removeLast()
                         batch.rollback(to: mark)

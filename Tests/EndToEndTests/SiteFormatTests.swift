@@ -254,6 +254,33 @@ import WardTestSupport
         #expect(revealed["mrn"] as? String == "MRN0042")
     }
 
+    /// A site format that would take every line of a file (selected by its path, or as a fallback) never
+    /// takes HL7, ATNA or FHIR content: those lines go to the parsers that redact their patient data.
+    @Test func siteFormatsNeverTakeHospitalAuditContent() throws {
+        let dir = try folder([
+            "formats/greedy.yml": """
+            name: site.by_path
+            paths: ["*interface-engine*"]
+            pattern: '%{GREEDYDATA:message}'
+            ---
+            name: site.fallback
+            pattern: '%{GREEDYDATA:message}'
+            """,
+            "interface-engine.log": "2026-11-29 08:00:00 INFO routed MSH|^~\\&|LAB|HOSP|EHR|HOSP|20261129080000||ORU^R01|77|P|2.5\rPID|1||MRN0042^^^HOSP||MUSTERMANN^ERIKA||19700101|F\n"
+                + "2026-11-29 08:00:01 INFO queue drained\n"
+                + "<AuditMessage><ParticipantObjectIdentification ParticipantObjectID=\"MRN0042\" ParticipantObjectTypeCode=\"1\" ParticipantObjectTypeCodeRole=\"1\"><ParticipantObjectName>MUSTERMANN^ERIKA</ParticipantObjectName></ParticipantObjectIdentification></AuditMessage>\n",
+            "other.log": "<AuditMessage><ParticipantObjectIdentification ParticipantObjectID=\"MRN0042\" ParticipantObjectTypeCode=\"1\" ParticipantObjectTypeCodeRole=\"1\"><ParticipantObjectName>MUSTERMANN^ERIKA</ParticipantObjectName></ParticipantObjectIdentification></AuditMessage>\nnothing to see\n",
+        ])
+        let formats = dir.appendingPathComponent("formats").path
+        let run = try wardwatch(["parse", "--formats", formats, dir.appendingPathComponent("interface-engine.log").path,
+                                 dir.appendingPathComponent("other.log").path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.stdout.contains("MUSTERMANN"))
+        #expect(!run.stdout.contains("MRN0042"))
+        let e = try events(run)
+        #expect(e.map { $0["event.dataset"] as? String } == ["hl7.v2", "site.by_path", "hl7.atna", "hl7.atna", "site.fallback"])
+    }
+
     /// A rule written for a site format's log source alerts on its events; a format with no path or
     /// line test only takes lines no built-in parser understood.
     @Test func rulesReachASiteFormatsLogSource() throws {
