@@ -14,7 +14,7 @@ nonisolated(unsafe) let engine: DetectionEngine = {
 /// Site formats as the tool loads them (the bundled Rules/formats, gated by paths that "fuzz.log" does
 /// not match) and formats of every kind that do apply: selected by a line test, or tried on lines the
 /// built-in parsers leave unparsed; with typed, personal and identifier fields, times, and `then` into
-/// each built-in parser and into another format.
+/// syslog, JSON, kv and CEF and into another format.
 nonisolated(unsafe) let formats: UserFormatSet = {
     let root = FileManager.default.fileExists(atPath: "Rules") ? "Rules" : "../Rules"
     let yaml = #"""
@@ -48,11 +48,6 @@ nonisolated(unsafe) let formats: UserFormatSet = {
     prefix: "X "
     pattern: 'X %{GREEDYDATA:_cef}'
     then: {field: _cef, parser: cef}
-    ---
-    name: fuzz.hl7
-    prefix: "H "
-    pattern: 'H %{GREEDYDATA:_hl7}'
-    then: {field: _hl7, parser: hl7}
     ---
     name: fuzz.fallback
     pattern: '%{MONTHNUM}[-/.]%{MONTHDAY} +%{TIME:@timestamp} +%{INT:process.pid:integer} +%{GREEDYDATA:message}'

@@ -31,7 +31,9 @@ public struct UserFormatDefinition: Sendable {
     public var patientIdentifiers: Set<String> = []
     /// Fields every event of the format gets (`observer.product: EHR`).
     public var constants: [(field: String, value: String)] = []
-    /// A captured field handed to another parser: `syslog`, `json`, `kv`, `cef`, `hl7`, or a site format's name.
+    /// A captured field handed to another parser: `syslog`, `json`, `kv`, `cef`, or a site format's name.
+    /// (Not HL7: a line that holds HL7, ATNA or FHIR content always goes to wardwatch's own audit parsers,
+    /// which redact its patient data, never to a site format.)
     public var then: (field: String, parser: String)?
     /// The Sigma log source its events are (`product`, `service`, `category`).
     public var logsource: [String: String] = [:]
@@ -82,7 +84,7 @@ public struct UserFormat: Sendable {
     }
 
     enum Next: Sendable, Equatable {
-        case syslog, json, kv, cef, hl7
+        case syslog, json, kv, cef
         case format(Int)
     }
 
@@ -200,7 +202,7 @@ public struct UserFormatSet: Sendable {
             }
             seen[d.name] = at
             guard let format = compile(d) else { continue }
-            if let then = d.then, !["syslog", "json", "kv", "cef", "hl7"].contains(then.parser) {
+            if let then = d.then, !["syslog", "json", "kv", "cef"].contains(then.parser) {
                 pending.append((compiled.count, then.parser, d.file, d.line))
             }
             compiled.append(format)
@@ -209,7 +211,7 @@ public struct UserFormatSet: Sendable {
         var drop: Set<Int> = []
         for (index, target, file, line) in pending {
             guard let to = compiled.firstIndex(where: { $0.name == target }) else {
-                diagnostics.append(FormatDiagnostic(file: file, line: line, "'then' names '\(target)', which is neither a built-in parser (syslog, json, kv, cef, hl7) nor a format"))
+                diagnostics.append(FormatDiagnostic(file: file, line: line, "'then' names '\(target)', which is neither a built-in parser (syslog, json, kv, cef) nor a format"))
                 drop.insert(index)
                 continue
             }
@@ -316,7 +318,6 @@ public struct UserFormatSet: Sendable {
         case "json": next = .json
         case "kv": next = .kv
         case "cef": next = .cef
-        case "hl7": next = .hl7
         default: next = nil  // resolved once every format is compiled
         }
         guard let dataset = Dataset.register(d.name) else {

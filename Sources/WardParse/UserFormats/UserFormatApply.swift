@@ -156,14 +156,6 @@ extension EventParser {
             batch.rollback(to: mark)
             addError("CEF", LineParseError(column: range.lowerBound, message: "not a CEF message"), to: &batch)
             return EventRecord.noTimestamp
-        case .hl7:
-            let mark = batch.mark()
-            if let start = HL7Framer.embeddedStart(p, from: range.lowerBound, to: range.upperBound) ?? (HL7Framer.opening(q, count: n) != nil ? range.lowerBound : nil),
-               let t = embeddedHL7(p, count: range.upperBound, base: base, at: start, since: mark, into: &batch) {
-                return t
-            }
-            addError("HL7", LineParseError(column: range.lowerBound, message: "no HL7 message"), to: &batch)
-            return EventRecord.noTimestamp
         case .format(let to):
             guard depth < 16, matches(options.formats.formats[to], q, count: n) else {
                 addFormatError(options.formats.formats[to], "the pattern does not match the text handed on", at: range.lowerBound,

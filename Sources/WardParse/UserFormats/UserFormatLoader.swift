@@ -172,7 +172,7 @@ public enum UserFormatLoader {
         }
         if let then = map["then"] {
             guard let m = then.mapping, let field = m["field"]?.scalar?.string, let parser = m["parser"]?.scalar?.string else {
-                return say(then, "'then' must be {field: NAME, parser: syslog|json|kv|cef|hl7|FORMAT}")
+                return say(then, "'then' must be {field: NAME, parser: syslog|json|kv|cef|FORMAT}")
             }
             d.then = (field, parser)
         }
