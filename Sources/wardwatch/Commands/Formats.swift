@@ -71,7 +71,9 @@ struct Formats: ParsableCommand {
             guard !own.isEmpty else { throw ValidationError("'\(definitions)' defines no format.") }
             guard let data = FileManager.default.contents(atPath: sample) else { throw ValidationError("cannot read '\(sample)'.") }
             let modified = ((try? FileManager.default.attributesOfItem(atPath: sample))?[.modificationDate] as? Date) ?? Date()
-            let parser = EventParser(options: try read.parseOptions(format: .auto))
+            var options = try read.parseOptions(format: .auto)
+            options.formats = set
+            let parser = EventParser(options: options)
             let chunks = MemoryRecordSource.chunks(of: Array(data), path: sample, options: IngestOptions(framing: parser.framing),
                                                    referenceTime: Int64(modified.timeIntervalSince1970))
             var out = ""
