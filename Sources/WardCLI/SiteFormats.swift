@@ -4,8 +4,8 @@ import Synchronization
 import WardParse
 import WardRules
 
-/// The site formats of this run: the bundled `Rules/formats` and the folders or files given with
-/// `--formats`, compiled once. A definition with an error stops the run (exit 2) with every problem
+/// The site formats of this run: the folders or files given with `--formats`, then the bundled
+/// `Rules/formats`, compiled once. A definition with an error stops the run (exit 2) with every problem
 /// and its place: a format that silently did not load would leave its lines unparsed.
 public enum SiteFormats {
     private static let loaded = Mutex<(extra: [String], set: UserFormatSet)?>(nil)
@@ -15,9 +15,10 @@ public enum SiteFormats {
     /// sources route rules (``current()``).
     public static func load(extra: [String] = [], bundled: Bool = true) throws -> UserFormatSet {
         if let done = loaded.withLock({ $0 }), done.extra == extra || extra.isEmpty { return done.set }
-        var paths: [String] = []
+        // The site's own definitions first: where one of them and a bundled example both take a line,
+        // the site's wins.
+        var paths = extra
         if bundled, let folder = RuleOptions.bundled("Rules/formats") { paths.append(folder) }
-        paths += extra
         let read = UserFormatLoader.load(paths: paths)
         let set = UserFormatSet(read.definitions)
         let problems = read.diagnostics + set.diagnostics
