@@ -70,7 +70,9 @@ extension PipelineReport {
     /// Ends a command after its run: events the merge could not put in order are reported; then a
     /// failed output (reported here), a signal (128 + it), or an input that could not be read whole,
     /// including a path the walk could not use (3).
-    public func exit(writing what: String, walkFailed: Bool) throws {
+    /// - Parameter outputFailed: a remote output lost alerts (its own note says how many): exit 4 then,
+    ///   even when an input failed too — lost alerts matter more than an unread input.
+    public func exit(writing what: String, walkFailed: Bool, outputFailed: Bool = false) throws {
         if statistics.lateEvents > 0 {
             let n = statistics.lateEvents
             Diagnostics.warning("\(n) \(n == 1 ? "event was" : "events were") older than --reorder-window behind an earlier event of their input; \(n == 1 ? "it was" : "they were") written at the window's edge, not in time order.")
@@ -81,6 +83,7 @@ extension PipelineReport {
             throw ExitCode(WardExit.output)
         }
         if let signal { throw ExitCode(128 + signal) }
+        if outputFailed { throw ExitCode(WardExit.output) }
         if inputFailed || walkFailed { throw ExitCode(WardExit.input) }
     }
 }

@@ -190,11 +190,12 @@ struct Listen: ParsableCommand {
         if i.dropped > 0 || kernelDrops > 0 {
             Diagnostics.warning("\(i.dropped + kernelDrops) UDP messages were dropped (\(i.dropped) because matching fell behind, \(kernelDrops) by the kernel); use TCP (which waits instead) or more --threads.")
         }
-        try report.exit(writing: "alerts", walkFailed: false)
+        try report.exit(writing: "alerts", walkFailed: false, outputFailed: outputs.failed)
         if let sig = stopped.withLock({ $0 }) { throw ExitCode(128 + sig) }
-        // Messages that could not be received (dropped, or their connection refused) fail the run as an
-        // unreadable input does; a failed TLS handshake is a client refused on purpose.
-        if stateFailed || i.dropped > 0 || kernelDrops > 0 || l.refusedConnections > 0 { throw ExitCode(WardExit.input) }
+        // Lost alerts first (exit 4); then messages that could not be received (dropped, or their
+        // connection refused) fail the run as an unreadable input does; a failed TLS handshake is a
+        // client refused on purpose.
         if outputs.failed { throw ExitCode(WardExit.output) }
+        if stateFailed || i.dropped > 0 || kernelDrops > 0 || l.refusedConnections > 0 { throw ExitCode(WardExit.input) }
     }
 }

@@ -222,6 +222,17 @@ func closedPort() -> Int {
         #expect(run.stderr.contains("wardwatch: error: output http://127.0.0.1:\(port)/: 0 delivered, 47 DROPPED (queue full while the receiver was slow or down), 5 NOT DELIVERED (still queued when its timeout ran out)"), "\(run.stderr)")
     }
 
+    /// Lost alerts outrank an unreadable input: a missing input (3) and a receiver that is down (4) exit 4.
+    @Test func lostAlertsOutrankAnInputError() throws {
+        let folder = try Paths.temporaryDirectory()
+        let port = closedPort()
+        let run = try wardwatch(Self.scan + [folder.path + "/no-such.log", "-o", folder.path + "/local.jsonl",
+                                             "-o", "http://127.0.0.1:\(port)/?queue=5&timeout=1s"])
+        #expect(run.status == 4)
+        #expect(run.stderr.contains("no-such.log"), "\(run.stderr)")
+        #expect(run.stderr.contains("5 NOT DELIVERED"), "\(run.stderr)")
+    }
+
     @Test func remoteOutputErrorsAreUsageErrors() throws {
         let bad = try wardwatch(["scan", "-o", "syslog://siem.example:99999", "SampleLogs"])
         #expect(bad.status == 2)

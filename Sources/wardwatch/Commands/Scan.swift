@@ -67,9 +67,8 @@ struct Scan: ParsableCommand {
         let stateFailed = state.map { !detection.saveState($0, consequence: "the next scan cannot continue this one's windows") } ?? false
         detection.printSummary(report, extra: (stateNote.map { [$0] } ?? []) + outputs.notes)
         parser.options.patientData.warnIfRandom()
-        try report.exit(writing: "alerts", walkFailed: !walkErrors.isEmpty)
+        try report.exit(writing: "alerts", walkFailed: !walkErrors.isEmpty, outputFailed: outputs.failed)
         if stateFailed { throw ExitCode(WardExit.input) }
-        if outputs.failed { throw ExitCode(WardExit.output) }
         if failOnAlert && detection.summary(report.statistics).alerts > 0 { throw ExitCode(WardExit.alerts) }
     }
 }

@@ -198,8 +198,7 @@ struct Tail: ParsableCommand {
         notes += outputs.notes
         detection.printSummary(report, extra: notes, command: "tail", files: t.filesSeen)
         parser.options.patientData.warnIfRandom()
-        try report.exit(writing: "alerts", walkFailed: t.errors > 0 || failures > 0)
-        if outputs.failed { throw ExitCode(WardExit.output) }
+        try report.exit(writing: "alerts", walkFailed: t.errors > 0 || failures > 0, outputFailed: outputs.failed)
     }
 
     /// Prints `events/s, alerts, files, lag` every `interval`.
