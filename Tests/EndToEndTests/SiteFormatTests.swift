@@ -279,6 +279,13 @@ import WardTestSupport
         #expect(!run.stdout.contains("MRN0042"))
         let e = try events(run)
         #expect(e.map { $0["event.dataset"] as? String } == ["hl7.v2", "site.by_path", "hl7.atna", "hl7.atna", "site.fallback"])
+        // `formats test` shows where a pattern stopped, but not the text of an audit line it read.
+        let stopping = dir.appendingPathComponent("stopping.yml")
+        try "name: site.stopping\npattern: '%{GREEDYDATA:a}NEVER$'\n".write(to: stopping, atomically: true, encoding: .utf8)
+        let test = try wardwatch(["formats", "test", stopping.path, dir.appendingPathComponent("interface-engine.log").path])
+        #expect(test.stdout.contains("line 1: no format of \(stopping.path) matched (hl7.v2)\n  site.stopping: 2 of 7 parts matched, up to byte 125; then E did not\n"), "\(test.stdout)")
+        #expect(!test.stdout.contains("MUSTERMANN"))
+        #expect(test.stdout.contains("site.stopping: 2 of 7 parts matched, up to byte 22 ('2026-11-29 08:00:01 IN'); then E did not"))
     }
 
     /// A rule written for a site format's log source alerts on its events; a format with no path or

@@ -103,7 +103,7 @@ public struct UserFormat: Sendable {
     let contains: [[UInt8]]
     let paths: [String]
     /// Some field holds personal data: `event.original` is redacted.
-    let holdsPatientData: Bool
+    public let holdsPatientData: Bool
 
     /// Whether the line test or the path decides where it applies (otherwise it is a fallback for
     /// lines no built-in parser understood).

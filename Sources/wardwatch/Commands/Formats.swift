@@ -104,8 +104,11 @@ struct Formats: ParsableCommand {
                                     continue
                                 }
                                 if let stop = format.stop(on: line) {
-                                    let seen = String(decoding: line.prefix(stop.byte), as: UTF8.self)
-                                    out += "  \(format.name): \(stop.matchedParts) of \(stop.parts) parts matched, up to byte \(stop.byte) ('\(Diagnostics.escapingControls(seen))')"
+                                    // The line's own text only where it cannot be patient data (or the
+                                    // operator asked to see it).
+                                    let show = read.revealPHI || (!format.holdsPatientData && !event.dataset.holdsPatientData)
+                                    let seen = show ? " ('\(Diagnostics.escapingControls(String(decoding: line.prefix(stop.byte), as: UTF8.self)))')" : ""
+                                    out += "  \(format.name): \(stop.matchedParts) of \(stop.parts) parts matched, up to byte \(stop.byte)\(seen)"
                                     out += stop.next.isEmpty ? "; the line goes on after the pattern's end\n" : "; then \(stop.next) did not\n"
                                 } else {
                                     out += "  \(format.name): the pattern matches, but an earlier format or a built-in parser took the line\n"
