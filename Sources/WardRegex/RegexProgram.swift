@@ -34,6 +34,11 @@ public final class RegexProgram: @unchecked Sendable {
     public let options: Options
     private let code: OpaquePointer
     private let jitted: Bool
+    /// The same pattern compiled with `PCRE2_USE_OFFSET_LIMIT`, for long subjects searched a window of
+    /// start positions at a time (``search(_:scratch:)``). Apart: the option makes the JIT's code for
+    /// every other search a few per cent slower.
+    private let windowed: OpaquePointer
+    private let windowedJitted: Bool
 
     /// Compiles `pattern`; throws ``CompileError`` with PCRE2's message when it is not a valid regex.
     public init(_ pattern: String, options: Options = []) throws(CompileError) {
@@ -42,16 +47,16 @@ public final class RegexProgram: @unchecked Sendable {
         if options.contains(.multiline) { flags |= UInt32(PCRE2_MULTILINE) }
         if options.contains(.dotAll) { flags |= UInt32(PCRE2_DOTALL) }
         if options.contains(.anchored) { flags |= UInt32(PCRE2_ANCHORED) }
-        // Long subjects are searched a window of start positions at a time (``search(_:scratch:)``).
-        flags |= UInt32(PCRE2_USE_OFFSET_LIMIT)
         var errorCode: Int32 = 0
         var errorOffset: Int = 0
-        let compiled = pattern.utf8CString.withUnsafeBufferPointer { buf in
-            buf.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: buf.count) { p in
-                pcre2_compile_8(p, buf.count - 1, flags, &errorCode, &errorOffset, nil)
+        func compile(_ flags: UInt32) -> OpaquePointer? {
+            pattern.utf8CString.withUnsafeBufferPointer { buf in
+                buf.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: buf.count) { p in
+                    pcre2_compile_8(p, buf.count - 1, flags, &errorCode, &errorOffset, nil)
+                }
             }
         }
-        guard let compiled else {
+        guard let compiled = compile(flags), let windowed = compile(flags | UInt32(PCRE2_USE_OFFSET_LIMIT)) else {
             var message = [UInt8](repeating: 0, count: 256)
             let n = pcre2_get_error_message_8(errorCode, &message, message.count)
             throw CompileError(message: String(decoding: message.prefix(max(0, Int(n))), as: UTF8.self),
@@ -61,9 +66,14 @@ public final class RegexProgram: @unchecked Sendable {
         self.options = options
         self.code = compiled
         self.jitted = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
+        self.windowed = windowed
+        self.windowedJitted = pcre2_jit_compile_8(windowed, UInt32(PCRE2_JIT_COMPLETE)) == 0
     }
 
-    deinit { pcre2_code_free_8(code) }
+    deinit {
+        pcre2_code_free_8(code)
+        pcre2_code_free_8(windowed)
+    }
 
     /// What a search found.
     public enum Outcome: Sendable, Equatable {
@@ -89,7 +99,7 @@ public final class RegexProgram: @unchecked Sendable {
         var start = 0
         while start <= subject.count {
             pcre2_set_offset_limit_8(scratch.context, start + window - 1)
-            let outcome = run(subject, from: start, scratch.matchData, scratch.context)
+            let outcome = run(subject, from: start, scratch.matchData, scratch.context, windowed: true)
             if outcome != .noMatch { return outcome }
             start += window
             if start <= subject.count, RegexScratch.now() > deadline { return .error(Self.timeBudgetExceeded) }
@@ -107,11 +117,12 @@ public final class RegexProgram: @unchecked Sendable {
     /// One PCRE2 match from `start` (JIT when the pattern was JIT-compiled) into `matchData`.
     @inline(__always)
     func run(_ subject: UnsafeBufferPointer<UInt8>, from start: Int = 0, _ matchData: OpaquePointer,
-             _ context: OpaquePointer) -> Outcome {
+             _ context: OpaquePointer, windowed: Bool = false) -> Outcome {
         let base = subject.baseAddress ?? UnsafePointer(bitPattern: 1)!
-        let rc = jitted
-            ? pcre2_jit_match_8(code, base, subject.count, start, 0, matchData, context)
-            : pcre2_match_8(code, base, subject.count, start, 0, matchData, context)
+        let program = windowed ? self.windowed : code
+        let rc = (windowed ? windowedJitted : jitted)
+            ? pcre2_jit_match_8(program, base, subject.count, start, 0, matchData, context)
+            : pcre2_match_8(program, base, subject.count, start, 0, matchData, context)
         if rc >= 0 { return .match }
         if rc == PCRE2_ERROR_NOMATCH { return .noMatch }
         return .error(rc)
