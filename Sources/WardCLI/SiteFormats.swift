@@ -13,12 +13,12 @@ public enum SiteFormats {
     /// Loads the bundled formats and `extra` (once per process for the same `extra`), reporting
     /// problems; throws exit 2 on any. Commands load them before their rules: the formats' log
     /// sources route rules (``current()``).
-    public static func load(extra: [String] = [], bundled: Bool = true) throws -> UserFormatSet {
+    public static func load(extra: [String] = []) throws -> UserFormatSet {
         if let done = loaded.withLock({ $0 }), done.extra == extra || extra.isEmpty { return done.set }
         // The site's own definitions first: where one of them and a bundled example both take a line,
         // the site's wins.
         var paths = extra
-        if bundled, let folder = RuleOptions.bundled("Rules/formats") { paths.append(folder) }
+        if let folder = RuleOptions.bundled("Rules/formats") { paths.append(folder) }
         let read = UserFormatLoader.load(paths: paths)
         let set = UserFormatSet(read.definitions)
         let problems = read.diagnostics + set.diagnostics

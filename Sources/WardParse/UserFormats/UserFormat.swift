@@ -86,14 +86,23 @@ public struct UserFormat: Sendable {
     enum Next: Sendable, Equatable {
         case syslog, json, kv, cef
         case format(Int)
+
+        /// The built-in parser `name` names, if it names one (otherwise it names a format).
+        init?(builtIn name: String) {
+            switch name {
+            case "syslog": self = .syslog
+            case "json": self = .json
+            case "kv": self = .kv
+            case "cef": self = .cef
+            default: return nil
+            }
+        }
     }
 
     public let name: String
     public let dataset: Dataset
     public let definition: UserFormatDefinition
     let program: RegexProgram
-    /// The PCRE2 text the pattern was translated to (`formats test` shows it).
-    public let compiledPattern: String
     let captures: [Capture]
     let time: TimeLayout?
     let zoneSeconds: Int?
@@ -102,20 +111,19 @@ public struct UserFormat: Sendable {
     let prefixes: [[UInt8]]
     let contains: [[UInt8]]
     let paths: [String]
-    /// Some field holds personal data: `event.original` is redacted.
-    public let holdsPatientData: Bool
+    /// Some field of the format, or of a format its `then:` hands on to, holds patient data: the
+    /// event's `event.original` is redacted (decided once the chains are known).
+    public internal(set) var holdsPatientData: Bool
 
     /// Whether the line test or the path decides where it applies (otherwise it is a fallback for
     /// lines no built-in parser understood).
     public var isGated: Bool { !paths.isEmpty || !prefixes.isEmpty || !contains.isEmpty }
 
-    init(definition d: UserFormatDefinition, dataset: Dataset, program: RegexProgram, compiledPattern: String,
-         captures: [Capture], time: TimeLayout?, zoneSeconds: Int?, constants: [(FieldID, [UInt8], [UInt8])], next: Next?) {
+    init(definition d: UserFormatDefinition, dataset: Dataset, program: RegexProgram, captures: [Capture], time: TimeLayout?, zoneSeconds: Int?, constants: [(FieldID, [UInt8], [UInt8])], next: Next?) {
         name = d.name
         self.dataset = dataset
         definition = d
         self.program = program
-        self.compiledPattern = compiledPattern
         self.captures = captures
         self.time = time
         self.zoneSeconds = zoneSeconds
@@ -171,10 +179,10 @@ public struct UserFormatSet: Sendable {
     public init() {}
 
     public var isEmpty: Bool { formats.isEmpty }
-    /// Formats tried before the built-in parsers (a path or line test selects them).
-    var hasGated: Bool { formats.contains { $0.isGated } }
-    /// Formats tried on lines no built-in parser understood.
-    var hasFallback: Bool { formats.contains { !$0.isGated } }
+    /// Some format is tried before the built-in parsers (a path or line test selects it).
+    private(set) var hasGated = false
+    /// Some format is tried on lines no built-in parser understood.
+    private(set) var hasFallback = false
 
     /// Names of the fields a format may capture but never set: wardwatch sets them itself.
     static let reserved: Set<String> = ["event.dataset", "event.original", "log.file.path", "log.offset", "log.flags",
@@ -191,18 +199,17 @@ public struct UserFormatSet: Sendable {
     /// Compiles `definitions` (in order; a format's `then:` may name any of them). Each definition
     /// that cannot be compiled is reported and left out.
     public init(_ definitions: [UserFormatDefinition]) {
-        var seen: [String: FormatDiagnostic] = [:]
+        var seen: [String: (file: String, line: Int)] = [:]
         var compiled: [UserFormat] = []
         var pending: [(Int, String, String, Int)] = []
         for d in definitions {
-            let at = FormatDiagnostic(file: d.file, line: d.line, "")
             if let first = seen[d.name] {
                 diagnostics.append(FormatDiagnostic(file: d.file, line: d.line, "format '\(d.name)' is defined twice (first at \(first.file):\(first.line))"))
                 continue
             }
-            seen[d.name] = at
+            seen[d.name] = (d.file, d.line)
             guard let format = compile(d) else { continue }
-            if let then = d.then, !["syslog", "json", "kv", "cef"].contains(then.parser) {
+            if let then = d.then, UserFormat.Next(builtIn: then.parser) == nil {
                 pending.append((compiled.count, then.parser, d.file, d.line))
             }
             compiled.append(format)
@@ -240,7 +247,19 @@ public struct UserFormatSet: Sendable {
                 }
             }
         }
+        // Patient data anywhere down a `then:` chain makes the whole event's original redacted.
+        for k in formats.indices {
+            var at = formats[k].next
+            var hops = 0
+            while !formats[k].holdsPatientData, case .format(let to)? = at, hops < formats.count {
+                formats[k].holdsPatientData = formats[to].holdsPatientData
+                at = formats[to].next
+                hops += 1
+            }
+        }
         maximumGroups = formats.map(\.program.captureCount).max() ?? 0
+        hasGated = formats.contains { $0.isGated }
+        hasFallback = formats.contains { !$0.isGated }
     }
 
     private mutating func compile(_ d: UserFormatDefinition) -> UserFormat? {
@@ -300,32 +319,30 @@ public struct UserFormatSet: Sendable {
             if capture.field == "@timestamp" { role = .timestamp }
             if d.patientIdentifiers.contains(capture.field) || capture.field == "patient.id" { role = .patientIdentifier }
             else if d.personal.contains(capture.field) || capture.field.hasPrefix("patient.") { role = .personal }
-            let well = FieldID(named: capture.field).flatMap { FieldID.namespaces.contains($0.rawValue) ? nil : $0 }
-            compiled.append(UserFormat.Capture(group: group, id: well ?? .jsonField, name: well == nil ? Array(capture.field.utf8) : [],
-                                               role: role, handedOn: d.then?.field == capture.field,
-                                               hidden: capture.field.hasPrefix("_")))
+            let target = Self.target(capture.field)
+            compiled.append(UserFormat.Capture(group: group, id: target.id, name: target.name, role: role,
+                                               handedOn: d.then?.field == capture.field, hidden: capture.field.hasPrefix("_")))
         }
         var constants: [(FieldID, [UInt8], [UInt8])] = []
         for (field, value) in d.constants {
             guard !Self.isReserved(field), field != "@timestamp" else { return fail("'\(field)' cannot be a constant: wardwatch sets it itself") }
-            let well = FieldID(named: field).flatMap { FieldID.namespaces.contains($0.rawValue) ? nil : $0 }
-            constants.append((well ?? .jsonField, well == nil ? Array(field.utf8) : [], Array(value.utf8)))
+            let target = Self.target(field)
+            constants.append((target.id, target.name, Array(value.utf8)))
         }
-        let next: UserFormat.Next?
-        switch d.then?.parser {
-        case nil: next = nil
-        case "syslog": next = .syslog
-        case "json": next = .json
-        case "kv": next = .kv
-        case "cef": next = .cef
-        default: next = nil  // resolved once every format is compiled
-        }
+        // A format's name is resolved once every format is compiled.
+        let next = d.then.flatMap { UserFormat.Next(builtIn: $0.parser) }
         guard let dataset = Dataset.register(d.name) else {
             return fail("more than \(Dataset.userCapacity) site formats are loaded; this one is left out")
         }
         guard dataset.isUserFormat else { return fail("'\(d.name)' is the name of a built-in dataset") }
-        return UserFormat(definition: d, dataset: dataset, program: program, compiledPattern: translated.regex,
-                          captures: compiled, time: time, zoneSeconds: zone, constants: constants, next: next)
+        return UserFormat(definition: d, dataset: dataset, program: program, captures: compiled, time: time, zoneSeconds: zone, constants: constants, next: next)
+    }
+
+    /// Where a field goes: the well-known field of that name, or a field of its own in the JSON
+    /// namespace (the full name kept as bytes).
+    static func target(_ field: String) -> (id: FieldID, name: [UInt8]) {
+        if let id = FieldID(named: field), !FieldID.namespaces.contains(id.rawValue) { return (id, []) }
+        return (.jsonField, Array(field.utf8))
     }
 
     static let typeRoles: [String: UserFormat.Role] = [

@@ -46,19 +46,8 @@ extension EventParser {
         let mark = batch.mark()
         let timestamp = fillUserFormat(index, p, count: count, from: 0, base: base, reference: reference, depth: 0, into: &batch)
         let format = options.formats.formats[index]
-        if format.holdsPatientData || nestedHoldsPatientData(index) { redactPersonalData(p, count: count, base: base, since: mark, into: &batch) }
+        if format.holdsPatientData { redactPersonalData(p, count: count, base: base, since: mark, into: &batch) }
         batch.endEvent(dataset: format.dataset, timestamp: timestamp)
-    }
-
-    func nestedHoldsPatientData(_ index: Int) -> Bool {
-        var at = options.formats.formats[index].next
-        var hops = 0
-        while case .format(let to)? = at, hops < 64 {
-            if options.formats.formats[to].holdsPatientData { return true }
-            at = options.formats.formats[to].next
-            hops += 1
-        }
-        return false
     }
 
     /// Adds the fields of format `index` for `p[from..<from+count]` (already matched: groups in
@@ -94,7 +83,7 @@ extension EventParser {
                     addFormatError(format, "a value that should be a number is not", at: start, into: &batch)
                 }
             case .ip:
-                if !Self.isIP(p, start, from + r.upperBound) {
+                if !AuthText(p: p, start: start, end: from + r.upperBound).isIP(start..<(from + r.upperBound)) {
                     addFormatError(format, "a value that should be an IP address is not", at: start, into: &batch)
                     continue
                 }
@@ -329,16 +318,6 @@ extension EventParser {
         return digits > 0
     }
 
-    static func isIP(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
-        let n = end - start
-        guard n >= 2, n < 64 else { return false }
-        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { text in
-            for k in 0..<n { text[k] = CChar(bitPattern: p[start + k]) }
-            text[n] = 0
-            var address = in6_addr()
-            return inet_pton(AF_INET, text.baseAddress!, &address) == 1 || inet_pton(AF_INET6, text.baseAddress!, &address) == 1
-        }
-    }
 }
 
 /// `key=value` text handed on by a site format (`then: {parser: kv}`): pairs separated by spaces,
