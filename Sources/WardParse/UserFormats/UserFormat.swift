@@ -350,19 +350,13 @@ public struct UserFormatSet: Sendable {
         "ip": .ip, "keyword": .text, "string": .text, "text": .text,
     ]
 
-    /// `UTC`, `Z`, `+01:00`, `-0530`, `+01`.
+    /// `UTC`, `Z`, `+01:00`, `-0530`, `+01` (read as firewalls' zone fields are, ``FirewallClock/zone(_:_:)``).
     static func zoneSeconds(_ text: String) -> Int? {
-        let t = text.trimmingCharacters(in: .whitespaces)
-        if ["utc", "z", "gmt"].contains(t.lowercased()) { return 0 }
-        let bytes = Array(t.utf8)
-        guard bytes.count >= 3, bytes[0] == UInt8(ascii: "+") || bytes[0] == UInt8(ascii: "-") else { return nil }
-        let digits = bytes[1...].filter { $0 != UInt8(ascii: ":") }
-        guard digits.allSatisfy(ASCII.isDigit), digits.count == 2 || digits.count == 4 else { return nil }
-        let value = digits.map { Int($0 - 0x30) }
-        let hours = value[0] * 10 + value[1]
-        let minutes = digits.count == 4 ? value[2] * 10 + value[3] : 0
-        guard hours <= 23, minutes < 60 else { return nil }
-        return (bytes[0] == UInt8(ascii: "-") ? -1 : 1) * (hours * 3600 + minutes * 60)
+        let bytes = Array(text.trimmingCharacters(in: .whitespaces).utf8)
+        return bytes.withUnsafeBufferPointer { b in
+            guard let base = b.baseAddress, !b.isEmpty else { return nil }
+            return FirewallClock.zone(FirewallText(line: base, base: 0, start: 0, end: b.count), 0..<b.count)
+        }
     }
 
     /// The formats tried before the built-in parsers on the lines of the input at `path` (bit = index):
